@@ -1,0 +1,76 @@
+"""Object-level access rules, in one place; every view and service asks here.
+
+Roles: a *student* is any active user; a *tutor* tutors given tutorials; a *teacher* or *editor*
+manages given lectures; *site staff* (``is_staff``) manage every lecture.
+"""
+
+from django.core.exceptions import PermissionDenied
+
+from mampf.models import Lecture, Registerable, Tutorial
+
+
+def is_site_staff(user) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def can_manage_lecture(user, lecture: Lecture) -> bool:
+    """Teacher, editor or site staff: may configure campaigns and maintain rosters."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_staff:
+        return True
+    if lecture.teacher_id == user.pk:
+        return True
+    return lecture.editors.filter(pk=user.pk).exists()
+
+
+def managed_lectures(user):
+    """The lectures this user may manage, as a queryset."""
+    if not (user.is_authenticated and user.is_active):
+        return Lecture.objects.none()
+    if user.is_staff:
+        return Lecture.objects.all()
+    from django.db.models import Q
+
+    return Lecture.objects.filter(Q(teacher=user) | Q(editors=user)).distinct()
+
+
+def manages_any_lecture(user) -> bool:
+    return is_site_staff(user) or managed_lectures(user).exists()
+
+
+def is_tutor_of(user, tutorial: Tutorial) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return tutorial.tutors.filter(pk=user.pk).exists()
+
+
+def tutors_any_group(user) -> bool:
+    return bool(user.is_authenticated and user.tutored_tutorials.exists())
+
+
+def can_view_roster(user, registerable: Registerable) -> bool:
+    """Managers see every roster of their lecture; tutors only the rosters of their own groups."""
+    if can_manage_lecture(user, registerable.parent_lecture):
+        return True
+    if isinstance(registerable, Tutorial):
+        return is_tutor_of(user, registerable)
+    return False
+
+
+def can_edit_roster(user, registerable: Registerable) -> bool:
+    """Roster maintenance is for the lecture's managers; tutors read only."""
+    return can_manage_lecture(user, registerable.parent_lecture)
+
+
+def can_view_user_data(viewer, subject) -> bool:
+    """A student sees their own data; site staff see everyone's."""
+    if not (viewer.is_authenticated and viewer.is_active):
+        return False
+    return viewer.pk == subject.pk or viewer.is_staff
+
+
+def require(allowed: bool) -> None:
+    """Turn a failed check into a 403 page (never a crash)."""
+    if not allowed:
+        raise PermissionDenied

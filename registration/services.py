@@ -1,0 +1,610 @@
+"""Writes of the registration domain: campaign lifecycle, configuration, student actions.
+
+Every function is keyword-only after its subject, runs in one transaction and raises a
+``RegistrationError`` subclass (with a stable ``code``) when it refuses; a refusal changes
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from mampf.models import Cohort, Lecture, Registerable
+from registration import errors, policies
+from registration.models import Campaign, CampaignTransition, Item, Policy, UserRegistration
+
+Status = Campaign.Status
+RegStatus = UserRegistration.Status
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _lock_campaign(campaign: Campaign) -> Campaign:
+    try:
+        return Campaign.objects.select_for_update().get(pk=campaign.pk)
+    except Campaign.DoesNotExist:
+        raise errors.InvalidTransition(_("This campaign no longer exists.")) from None
+
+
+def _transition(campaign: Campaign, method_name: str, *, by, note: str = "") -> Campaign:
+    """Run an FSM transition on the locked campaign and write the audit row."""
+    from_status = campaign.status
+    try:
+        getattr(campaign, method_name)()
+        campaign.save()
+    except (TransitionNotAllowed, ConcurrentTransition):
+        raise errors.InvalidTransition(
+            _("The campaign cannot change from “%(status)s” now.")
+            % {"status": campaign.get_status_display()}
+        ) from None
+    CampaignTransition.objects.create(
+        campaign=campaign,
+        from_status=from_status,
+        to_status=campaign.status,
+        by=by if getattr(by, "pk", None) else None,
+        note=note,
+    )
+    return campaign
+
+
+def _translate_db_errors(func):
+    """A lock timeout or a lost race becomes a clean 'try again', never a 500."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except OperationalError as exc:
+            raise errors.TryAgain() from exc
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    wrapper.__wrapped__ = func
+    return wrapper
+
+
+def evaluate_policies_for(campaign: Campaign, user, *, phase: str = "registration"):
+    """Eligibility of one user for the given phase (see ``registration.policies``)."""
+    return policies.evaluate(campaign, user, phase=phase)
+
+
+def _require_open(campaign: Campaign) -> None:
+    if campaign.status != Status.OPEN:
+        raise errors.CampaignNotOpen()
+    if not campaign.open_for_registrations():
+        raise errors.DeadlinePassed()
+
+
+def _require_eligible(campaign: Campaign, user) -> None:
+    result = evaluate_policies_for(campaign, user, phase=Policy.Phase.REGISTRATION)
+    if not result.passed:
+        raise errors.NotEligible(result=result, details={"policy_code": result.code})
+
+
+def confirmed_count(item: Item) -> int:
+    return UserRegistration.objects.filter(item=item, status=RegStatus.CONFIRMED).count()
+
+
+# -- lifecycle ----------------------------------------------------------------------------------
+
+
+def _open_preflight(campaign: Campaign) -> None:
+    if not campaign.items.exists():
+        raise errors.InvalidTransition(
+            _("Add at least one item before opening the campaign."), code="no_items"
+        )
+    if campaign.registration_deadline <= timezone.now():
+        raise errors.InvalidTransition(
+            _("The registration deadline must be in the future to open the campaign."),
+            code="deadline_not_in_future",
+        )
+    problems = []
+    for policy in campaign.policies.filter(active=True):
+        kind = policies.get_policy_kind(policy.kind)
+        if kind is None:
+            problems.append(
+                _("The rule “%(kind)s” is not available.") % {"kind": policy.get_kind_display()}
+            )
+            continue
+        try:
+            kind.clean_config(policy.config or {})
+        except ValidationError as exc:
+            problems.append(f"{policy.get_kind_display()}: {' '.join(exc.messages)}")
+        if kind.open_preflight and policy.phase in (Policy.Phase.REGISTRATION, Policy.Phase.BOTH):
+            problems.extend(kind.open_preflight(policy))
+    if problems:
+        raise errors.PolicyBlocker(
+            _("The campaign cannot open yet: %(problems)s") % {"problems": " ".join(problems)},
+            details={"problems": problems},
+        )
+
+
+@_translate_db_errors
+def campaign_open(campaign: Campaign, *, by) -> Campaign:
+    """Open for registrations; needs items, a future deadline and valid policies."""
+    with transaction.atomic():
+        campaign = _lock_campaign(campaign)
+        if campaign.status != Status.DRAFT:
+            raise errors.InvalidTransition(_("Only a draft campaign can be opened."))
+        _open_preflight(campaign)
+        return _transition(campaign, "mark_open", by=by)
+
+
+@_translate_db_errors
+def campaign_close(campaign: Campaign, *, by=None, note: str = "") -> Campaign:
+    """Stop intake. ``by=None`` means the deadline job closed it."""
+    with transaction.atomic():
+        campaign = _lock_campaign(campaign)
+        if campaign.status != Status.OPEN:
+            raise errors.InvalidTransition(_("Only an open campaign can be closed."))
+        return _transition(campaign, "mark_closed", by=by, note=note)
+
+
+@_translate_db_errors
+def campaign_reopen(campaign: Campaign, *, by) -> Campaign:
+    """Accept registrations again. Computed (not finalized) allocation results are discarded."""
+    with transaction.atomic():
+        campaign = _lock_campaign(campaign)
+        if campaign.status not in (Status.CLOSED, Status.PROCESSING, Status.COMPLETED):
+            raise errors.InvalidTransition(_("Only a closed or finished campaign can be reopened."))
+        if campaign.registration_deadline <= timezone.now():
+            raise errors.InvalidTransition(
+                _("Extend the registration deadline into the future before reopening."),
+                code="deadline_not_in_future",
+            )
+        if campaign.is_preference_based:
+            # Rankings stay; their outcomes go back to pending until the next allocation.
+            campaign.registrations.exclude(status=RegStatus.PENDING).update(
+                status=RegStatus.PENDING, rejection_reason="", updated_at=timezone.now()
+            )
+        return _transition(campaign, "mark_reopened", by=by)
+
+
+@_translate_db_errors
+def campaign_revert_to_draft(campaign: Campaign, *, by) -> Campaign:
+    """Back to configuration; only while nobody has registered."""
+    with transaction.atomic():
+        campaign = _lock_campaign(campaign)
+        if campaign.registrations.exists():
+            raise errors.Frozen(
+                _("Students have already registered; the campaign cannot go back to draft.")
+            )
+        if campaign.status not in (Status.OPEN, Status.CLOSED):
+            raise errors.InvalidTransition(_("Only an open or closed campaign can go back to draft."))
+        return _transition(campaign, "mark_draft", by=by)
+
+
+@_translate_db_errors
+def campaign_delete(campaign: Campaign, *, by) -> None:
+    """Delete a campaign nobody registered for."""
+    with transaction.atomic():
+        campaign = _lock_campaign(campaign)
+        if campaign.registrations.exists():
+            raise errors.Frozen(_("Students have registered; the campaign cannot be deleted."))
+        campaign.delete()
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+FROZEN_AFTER_DRAFT = ("allocation_mode", "registration_opens_at", "max_preferences")
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "allocation_mode",
+    "planning_only",
+    "registration_opens_at",
+    "registration_deadline",
+    "max_preferences",
+    "allow_withdrawal",
+)
+
+
+def frozen_fields(campaign: Campaign) -> dict[str, str]:
+    """Fields that can no longer change, each with the reason shown beside it."""
+    if campaign.is_draft:
+        return {}
+    reason = _("Locked since the campaign opened: students rely on it.")
+    return {name: reason for name in FROZEN_AFTER_DRAFT}
+
+
+def _validate_campaign_fields(data: dict) -> None:
+    deadline = data.get("registration_deadline")
+    opens_at = data.get("registration_opens_at")
+    if deadline is None:
+        raise errors.InvalidConfiguration(_("Set a registration deadline."))
+    if opens_at is not None and opens_at >= deadline:
+        raise errors.InvalidConfiguration(_("The opening time must be before the deadline."))
+    if not str(data.get("title") or "").strip():
+        raise errors.InvalidConfiguration(_("Give the campaign a title."))
+    max_preferences = data.get("max_preferences")
+    if max_preferences is not None and not 1 <= int(max_preferences) <= 50:
+        raise errors.InvalidConfiguration(_("Students may rank between 1 and 50 items."))
+    if data.get("allocation_mode") not in Campaign.AllocationMode.values:
+        raise errors.InvalidConfiguration(_("Choose an allocation mode."))
+
+
+@_translate_db_errors
+def campaign_create(*, lecture: Lecture, by, **fields) -> Campaign:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise errors.InvalidConfiguration(f"Unknown fields: {', '.join(sorted(unknown))}")
+    data = {
+        "allocation_mode": Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
+        "max_preferences": 3,
+        **fields,
+    }
+    _validate_campaign_fields(data)
+    with transaction.atomic():
+        campaign = Campaign(lecture=lecture, created_by=by, **data)
+        campaign.save()
+        return campaign
+
+
+@_translate_db_errors
+def campaign_update(campaign: Campaign, *, by, **changes) -> Campaign:
+    """Change settings, refusing frozen fields with the reason (spec: freezing rules)."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise errors.InvalidConfiguration(f"Unknown fields: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        campaign = _lock_campaign(campaign)
+        frozen = frozen_fields(campaign)
+        for name, value in changes.items():
+            if name in frozen and getattr(campaign, name) != value:
+                raise errors.Frozen(
+                    _("“%(field)s” can no longer be changed: %(reason)s")
+                    % {"field": Campaign._meta.get_field(name).verbose_name, "reason": frozen[name]},
+                    details={"field": name},
+                )
+        data = {name: getattr(campaign, name) for name in EDITABLE_FIELDS} | changes
+        _validate_campaign_fields(data)
+        if campaign.status == Status.COMPLETED and data["allocation_mode"] != campaign.allocation_mode:
+            raise errors.Frozen()
+        for name, value in changes.items():
+            setattr(campaign, name, value)
+        campaign.save(update_fields=[*changes.keys(), "updated_at"])
+        return campaign
+
+
+def _exclusive_for(registerable: Registerable) -> bool:
+    """Group seats are exclusive (one per student per campaign); cohort membership is not."""
+    return not isinstance(registerable, Cohort)
+
+
+@_translate_db_errors
+def item_add(*, campaign: Campaign, registerable: Registerable, by) -> Item:
+    """Items can always be added (more choice never invalidates a registration)."""
+    if registerable.parent_lecture.pk != campaign.lecture_id:
+        raise errors.InvalidConfiguration(
+            _("“%(title)s” belongs to another lecture.") % {"title": registerable.title}
+        )
+    with transaction.atomic():
+        campaign = _lock_campaign(campaign)
+        if campaign.status == Status.COMPLETED:
+            raise errors.Frozen(_("The campaign is completed; reopen it to add items."))
+        if campaign.items.filter(registerable=registerable).exists():
+            raise errors.InvalidConfiguration(
+                _("“%(title)s” is already an item of this campaign.") % {"title": registerable.title}
+            )
+        next_position = (campaign.items.aggregate(m=Max("position"))["m"] or 0) + 1
+        return Item.objects.create(
+            campaign=campaign,
+            registerable=registerable,
+            exclusive=_exclusive_for(registerable),
+            position=next_position,
+        )
+
+
+@_translate_db_errors
+def item_remove(*, item: Item, by) -> None:
+    """Never remove an item somebody registered for or ranked."""
+    with transaction.atomic():
+        campaign = _lock_campaign(item.campaign)
+        if item.registrations.exists():
+            raise errors.Frozen(
+                _("Students have registered for or ranked “%(title)s”; it cannot be removed.")
+                % {"title": item.registerable.title}
+            )
+        if campaign.status == Status.COMPLETED:
+            raise errors.Frozen(_("The campaign is completed; its items cannot change."))
+        item.delete()
+
+
+@_translate_db_errors
+def item_set_capacity(*, item: Item, capacity: int | None, by) -> Registerable:
+    """FCFS: never below the confirmed count. Preference-based: free until completed."""
+    if capacity is not None and capacity < 0:
+        raise errors.InvalidConfiguration(_("Capacity cannot be negative."))
+    with transaction.atomic():
+        registerable = Registerable.objects.select_for_update().get(pk=item.registerable_id)
+        campaign = item.campaign
+        if campaign.is_preference_based and campaign.status == Status.COMPLETED:
+            raise errors.Frozen(_("Results are published; capacities are locked."))
+        if campaign.is_fcfs and capacity is not None:
+            confirmed = confirmed_count(item)
+            if capacity < confirmed:
+                raise errors.Frozen(
+                    _("%(confirmed)d students already hold a place; the capacity cannot drop "
+                      "below that.") % {"confirmed": confirmed},
+                    details={"confirmed": confirmed},
+                )
+        registerable.capacity = capacity
+        registerable.save(update_fields=["capacity"])
+        return registerable
+
+
+def _require_policies_editable(campaign: Campaign) -> None:
+    if not campaign.is_draft:
+        raise errors.Frozen(
+            _("Rules are locked once the campaign has opened: new rules could invalidate places "
+              "students already hold.")
+        )
+
+
+@_translate_db_errors
+def policy_add(*, campaign: Campaign, kind: str, phase: str, config: dict, by,
+               active: bool = True) -> Policy:
+    if phase not in Policy.Phase.values:
+        raise errors.InvalidConfiguration(_("Choose when the rule applies."))
+    try:
+        cleaned = policies.clean_policy_config(kind, config)
+    except ValidationError as exc:
+        raise errors.InvalidConfiguration(" ".join(exc.messages)) from None
+    with transaction.atomic():
+        campaign = _lock_campaign(campaign)
+        _require_policies_editable(campaign)
+        if campaign.policies.filter(kind=kind).exists():
+            raise errors.InvalidConfiguration(_("The campaign already has a rule of this kind."))
+        position = (campaign.policies.aggregate(m=Max("position"))["m"] or 0) + 1
+        return Policy.objects.create(
+            campaign=campaign, kind=kind, phase=phase, config=cleaned, position=position,
+            active=active,
+        )
+
+
+@_translate_db_errors
+def policy_update(*, policy: Policy, by, phase: str | None = None, config: dict | None = None,
+                  active: bool | None = None, position: int | None = None) -> Policy:
+    with transaction.atomic():
+        _lock_campaign(policy.campaign)
+        _require_policies_editable(policy.campaign)
+        if phase is not None:
+            if phase not in Policy.Phase.values:
+                raise errors.InvalidConfiguration(_("Choose when the rule applies."))
+            policy.phase = phase
+        if config is not None:
+            try:
+                policy.config = policies.clean_policy_config(policy.kind, config)
+            except ValidationError as exc:
+                raise errors.InvalidConfiguration(" ".join(exc.messages)) from None
+        if active is not None:
+            policy.active = active
+        if position is not None:
+            policy.position = position
+        policy.save()
+        return policy
+
+
+@_translate_db_errors
+def policy_remove(*, policy: Policy, by) -> None:
+    with transaction.atomic():
+        _lock_campaign(policy.campaign)
+        _require_policies_editable(policy.campaign)
+        policy.delete()
+
+
+# -- student actions ----------------------------------------------------------------------------
+
+
+def _lock_user(user) -> None:
+    """Serialize one student's own requests (double clicks, two tabs)."""
+    type(user).objects.select_for_update().filter(pk=user.pk).first()
+
+
+def _lock_registerable(registerable_id: int) -> Registerable:
+    queryset = Registerable.objects.non_polymorphic()
+    if getattr(settings, "REGISTRATION_CAPACITY_LOCK", True):
+        queryset = queryset.select_for_update()
+    return queryset.get(pk=registerable_id)
+
+
+@_translate_db_errors
+def register(*, user, item: Item) -> UserRegistration:
+    """First come, first served: lock the group, count confirmed seats fresh, then write.
+
+    A second identical request (double click) returns the existing place; a request for another
+    exclusive item of the same campaign is refused with ``already_registered``. When the group is
+    full the attempt is recorded as rejected (``item_full``, staff see the demand) and refused.
+    """
+    campaign = Campaign.objects.get(pk=item.campaign_id)
+    if not campaign.is_fcfs:
+        raise errors.WrongAllocationMode(_("Rank your preferences instead; seats are allocated "
+                                           "after the deadline."))
+    _require_open(campaign)
+    _require_eligible(campaign, user)
+    full = False
+    try:
+        with transaction.atomic():
+            _lock_user(user)
+            registerable = _lock_registerable(item.registerable_id)
+            campaign = Campaign.objects.get(pk=campaign.pk)
+            _require_open(campaign)  # the deadline is checked at the moment of the write
+            mine = {r.item_id: r for r in UserRegistration.objects.filter(
+                campaign=campaign, user=user)}
+            existing = mine.get(item.pk)
+            if existing and existing.status == RegStatus.CONFIRMED:
+                return existing
+            if item.exclusive and any(
+                r.status == RegStatus.CONFIRMED and r.exclusive for r in mine.values()
+            ):
+                raise errors.AlreadyRegistered()
+            capacity = registerable.capacity
+            taken = confirmed_count(item)
+            full = capacity is not None and taken >= capacity
+            status = RegStatus.REJECTED if full else RegStatus.CONFIRMED
+            reason = "item_full" if full else ""
+            if existing:
+                existing.status, existing.rejection_reason = status, reason
+                existing.save(update_fields=["status", "rejection_reason", "updated_at"])
+                registration = existing
+            else:
+                registration = UserRegistration.objects.create(
+                    campaign=campaign, item=item, user=user, status=status,
+                    exclusive=item.exclusive, rejection_reason=reason,
+                )
+    except IntegrityError:
+        # The database's own guard (one confirmed exclusive seat) caught a parallel request.
+        raise errors.AlreadyRegistered() from None
+    if full:
+        raise errors.ItemFull(details={"registration_id": registration.pk})
+    return registration
+
+
+@_translate_db_errors
+def withdraw(*, user, item: Item) -> None:
+    """Give up a place (FCFS) or drop an item from the ranking (preference-based)."""
+    with transaction.atomic():
+        _lock_user(user)
+        campaign = Campaign.objects.get(pk=item.campaign_id)
+        _require_open(campaign)
+        if not campaign.allow_withdrawal:
+            raise errors.WithdrawalNotAllowed()
+        registration = UserRegistration.objects.filter(
+            campaign=campaign, user=user, item=item
+        ).first()
+        if registration is None:
+            raise errors.NotRegistered()
+        registration.delete()
+        if campaign.is_preference_based:
+            _compact_ranks(campaign=campaign, user=user)
+
+
+def _compact_ranks(*, campaign: Campaign, user) -> None:
+    rows = list(
+        UserRegistration.objects.filter(campaign=campaign, user=user).order_by("preference_rank")
+    )
+    for rank, row in enumerate(rows, start=1):
+        if row.preference_rank != rank:
+            row.preference_rank = rank
+            row.save(update_fields=["preference_rank", "updated_at"])
+
+
+def max_ranks(campaign: Campaign, *, item_count: int | None = None) -> int:
+    """How many items a student may rank: the campaign's maximum, capped by the item count."""
+    count = item_count if item_count is not None else campaign.items.count()
+    return min(campaign.max_preferences, count)
+
+
+@_translate_db_errors
+def submit_preferences(*, user, campaign: Campaign, items: Sequence[Item]) -> list[UserRegistration]:
+    """Replace the student's ranking atomically (items best first)."""
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    if not campaign.is_preference_based:
+        raise errors.WrongAllocationMode(_("This campaign is first come, first served."))
+    _require_open(campaign)
+    _require_eligible(campaign, user)
+    items = list(items)
+    if not items:
+        raise errors.InvalidPreferences(_("Rank at least one item."))
+    item_ids = [getattr(i, "pk", i) for i in items]
+    if len(set(item_ids)) != len(item_ids):
+        raise errors.InvalidPreferences(_("Each item can be ranked only once."))
+    valid = {i.pk: i for i in campaign.items.filter(pk__in=item_ids)}
+    if len(valid) != len(item_ids):
+        raise errors.ItemNotInCampaign(_("One of the ranked items does not belong to this "
+                                         "campaign (or no longer exists)."))
+    limit = max_ranks(campaign)
+    if len(item_ids) > limit:
+        raise errors.InvalidPreferences(
+            _("You may rank at most %(limit)d items.") % {"limit": limit}
+        )
+    with transaction.atomic():
+        _lock_user(user)
+        campaign = Campaign.objects.get(pk=campaign.pk)
+        _require_open(campaign)
+        UserRegistration.objects.filter(campaign=campaign, user=user).delete()
+        rows = [
+            UserRegistration(
+                campaign=campaign, item=valid[item_id], user=user, status=RegStatus.PENDING,
+                preference_rank=rank, exclusive=valid[item_id].exclusive,
+            )
+            for rank, item_id in enumerate(item_ids, start=1)
+        ]
+        try:
+            with transaction.atomic():
+                return UserRegistration.objects.bulk_create(rows)
+        except IntegrityError:
+            raise errors.TryAgain() from None
+
+
+@_translate_db_errors
+def withdraw_preferences(*, user, campaign: Campaign) -> int:
+    """Remove the whole ranking while the campaign is open."""
+    with transaction.atomic():
+        _lock_user(user)
+        campaign = Campaign.objects.get(pk=campaign.pk)
+        _require_open(campaign)
+        if not campaign.allow_withdrawal:
+            raise errors.WithdrawalNotAllowed()
+        deleted, _details = UserRegistration.objects.filter(campaign=campaign, user=user).delete()
+        if not deleted:
+            raise errors.NotRegistered(_("You have not ranked anything in this campaign."))
+        return deleted
+
+
+# -- scheduled bookkeeping ----------------------------------------------------------------------
+
+
+def close_due_campaigns(*, now=None) -> list[int]:
+    """Close open campaigns whose deadline passed. Safe to run twice at once."""
+    now = now or timezone.now()
+    closed = []
+    due = Campaign.objects.filter(status=Status.OPEN, registration_deadline__lte=now)
+    for pk in due.values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                campaign = (
+                    Campaign.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, status=Status.OPEN, registration_deadline__lte=now)
+                    .first()
+                )
+                if campaign is None:
+                    continue  # another worker has it, or it changed meanwhile
+                _transition(campaign, "mark_closed", by=None, note="deadline passed")
+                closed.append(pk)
+        except (errors.InvalidTransition, DatabaseError):
+            continue
+    return closed
+
+
+def open_due_campaigns(*, now=None) -> list[int]:
+    """Open draft campaigns whose opening time arrived (if they are ready to open)."""
+    now = now or timezone.now()
+    opened = []
+    due = Campaign.objects.filter(
+        status=Status.DRAFT, registration_opens_at__lte=now, registration_deadline__gt=now
+    )
+    for pk in due.values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                campaign = (
+                    Campaign.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, status=Status.DRAFT)
+                    .first()
+                )
+                if campaign is None:
+                    continue
+                _open_preflight(campaign)
+                _transition(campaign, "mark_open", by=None, note="opening time reached")
+                opened.append(pk)
+        except (errors.RegistrationError, DatabaseError):
+            continue  # not ready (no items, bad policy): it stays a draft for staff to fix
+    return opened

@@ -1,0 +1,254 @@
+"""Roster maintenance: add, remove and move students, keeping the lecture roster a superset.
+
+Rules (DOMAIN-NOTES, Rosters):
+- adding someone to a tutorial, talk or propagating cohort also adds them to the lecture;
+- leaving a group does not remove them from the lecture; removing them from the lecture
+  removes them from its groups (non-propagating cohorts excepted);
+- capacity is enforced unless ``allow_overfill``; at most one tutorial per student per lecture;
+- every change locks the rows involved in ascending primary-key order (no deadlocks between
+  opposite moves), is one transaction, is audited and notifies the student by e-mail.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils.translation import gettext as _
+
+from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial
+from mampf.tasks import send_notification_email
+from rosters import errors
+from rosters.models import RosterChange, RosterEntry
+
+
+def _lock(*registerable_ids: int) -> None:
+    """Lock the registerables' rows in a fixed (ascending) order."""
+    ids = sorted({pk for pk in registerable_ids if pk is not None})
+    list(
+        Registerable.objects.non_polymorphic()
+        .select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _concrete(registerable: Registerable) -> Registerable:
+    if type(registerable) is Registerable:
+        return registerable.get_real_instance()
+    return registerable
+
+
+def _seat_count(registerable_id: int) -> int:
+    return RosterEntry.objects.filter(registerable_id=registerable_id).count()
+
+
+def _ensure_capacity(registerable: Registerable, *, allow_overfill: bool) -> None:
+    capacity = Registerable.objects.non_polymorphic().values_list("capacity", flat=True).get(
+        pk=registerable.pk
+    )
+    if allow_overfill or capacity is None:
+        return
+    if _seat_count(registerable.pk) >= capacity:
+        raise errors.GroupFull(
+            _("“%(title)s” is full (%(capacity)d places).")
+            % {"title": registerable.title, "capacity": capacity}
+        )
+
+
+def _other_tutorial_entry(*, user, tutorial: Tutorial) -> RosterEntry | None:
+    other_tutorials = Tutorial.objects.filter(lecture_id=tutorial.lecture_id).exclude(
+        pk=tutorial.pk
+    )
+    return (
+        RosterEntry.objects.filter(user=user, registerable__in=other_tutorials)
+        .select_related("registerable")
+        .first()
+    )
+
+
+def _notify(user, *, subject: str, body: str) -> None:
+    addresses = [user.email] if user.email else []
+    if addresses:
+        send_notification_email.delay_on_commit(subject=subject, body=body, to=addresses)
+
+
+def _audit(action, *, user, registerable, by, source=None, campaign=None, reason="") -> None:
+    RosterChange.objects.create(
+        action=action,
+        user=user,
+        registerable_id=registerable.pk,
+        from_registerable_id=source.pk if source else None,
+        source_campaign=campaign,
+        by=by if getattr(by, "pk", None) else None,
+        reason=reason[:300],
+    )
+
+
+def _describe(registerable: Registerable) -> str:
+    registerable = _concrete(registerable)
+    if isinstance(registerable, Tutorial) and registerable.schedule:
+        details = [registerable.schedule]
+        if registerable.room:
+            details.append(registerable.room)
+        return f"{registerable.title} ({', '.join(details)})"
+    return registerable.title
+
+
+def _propagate_to_lecture(*, registerable: Registerable, user, by, campaign=None) -> None:
+    """Keep the lecture roster a superset of its group rosters."""
+    if not registerable.propagates_to_lecture:
+        return
+    lecture = registerable.parent_lecture
+    _, created = RosterEntry.objects.get_or_create(
+        registerable_id=lecture.pk,
+        user=user,
+        defaults={"source_campaign": campaign, "added_by": by if getattr(by, "pk", None) else None},
+    )
+    if created:
+        _audit(RosterChange.Action.ADDED, user=user, registerable=lecture, by=by,
+               campaign=campaign, reason="propagated from group")
+
+
+def _guard_operational(func):
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except OperationalError as exc:
+            raise errors.Busy() from exc
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    wrapper.__wrapped__ = func
+    return wrapper
+
+
+@_guard_operational
+def add_user(*, registerable: Registerable, user, by, allow_overfill: bool = False,
+             source_campaign=None, reason: str = "", notify: bool = True) -> RosterEntry:
+    """Put a student on a roster (and on the lecture's, for groups that propagate)."""
+    registerable = _concrete(registerable)
+    lecture = registerable.parent_lecture
+    try:
+        with transaction.atomic():
+            _lock(registerable.pk, lecture.pk)
+            if RosterEntry.objects.filter(registerable_id=registerable.pk, user=user).exists():
+                raise errors.AlreadyOnRoster()
+            if isinstance(registerable, Tutorial):
+                other = _other_tutorial_entry(user=user, tutorial=registerable)
+                if other is not None:
+                    raise errors.AlreadyInGroup(
+                        _("%(name)s is already in “%(group)s”; move them instead.")
+                        % {"name": user.name, "group": other.registerable.title}
+                    )
+            _ensure_capacity(registerable, allow_overfill=allow_overfill)
+            entry = RosterEntry.objects.create(
+                registerable_id=registerable.pk,
+                user=user,
+                source_campaign=source_campaign,
+                added_by=by if getattr(by, "pk", None) else None,
+            )
+            _audit(RosterChange.Action.ADDED, user=user, registerable=registerable, by=by,
+                   campaign=source_campaign, reason=reason)
+            _propagate_to_lecture(registerable=registerable, user=user, by=by,
+                                  campaign=source_campaign)
+            if notify:
+                _notify(
+                    user,
+                    subject=_("You were added to %(group)s") % {"group": registerable.title},
+                    body=_("Hello %(name)s,\n\nyou are now on the list of %(group)s "
+                           "(%(lecture)s).\n") % {"name": user.name,
+                                                  "group": _describe(registerable),
+                                                  "lecture": lecture.title},
+                )
+            return entry
+    except IntegrityError:
+        raise errors.AlreadyOnRoster() from None
+
+
+def _groups_of_lecture(lecture: Lecture) -> list[int]:
+    """Registerables whose members must also be on the lecture roster."""
+    ids = list(Tutorial.objects.filter(lecture=lecture).values_list("pk", flat=True))
+    ids += list(Talk.objects.filter(lecture=lecture).values_list("pk", flat=True))
+    ids += list(
+        Cohort.objects.filter(lecture=lecture, propagate_to_lecture=True).values_list(
+            "pk", flat=True
+        )
+    )
+    return ids
+
+
+@_guard_operational
+def remove_user(*, registerable: Registerable, user, by, reason: str = "",
+                notify: bool = True) -> None:
+    """Take a student off a roster; off the lecture means off its groups too."""
+    registerable = _concrete(registerable)
+    with transaction.atomic():
+        cascade_ids: list[int] = []
+        if isinstance(registerable, Lecture):
+            cascade_ids = list(
+                RosterEntry.objects.filter(
+                    user=user, registerable_id__in=_groups_of_lecture(registerable)
+                ).values_list("registerable_id", flat=True)
+            )
+        _lock(registerable.pk, *cascade_ids)
+        deleted, _details = RosterEntry.objects.filter(
+            registerable_id=registerable.pk, user=user
+        ).delete()
+        if not deleted:
+            raise errors.NotOnRoster()
+        _audit(RosterChange.Action.REMOVED, user=user, registerable=registerable, by=by,
+               reason=reason)
+        for group_id in cascade_ids:
+            RosterEntry.objects.filter(registerable_id=group_id, user=user).delete()
+            RosterChange.objects.create(
+                action=RosterChange.Action.REMOVED, user=user, registerable_id=group_id,
+                by=by if getattr(by, "pk", None) else None, reason="removed from the lecture",
+            )
+        if notify:
+            _notify(
+                user,
+                subject=_("You were removed from %(group)s") % {"group": registerable.title},
+                body=_("Hello %(name)s,\n\nyou are no longer on the list of %(group)s.\n")
+                % {"name": user.name, "group": _describe(registerable)},
+            )
+
+
+@_guard_operational
+def move_user(*, user, source: Registerable, target: Registerable, by,
+              allow_overfill: bool = False, reason: str = "", notify: bool = True) -> RosterEntry:
+    """Move a student between two groups of one lecture; a failed move changes nothing."""
+    source, target = _concrete(source), _concrete(target)
+    if source.pk == target.pk:
+        raise errors.InvalidMove(_("The student is already in this group."))
+    if type(source) is not type(target) or source.parent_lecture.pk != target.parent_lecture.pk:
+        raise errors.InvalidMove()
+    try:
+        with transaction.atomic():
+            _lock(source.pk, target.pk)
+            entry = RosterEntry.objects.filter(registerable_id=source.pk, user=user).first()
+            if entry is None:
+                raise errors.NotOnRoster(
+                    _("%(name)s is not in “%(group)s”.") % {"name": user.name,
+                                                           "group": source.title}
+                )
+            if RosterEntry.objects.filter(registerable_id=target.pk, user=user).exists():
+                raise errors.AlreadyOnRoster()
+            _ensure_capacity(target, allow_overfill=allow_overfill)
+            entry.delete()
+            moved = RosterEntry.objects.create(
+                registerable_id=target.pk, user=user, source_campaign=None,
+                added_by=by if getattr(by, "pk", None) else None,
+            )
+            _audit(RosterChange.Action.MOVED, user=user, registerable=target, source=source,
+                   by=by, reason=reason)
+            if notify:
+                _notify(
+                    user,
+                    subject=_("Your group changed: %(group)s") % {"group": target.title},
+                    body=_("Hello %(name)s,\n\nyou were moved from %(source)s to %(target)s.\n")
+                    % {"name": user.name, "source": _describe(source),
+                       "target": _describe(target)},
+                )
+            return moved
+    except IntegrityError:
+        raise errors.AlreadyOnRoster() from None

@@ -1,0 +1,151 @@
+"""factory-boy factories; each builds a valid object with no arguments."""
+
+import datetime
+
+import factory
+from django.utils import timezone
+
+from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
+from registration.models import Campaign, Item, Policy
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"student{n}@example.org")
+    name = factory.Sequence(lambda n: f"Student {n}")
+    matriculation_number = factory.Sequence(lambda n: f"{3000000 + n}")
+    password = factory.django.Password("secret-pass-123")
+
+
+class StaffFactory(UserFactory):
+    email = factory.Sequence(lambda n: f"staff{n}@example.org")
+    name = factory.Sequence(lambda n: f"Staff {n}")
+    matriculation_number = None
+    is_staff = True
+
+
+class TermFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Term
+        django_get_or_create = ("season", "year")
+
+    season = Term.Season.WINTER
+    year = 2024
+
+
+class LectureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lecture
+        skip_postgeneration_save = True
+
+    term = factory.SubFactory(TermFactory)
+    title = factory.Sequence(lambda n: f"Lecture {n}")
+    teacher = factory.SubFactory(
+        UserFactory,
+        email=factory.Sequence(lambda n: f"teacher{n}@example.org"),
+        matriculation_number=None,
+    )
+    capacity = None
+
+
+class TutorialFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tutorial
+        skip_postgeneration_save = True
+
+    lecture = factory.SubFactory(LectureFactory)
+    title = factory.Sequence(lambda n: f"Tutorial {n}")
+    capacity = 25
+    weekday = Tutorial.Weekday.MONDAY
+    starts_at = datetime.time(10, 0)
+    ends_at = datetime.time(12, 0)
+    room = factory.Sequence(lambda n: f"SR {n}")
+
+    @factory.post_generation
+    def tutors(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.tutors.add(*extracted)
+
+
+class TalkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Talk
+
+    lecture = factory.SubFactory(LectureFactory, is_seminar=True)
+    position = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Talk {n}")
+    capacity = 1
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cohort
+
+    lecture = factory.SubFactory(LectureFactory)
+    title = factory.Sequence(lambda n: f"Cohort {n}")
+    purpose = Cohort.Purpose.GENERAL
+    propagate_to_lecture = False
+    capacity = None
+
+
+class ExamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Exam
+
+    lecture = factory.SubFactory(LectureFactory)
+    title = factory.Sequence(lambda n: f"Exam {n}")
+    date = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=60))
+    location = "Hörsaal 1"
+    capacity = 200
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """A draft FCFS campaign whose deadline is a week away."""
+
+    class Meta:
+        model = Campaign
+
+    lecture = factory.SubFactory(LectureFactory)
+    title = factory.Sequence(lambda n: f"Campaign {n}")
+    allocation_mode = Campaign.AllocationMode.FIRST_COME_FIRST_SERVED
+    registration_deadline = factory.LazyFunction(
+        lambda: timezone.now() + datetime.timedelta(days=7)
+    )
+    max_preferences = 3
+
+    @classmethod
+    def _create(cls, model_class, *args, status=None, **kwargs):
+        """``status`` bypasses the protected FSM field, for building test states directly."""
+        obj = model_class(*args, **kwargs)
+        obj.save()
+        if status and status != obj.status:
+            model_class.objects.filter(pk=obj.pk).update(status=status)
+            obj.refresh_from_db()
+        return obj
+
+
+class ItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Item
+
+    campaign = factory.SubFactory(CampaignFactory)
+    registerable = factory.SubFactory(
+        TutorialFactory, lecture=factory.SelfAttribute("..campaign.lecture")
+    )
+    exclusive = True
+    position = factory.Sequence(lambda n: n)
+
+
+class PolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Policy
+
+    campaign = factory.SubFactory(CampaignFactory)
+    kind = Policy.Kind.INSTITUTIONAL_EMAIL
+    phase = Policy.Phase.REGISTRATION
+    config = factory.LazyFunction(lambda: {"domains": ["uni-heidelberg.de"]})
+    position = factory.Sequence(lambda n: n)
+    active = True
