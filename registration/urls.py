@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+"""URL names are a contract: templates, tests and other apps reverse them."""
+
+from registration.views import staff, student
 
 app_name = "registration"
-urlpatterns: list = []
+urlpatterns = student.urlpatterns + staff.urlpatterns

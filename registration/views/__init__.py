@@ -1,0 +1,1 @@
+"""See student.py (students' pages) and staff.py (staff pages)."""

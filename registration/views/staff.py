@@ -1,0 +1,3 @@
+"""Staff registration pages (filled in by the staff-pages work)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Students' registration pages (filled in by the student-pages work)."""
+
+urlpatterns: list = []
