@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("lectures/<int:lecture_id>/", views.lecture_detail, name="lecture_detail"),
+    path("profile/", views.profile, name="profile"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("registration.urls")),

@@ -178,7 +178,9 @@ def campaign_revert_to_draft(campaign: Campaign, *, by) -> Campaign:
                 _("Students have already registered; the campaign cannot go back to draft.")
             )
         if campaign.status not in (Status.OPEN, Status.CLOSED):
-            raise errors.InvalidTransition(_("Only an open or closed campaign can go back to draft."))
+            raise errors.InvalidTransition(
+                _("Only an open or closed campaign can go back to draft.")
+            )
         return _transition(campaign, "mark_draft", by=by)
 
 
@@ -261,12 +263,18 @@ def campaign_update(campaign: Campaign, *, by, **changes) -> Campaign:
             if name in frozen and getattr(campaign, name) != value:
                 raise errors.Frozen(
                     _("“%(field)s” can no longer be changed: %(reason)s")
-                    % {"field": Campaign._meta.get_field(name).verbose_name, "reason": frozen[name]},
+                    % {
+                        "field": Campaign._meta.get_field(name).verbose_name,
+                        "reason": frozen[name],
+                    },
                     details={"field": name},
                 )
         data = {name: getattr(campaign, name) for name in EDITABLE_FIELDS} | changes
         _validate_campaign_fields(data)
-        if campaign.status == Status.COMPLETED and data["allocation_mode"] != campaign.allocation_mode:
+        if (
+            campaign.status == Status.COMPLETED
+            and data["allocation_mode"] != campaign.allocation_mode
+        ):
             raise errors.Frozen()
         for name, value in changes.items():
             setattr(campaign, name, value)
@@ -292,7 +300,8 @@ def item_add(*, campaign: Campaign, registerable: Registerable, by) -> Item:
             raise errors.Frozen(_("The campaign is completed; reopen it to add items."))
         if campaign.items.filter(registerable=registerable).exists():
             raise errors.InvalidConfiguration(
-                _("“%(title)s” is already an item of this campaign.") % {"title": registerable.title}
+                _("“%(title)s” is already an item of this campaign.")
+                % {"title": registerable.title}
             )
         next_position = (campaign.items.aggregate(m=Max("position"))["m"] or 0) + 1
         return Item.objects.create(
@@ -325,15 +334,18 @@ def item_set_capacity(*, item: Item, capacity: int | None, by) -> Registerable:
         raise errors.InvalidConfiguration(_("Capacity cannot be negative."))
     with transaction.atomic():
         registerable = Registerable.objects.select_for_update().get(pk=item.registerable_id)
-        campaign = item.campaign
+        campaign = Campaign.objects.get(pk=item.campaign_id)
         if campaign.is_preference_based and campaign.status == Status.COMPLETED:
             raise errors.Frozen(_("Results are published; capacities are locked."))
         if campaign.is_fcfs and capacity is not None:
             confirmed = confirmed_count(item)
             if capacity < confirmed:
                 raise errors.Frozen(
-                    _("%(confirmed)d students already hold a place; the capacity cannot drop "
-                      "below that.") % {"confirmed": confirmed},
+                    _(
+                        "%(confirmed)d students already hold a place; the capacity cannot drop "
+                        "below that."
+                    )
+                    % {"confirmed": confirmed},
                     details={"confirmed": confirmed},
                 )
         registerable.capacity = capacity
@@ -344,14 +356,17 @@ def item_set_capacity(*, item: Item, capacity: int | None, by) -> Registerable:
 def _require_policies_editable(campaign: Campaign) -> None:
     if not campaign.is_draft:
         raise errors.Frozen(
-            _("Rules are locked once the campaign has opened: new rules could invalidate places "
-              "students already hold.")
+            _(
+                "Rules are locked once the campaign has opened: new rules could invalidate places "
+                "students already hold."
+            )
         )
 
 
 @_translate_db_errors
-def policy_add(*, campaign: Campaign, kind: str, phase: str, config: dict, by,
-               active: bool = True) -> Policy:
+def policy_add(
+    *, campaign: Campaign, kind: str, phase: str, config: dict, by, active: bool = True
+) -> Policy:
     if phase not in Policy.Phase.values:
         raise errors.InvalidConfiguration(_("Choose when the rule applies."))
     try:
@@ -365,17 +380,27 @@ def policy_add(*, campaign: Campaign, kind: str, phase: str, config: dict, by,
             raise errors.InvalidConfiguration(_("The campaign already has a rule of this kind."))
         position = (campaign.policies.aggregate(m=Max("position"))["m"] or 0) + 1
         return Policy.objects.create(
-            campaign=campaign, kind=kind, phase=phase, config=cleaned, position=position,
+            campaign=campaign,
+            kind=kind,
+            phase=phase,
+            config=cleaned,
+            position=position,
             active=active,
         )
 
 
 @_translate_db_errors
-def policy_update(*, policy: Policy, by, phase: str | None = None, config: dict | None = None,
-                  active: bool | None = None, position: int | None = None) -> Policy:
+def policy_update(
+    *,
+    policy: Policy,
+    by,
+    phase: str | None = None,
+    config: dict | None = None,
+    active: bool | None = None,
+    position: int | None = None,
+) -> Policy:
     with transaction.atomic():
-        _lock_campaign(policy.campaign)
-        _require_policies_editable(policy.campaign)
+        _require_policies_editable(_lock_campaign(policy.campaign))
         if phase is not None:
             if phase not in Policy.Phase.values:
                 raise errors.InvalidConfiguration(_("Choose when the rule applies."))
@@ -396,8 +421,7 @@ def policy_update(*, policy: Policy, by, phase: str | None = None, config: dict 
 @_translate_db_errors
 def policy_remove(*, policy: Policy, by) -> None:
     with transaction.atomic():
-        _lock_campaign(policy.campaign)
-        _require_policies_editable(policy.campaign)
+        _require_policies_editable(_lock_campaign(policy.campaign))
         policy.delete()
 
 
@@ -426,8 +450,9 @@ def register(*, user, item: Item) -> UserRegistration:
     """
     campaign = Campaign.objects.get(pk=item.campaign_id)
     if not campaign.is_fcfs:
-        raise errors.WrongAllocationMode(_("Rank your preferences instead; seats are allocated "
-                                           "after the deadline."))
+        raise errors.WrongAllocationMode(
+            _("Rank your preferences instead; seats are allocated after the deadline.")
+        )
     _require_open(campaign)
     _require_eligible(campaign, user)
     full = False
@@ -437,8 +462,9 @@ def register(*, user, item: Item) -> UserRegistration:
             registerable = _lock_registerable(item.registerable_id)
             campaign = Campaign.objects.get(pk=campaign.pk)
             _require_open(campaign)  # the deadline is checked at the moment of the write
-            mine = {r.item_id: r for r in UserRegistration.objects.filter(
-                campaign=campaign, user=user)}
+            mine = {
+                r.item_id: r for r in UserRegistration.objects.filter(campaign=campaign, user=user)
+            }
             existing = mine.get(item.pk)
             if existing and existing.status == RegStatus.CONFIRMED:
                 return existing
@@ -457,8 +483,12 @@ def register(*, user, item: Item) -> UserRegistration:
                 registration = existing
             else:
                 registration = UserRegistration.objects.create(
-                    campaign=campaign, item=item, user=user, status=status,
-                    exclusive=item.exclusive, rejection_reason=reason,
+                    campaign=campaign,
+                    item=item,
+                    user=user,
+                    status=status,
+                    exclusive=item.exclusive,
+                    rejection_reason=reason,
                 )
     except IntegrityError:
         # The database's own guard (one confirmed exclusive seat) caught a parallel request.
@@ -504,7 +534,9 @@ def max_ranks(campaign: Campaign, *, item_count: int | None = None) -> int:
 
 
 @_translate_db_errors
-def submit_preferences(*, user, campaign: Campaign, items: Sequence[Item]) -> list[UserRegistration]:
+def submit_preferences(
+    *, user, campaign: Campaign, items: Sequence[Item]
+) -> list[UserRegistration]:
     """Replace the student's ranking atomically (items best first)."""
     campaign = Campaign.objects.get(pk=campaign.pk)
     if not campaign.is_preference_based:
@@ -519,8 +551,9 @@ def submit_preferences(*, user, campaign: Campaign, items: Sequence[Item]) -> li
         raise errors.InvalidPreferences(_("Each item can be ranked only once."))
     valid = {i.pk: i for i in campaign.items.filter(pk__in=item_ids)}
     if len(valid) != len(item_ids):
-        raise errors.ItemNotInCampaign(_("One of the ranked items does not belong to this "
-                                         "campaign (or no longer exists)."))
+        raise errors.ItemNotInCampaign(
+            _("One of the ranked items does not belong to this campaign (or no longer exists).")
+        )
     limit = max_ranks(campaign)
     if len(item_ids) > limit:
         raise errors.InvalidPreferences(
@@ -533,8 +566,12 @@ def submit_preferences(*, user, campaign: Campaign, items: Sequence[Item]) -> li
         UserRegistration.objects.filter(campaign=campaign, user=user).delete()
         rows = [
             UserRegistration(
-                campaign=campaign, item=valid[item_id], user=user, status=RegStatus.PENDING,
-                preference_rank=rank, exclusive=valid[item_id].exclusive,
+                campaign=campaign,
+                item=valid[item_id],
+                user=user,
+                status=RegStatus.PENDING,
+                preference_rank=rank,
+                exclusive=valid[item_id].exclusive,
             )
             for rank, item_id in enumerate(item_ids, start=1)
         ]

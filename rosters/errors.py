@@ -39,7 +39,9 @@ class NotOnRoster(RosterError):
 
 class InvalidMove(RosterError):
     code = "invalid_move"
-    default_message = _("The student can only be moved between groups of the same kind and lecture.")
+    default_message = _(
+        "The student can only be moved between groups of the same kind and lecture."
+    )
 
 
 class Busy(RosterError):

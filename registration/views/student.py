@@ -1,3 +1,220 @@
-"""Students' registration pages (filled in by the student-pages work)."""
+"""Students' registration pages: my registrations, a campaign, the ranking form, my result.
 
-urlpatterns: list = []
+Thin views: reads come from ``registration.selectors.student``, writes from
+``registration.services``. Every action is for ``request.user`` only; a draft or unknown campaign
+and an item of another campaign are 404; a refusal by a service becomes a message (PRG).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from registration import errors, services
+from registration.errors import RegistrationError
+from registration.forms.student import PreferenceForm
+from registration.models import Campaign, Item
+from registration.selectors import student as selectors
+
+
+def _visible_campaign_or_404(campaign_id: int) -> Campaign:
+    try:
+        return selectors.campaign_for_student(campaign_id)
+    except Campaign.DoesNotExist:
+        raise Http404(_("No such registration.")) from None
+
+
+def _item_or_404(campaign: Campaign, item_id: int) -> Item:
+    try:
+        return selectors.item_of_campaign(campaign, item_id)
+    except Item.DoesNotExist:
+        raise Http404(_("No such item in this registration.")) from None
+
+
+def _campaign_url(campaign: Campaign) -> str:
+    return reverse("registration:student_campaign", args=[campaign.pk])
+
+
+def _page_context(request, campaign: Campaign, *, preference_form=None) -> dict:
+    """What the campaign page, its seat table and the result page share."""
+    page = selectors.campaign_page(campaign, user=request.user)
+    is_open = page.state == selectors.STATE_OPEN
+    eligibility = services.evaluate_policies_for(campaign, request.user) if is_open else None
+    eligible = bool(eligibility and eligibility.passed)
+    rank_count = services.max_ranks(campaign, item_count=len(page.items))
+    if campaign.is_preference_based and is_open and eligible and preference_form is None:
+        preference_form = PreferenceForm(
+            items=page.items,
+            rank_count=rank_count,
+            initial=PreferenceForm.initial_from(page.outcome.ranking),
+        )
+    return {
+        "campaign": campaign,
+        "page": page,
+        "is_open": is_open,
+        "eligibility": eligibility,
+        "eligible": eligible,
+        "can_register": is_open and eligible and campaign.is_fcfs,
+        "can_withdraw": is_open and campaign.allow_withdrawal,
+        "rank_count": rank_count,
+        "preference_form": preference_form,
+        "poll_seats": is_open and campaign.is_fcfs,
+    }
+
+
+@login_required
+@require_GET
+def index(request):
+    overview = selectors.student_index(user=request.user, tab=request.GET.get("tab", ""))
+    return render(request, "registration/student/index.html", {"overview": overview})
+
+
+@login_required
+@require_GET
+def campaign_detail(request, campaign_id: int):
+    campaign = _visible_campaign_or_404(campaign_id)
+    return render(
+        request, "registration/student/campaign.html", _page_context(request, campaign)
+    )
+
+
+@login_required
+@require_GET
+def campaign_seats(request, campaign_id: int):
+    """The item table alone, polled by htmx for live seat counts."""
+    campaign = _visible_campaign_or_404(campaign_id)
+    return render(
+        request, "registration/student/_seat_table.html", _page_context(request, campaign)
+    )
+
+
+@login_required
+@require_GET
+def result(request, campaign_id: int):
+    campaign = _visible_campaign_or_404(campaign_id)
+    return render(request, "registration/student/result.html", _page_context(request, campaign))
+
+
+@login_required
+@require_POST
+def register(request, campaign_id: int, item_id: int):
+    campaign = _visible_campaign_or_404(campaign_id)
+    item = _item_or_404(campaign, item_id)
+    try:
+        services.register(user=request.user, item=item)
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("You are registered for “%(title)s”.") % {"title": item.registerable.title},
+        )
+    return redirect(_campaign_url(campaign))
+
+
+@login_required
+@require_POST
+def withdraw(request, campaign_id: int, item_id: int):
+    campaign = _visible_campaign_or_404(campaign_id)
+    item = _item_or_404(campaign, item_id)
+    try:
+        services.withdraw(user=request.user, item=item)
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("You withdrew from “%(title)s”.") % {"title": item.registerable.title},
+        )
+    return redirect(_campaign_url(campaign))
+
+
+def _ranking_refusal(campaign: Campaign) -> RegistrationError | None:
+    """Why no ranking form applies at all, so form errors are not shown for a closed campaign."""
+    if not campaign.is_preference_based:
+        return errors.WrongAllocationMode()
+    if campaign.status != Campaign.Status.OPEN:
+        return errors.CampaignNotOpen()
+    if not campaign.open_for_registrations():
+        return errors.DeadlinePassed()
+    return None
+
+
+@login_required
+@require_POST
+def submit_preferences(request, campaign_id: int):
+    campaign = _visible_campaign_or_404(campaign_id)
+    items = selectors.campaign_items(campaign)
+    form = PreferenceForm(
+        request.POST, items=items, rank_count=services.max_ranks(campaign, item_count=len(items))
+    )
+    if not form.is_valid():
+        refusal = _ranking_refusal(campaign)
+        if refusal is not None:
+            messages.error(request, str(refusal))
+            return redirect(_campaign_url(campaign))
+        messages.error(request, _("Your ranking was not saved. Please correct the marked choices."))
+        context = _page_context(request, campaign, preference_form=form)
+        return render(request, "registration/student/campaign.html", context)
+    try:
+        services.submit_preferences(
+            user=request.user, campaign=campaign, items=form.ranked_items()
+        )
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+        return redirect(_campaign_url(campaign))
+    messages.success(
+        request,
+        _("Your ranking was saved. The allocation runs after the deadline (%(deadline)s).")
+        % {
+            "deadline": formats.date_format(
+                timezone.localtime(campaign.registration_deadline), "DATETIME_FORMAT"
+            )
+        },
+    )
+    return redirect("registration:student_result", campaign_id=campaign.pk)
+
+
+@login_required
+@require_POST
+def withdraw_preferences(request, campaign_id: int):
+    campaign = _visible_campaign_or_404(campaign_id)
+    try:
+        services.withdraw_preferences(user=request.user, campaign=campaign)
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your ranking was withdrawn."))
+    return redirect(_campaign_url(campaign))
+
+
+urlpatterns = [
+    path("registrations/", index, name="student_index"),
+    path("registrations/<int:campaign_id>/", campaign_detail, name="student_campaign"),
+    path("registrations/<int:campaign_id>/seats/", campaign_seats, name="student_campaign_seats"),
+    path("registrations/<int:campaign_id>/result/", result, name="student_result"),
+    path(
+        "registrations/<int:campaign_id>/items/<int:item_id>/register/",
+        register,
+        name="register",
+    ),
+    path(
+        "registrations/<int:campaign_id>/items/<int:item_id>/withdraw/",
+        withdraw,
+        name="withdraw",
+    ),
+    path(
+        "registrations/<int:campaign_id>/preferences/",
+        submit_preferences,
+        name="submit_preferences",
+    ),
+    path(
+        "registrations/<int:campaign_id>/preferences/withdraw/",
+        withdraw_preferences,
+        name="withdraw_preferences",
+    ),
+]

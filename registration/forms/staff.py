@@ -1,0 +1,290 @@
+"""Forms of the staff registration pages; they validate input, the services decide and write."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from registration import policies
+from registration.models import Campaign, Policy, UserRegistration
+from registration.selectors import staff as selectors
+
+DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+
+
+def _datetime_widget():
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT)
+
+
+PATTERN_CHOICES = [
+    (selectors.PATTERN_GROUP, _("Group track")),
+    (selectors.PATTERN_ENROLLMENT, _("Enrollment track")),
+    (selectors.PATTERN_SPECIAL, _("Special groups")),
+    (selectors.PATTERN_MIXED, _("Mixed track (discouraged)")),
+]
+
+
+class PatternForm(forms.Form):
+    """Wizard step 1: which configuration pattern the new campaign follows."""
+
+    pattern = forms.ChoiceField(
+        label=_("Configuration pattern"), choices=PATTERN_CHOICES, widget=forms.RadioSelect
+    )
+
+
+class CampaignSettingsForm(forms.Form):
+    """The editable settings of a campaign; frozen fields are shown disabled with the reason."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    allocation_mode = forms.ChoiceField(
+        label=_("Allocation mode"), choices=Campaign.AllocationMode.choices
+    )
+    registration_deadline = forms.DateTimeField(
+        label=_("Registration deadline"), widget=_datetime_widget()
+    )
+    registration_opens_at = forms.DateTimeField(
+        label=_("Registration opens at"),
+        required=False,
+        widget=_datetime_widget(),
+        help_text=_("Leave empty to open by hand; otherwise the campaign opens by itself."),
+    )
+    max_preferences = forms.IntegerField(
+        label=_("Maximum number of preferences"),
+        min_value=1,
+        max_value=50,
+        initial=3,
+        help_text=_("How many items a student may rank (preference-based campaigns)."),
+    )
+    allow_withdrawal = forms.BooleanField(
+        label=_("Students may withdraw while the campaign is open"), required=False, initial=True
+    )
+    planning_only = forms.BooleanField(
+        label=_("Planning only (interest registration; never put into rosters)"),
+        required=False,
+    )
+
+    setting_names = (
+        "title",
+        "description",
+        "allocation_mode",
+        "registration_deadline",
+        "registration_opens_at",
+        "max_preferences",
+        "allow_withdrawal",
+        "planning_only",
+    )
+
+    def __init__(self, *args, frozen: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.frozen = frozen or {}
+        for name, reason in self.frozen.items():
+            if name in self.fields:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = reason
+
+    def clean(self):
+        cleaned = super().clean()
+        deadline = cleaned.get("registration_deadline")
+        opens_at = cleaned.get("registration_opens_at")
+        if deadline and opens_at and opens_at >= deadline:
+            self.add_error(
+                "registration_opens_at", _("The opening time must be before the deadline.")
+            )
+        return cleaned
+
+    def settings(self) -> dict:
+        """Every setting, for creating a campaign."""
+        return {name: self.cleaned_data[name] for name in self.setting_names}
+
+    def changed_settings(self) -> dict:
+        """Settings the user changed (disabled fields never count)."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self.changed_data
+            if name in self.setting_names and not self.fields[name].disabled
+        }
+
+    def forged_frozen_values(self) -> dict:
+        """Values posted for disabled fields anyway; handed to the service so it refuses them."""
+        forged = {}
+        for name in self.frozen:
+            field = self.fields.get(name)
+            if field is None or self.add_prefix(name) not in self.data:
+                continue
+            raw = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            try:
+                value = field.clean(raw)
+            except ValidationError:
+                value = raw
+            if field.has_changed(self.get_initial_for_field(field, name), raw):
+                forged[name] = value
+        return forged
+
+
+class CampaignCreateForm(CampaignSettingsForm):
+    """Wizard step 2: settings plus the items to start with."""
+
+    items = forms.MultipleChoiceField(
+        label=_("Items"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    enrollment_title = forms.CharField(
+        label=_("Title of the course enrollment campaign"),
+        max_length=200,
+        required=False,
+        initial=_("Course enrollment"),
+    )
+    acknowledge_mixed = forms.BooleanField(
+        label=_(
+            "I understand that this creates two parallel rosters: a student may join a group "
+            "without enrolling in the lecture."
+        ),
+        required=False,
+    )
+
+    def __init__(self, *args, item_choices=(), pattern: str, needs_acknowledgement: bool,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pattern = pattern
+        self.needs_acknowledgement = needs_acknowledgement
+        self.fields["items"].choices = [(str(pk), label) for pk, label in item_choices]
+        if pattern != selectors.PATTERN_MIXED:
+            del self.fields["enrollment_title"]
+        if not needs_acknowledgement:
+            del self.fields["acknowledge_mixed"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.needs_acknowledgement and not cleaned.get("acknowledge_mixed"):
+            self.add_error(
+                "acknowledge_mixed",
+                _("Confirm that you want group registration and course enrollment in parallel."),
+            )
+        if self.pattern == selectors.PATTERN_MIXED and not str(
+            cleaned.get("enrollment_title") or ""
+        ).strip():
+            self.add_error("enrollment_title", _("Give the enrollment campaign a title."))
+        return cleaned
+
+    def selected_item_ids(self) -> list[int]:
+        return [int(pk) for pk in self.cleaned_data.get("items", [])]
+
+
+class ItemAddForm(forms.Form):
+    registerable = forms.TypedChoiceField(label=_("Add an item"), coerce=int)
+
+    def __init__(self, *args, registerables=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["registerable"].choices = [
+            (r.pk, selectors.registerable_label(r)) for r in registerables
+        ]
+
+
+class CapacityForm(forms.Form):
+    capacity = forms.IntegerField(
+        label=_("Capacity"),
+        required=False,
+        min_value=0,
+        max_value=100000,
+        help_text=_("Empty means unlimited."),
+    )
+
+
+class PolicyAddForm(forms.Form):
+    """A new rule: its kind, when it applies, and the configuration that kind needs."""
+
+    kind = forms.ChoiceField(label=_("Rule"))
+    phase = forms.ChoiceField(
+        label=_("Applies at"), choices=Policy.Phase.choices, initial=Policy.Phase.REGISTRATION
+    )
+    domains = forms.CharField(
+        label=_("E-mail domains"),
+        required=False,
+        help_text=_("Separated by spaces or commas, for example uni-heidelberg.de."),
+    )
+    prerequisite_campaign = forms.TypedChoiceField(
+        label=_("Prerequisite campaign"), required=False, coerce=int, empty_value=None
+    )
+    config_json = forms.CharField(
+        label=_("Configuration (JSON)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Only for rules without their own fields."),
+    )
+
+    config_fields = {
+        "institutional_email": "domains",
+        "prerequisite_campaign": "prerequisite_campaign",
+    }
+
+    def __init__(self, *args, kinds: dict, other_campaigns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(name, kind.label) for name, kind in kinds.items()]
+        self.fields["prerequisite_campaign"].choices = [("", "—")] + [
+            (c.pk, c.title) for c in other_campaigns
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if not kind:
+            return cleaned
+        field_name = self.config_fields.get(kind, "config_json")
+        if kind == "institutional_email":
+            config = {"domains": cleaned.get("domains") or ""}
+        elif kind == "prerequisite_campaign":
+            campaign_id = cleaned.get("prerequisite_campaign")
+            config = {"campaign_id": campaign_id} if campaign_id else {}
+        else:
+            try:
+                config = json.loads(cleaned.get("config_json") or "{}")
+            except ValueError:
+                self.add_error("config_json", _("This is not valid JSON."))
+                return cleaned
+        try:
+            cleaned["config"] = policies.clean_policy_config(kind, config)
+        except ValidationError as exc:
+            self.add_error(field_name if field_name in self.fields else None, exc.messages)
+        return cleaned
+
+
+STATUS_FILTER_CHOICES = [("", _("All statuses")), *UserRegistration.Status.choices]
+SORT_CHOICES = [
+    ("name", _("Name")),
+    ("item", _("Item")),
+    ("status", _("Status")),
+    ("rank", _("Rank")),
+    ("newest", _("Newest first")),
+    ("oldest", _("Oldest first")),
+]
+
+
+class RegistrationFilterForm(forms.Form):
+    """Filters of the registrations list; unknown values are ignored, never an error page."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_FILTER_CHOICES)
+    item = forms.TypedChoiceField(label=_("Item"), required=False, coerce=int, empty_value=None)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].choices = [("", _("All items"))] + [
+            (item.pk, str(item.registerable)) for item in items
+        ]
+
+    def filters(self) -> dict:
+        """The valid filters only (an invalid value is dropped, not an error page)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "search": data.get("q") or "",
+            "status": data.get("status") or "",
+            "item_id": data.get("item"),
+            "sort": data.get("sort") or selectors.DEFAULT_REGISTRATION_SORT,
+        }

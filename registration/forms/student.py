@@ -1,0 +1,106 @@
+"""The students' ranking form: one select per rank, checked before the service is asked."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from registration.selectors.student import ordinal_choice_label
+
+RANK_FIELD = re.compile(r"^rank_(\d{1,6})$")
+
+
+def rank_field_name(rank: int) -> str:
+    return f"rank_{rank}"
+
+
+class PreferenceForm(forms.Form):
+    """Ranks 1..N, each a select of the campaign's items; rank 1 is required, no gaps, no repeats.
+
+    Item ids not offered here (another campaign's, deleted, non-numeric, huge) are refused as an
+    invalid choice, so the service only ever sees this campaign's items.
+    """
+
+    def __init__(self, *args, items, rank_count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = {str(item.pk): item for item in items}
+        self.rank_count = rank_count
+        choices = [("", _("— no choice —"))] + [
+            (str(item.pk), getattr(item, "summary", str(item))) for item in items
+        ]
+        for rank in range(1, rank_count + 1):
+            self.fields[rank_field_name(rank)] = forms.ChoiceField(
+                label=ordinal_choice_label(rank),
+                choices=choices,
+                required=rank == 1,
+                error_messages={
+                    "required": _("Choose at least your 1st choice."),
+                    "invalid_choice": _(
+                        "That choice is not part of this campaign (or no longer exists). "
+                        "Please choose again."
+                    ),
+                },
+                widget=forms.Select(attrs={"data-rank": rank}),
+            )
+
+    @classmethod
+    def initial_from(cls, ranking) -> dict:
+        """Prefill with the student's current ranking (rows best first)."""
+        return {
+            rank_field_name(position): str(row.item_id)
+            for position, row in enumerate(ranking, start=1)
+        }
+
+    def rank_fields(self):
+        return [self[rank_field_name(rank)] for rank in range(1, self.rank_count + 1)]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.is_bound:
+            extra = [
+                int(match.group(1))
+                for key, value in self.data.items()
+                if (match := RANK_FIELD.match(key)) and str(value).strip()
+            ]
+            if any(rank > self.rank_count for rank in extra):
+                raise forms.ValidationError(
+                    _("You may rank at most %(limit)d items.") % {"limit": self.rank_count},
+                    code="too_many_ranks",
+                )
+        values = [cleaned.get(rank_field_name(rank)) for rank in range(1, self.rank_count + 1)]
+        if any(name in self.errors for name in map(rank_field_name, range(1, self.rank_count + 1))):
+            return cleaned
+        seen: dict[str, int] = {}
+        gap_at = None
+        for rank, value in enumerate(values, start=1):
+            if not value:
+                gap_at = gap_at or rank
+                continue
+            if gap_at is not None:
+                self.add_error(
+                    rank_field_name(rank),
+                    _("Fill in your %(empty)s before your %(filled)s.")
+                    % {"empty": ordinal_choice_label(gap_at), "filled": ordinal_choice_label(rank)},
+                )
+                return cleaned
+            if value in seen:
+                self.add_error(
+                    rank_field_name(rank),
+                    _("“%(title)s” is already your %(rank)s; choose each group only once.")
+                    % {"title": getattr(self.items[value], "title", self.items[value]),
+                       "rank": ordinal_choice_label(seen[value])},
+                )
+                return cleaned
+            seen[value] = rank
+        return cleaned
+
+    def ranked_items(self) -> list:
+        """The chosen items, best first (call after ``is_valid``)."""
+        ranked = []
+        for rank in range(1, self.rank_count + 1):
+            value = self.cleaned_data.get(rank_field_name(rank))
+            if value:
+                ranked.append(self.items[value])
+        return ranked

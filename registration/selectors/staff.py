@@ -1,0 +1,288 @@
+"""Reads for the staff registration pages: every list here runs a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q, QuerySet
+
+from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial
+from registration import policies
+from registration.models import Campaign, CampaignTransition, Item, Policy, UserRegistration
+
+RegStatus = UserRegistration.Status
+
+# Database ids are 64-bit; anything larger cannot exist and must not reach the driver.
+MAX_DB_ID = 2**63 - 1
+
+PATTERN_GROUP = "group"
+PATTERN_ENROLLMENT = "enrollment"
+PATTERN_SPECIAL = "special"
+PATTERN_MIXED = "mixed"
+
+REGISTRATION_SORTS = {
+    "name": ("user__name", "user__email", "preference_rank", "id"),
+    "item": ("item__position", "item_id", "user__name", "preference_rank", "id"),
+    "status": ("status", "user__name", "preference_rank", "id"),
+    "rank": ("preference_rank", "user__name", "id"),
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+}
+DEFAULT_REGISTRATION_SORT = "name"
+
+
+def is_valid_id(value) -> bool:
+    return isinstance(value, int) and 0 < value <= MAX_DB_ID
+
+
+def lecture_for_staff(*, lecture_id: int) -> Lecture:
+    """The lecture with its term (raises Lecture.DoesNotExist for unknown ids)."""
+    if not is_valid_id(lecture_id):
+        raise Lecture.DoesNotExist
+    return Lecture.objects.select_related("term", "teacher").get(pk=lecture_id)
+
+
+def campaign_for_staff(*, campaign_id: int) -> Campaign:
+    """The campaign with its lecture (raises Campaign.DoesNotExist for unknown ids)."""
+    if not is_valid_id(campaign_id):
+        raise Campaign.DoesNotExist
+    return Campaign.objects.select_related("lecture", "lecture__term", "created_by").get(
+        pk=campaign_id
+    )
+
+
+def item_of_campaign(*, campaign: Campaign, item_id: int) -> Item:
+    if not is_valid_id(item_id):
+        raise Item.DoesNotExist
+    return Item.objects.select_related("campaign", "registerable").get(
+        pk=item_id, campaign=campaign
+    )
+
+
+def policy_of_campaign(*, campaign: Campaign, policy_id: int) -> Policy:
+    if not is_valid_id(policy_id):
+        raise Policy.DoesNotExist
+    return Policy.objects.select_related("campaign").get(pk=policy_id, campaign=campaign)
+
+
+# -- counts -------------------------------------------------------------------------------------
+
+
+@dataclass
+class StatusCounts:
+    confirmed: int = 0
+    pending: int = 0
+    rejected: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.confirmed + self.pending + self.rejected
+
+
+def registration_counts(campaign_ids) -> dict[int, StatusCounts]:
+    """Confirmed / pending / rejected per campaign, in one grouped query."""
+    counts: dict[int, StatusCounts] = defaultdict(StatusCounts)
+    rows = (
+        UserRegistration.objects.filter(campaign_id__in=list(campaign_ids))
+        .values("campaign_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        if row["status"] in RegStatus.values:
+            setattr(counts[row["campaign_id"]], row["status"], row["n"])
+    return counts
+
+
+def campaigns_for_lecture(*, lecture: Lecture) -> list[Campaign]:
+    """The lecture's campaigns with item and registration counts (two queries in all)."""
+    campaigns = list(
+        Campaign.objects.filter(lecture=lecture)
+        .annotate(item_count=Count("items"))
+        .order_by("-registration_deadline", "title", "id")
+    )
+    counts = registration_counts(c.pk for c in campaigns)
+    for campaign in campaigns:
+        campaign.counts = counts[campaign.pk]
+    return campaigns
+
+
+def _counted(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(
+        confirmed_count=Count("registrations", filter=Q(registrations__status=RegStatus.CONFIRMED)),
+        pending_count=Count("registrations", filter=Q(registrations__status=RegStatus.PENDING)),
+        rejected_count=Count("registrations", filter=Q(registrations__status=RegStatus.REJECTED)),
+    )
+
+
+def _kind_labels() -> dict[int, str]:
+    """Polymorphic content type id -> the concrete kind's name (cached by Django)."""
+    models = ContentType.objects.get_for_models(*Registerable.__subclasses__())
+    return {ct.pk: str(model._meta.verbose_name).capitalize() for model, ct in models.items()}
+
+
+def campaign_items(*, campaign: Campaign) -> list[Item]:
+    """Items in order with their registerable and per-status counts (one query)."""
+    items = list(
+        _counted(campaign.items.select_related("registerable")).order_by("position", "id")
+    )
+    labels = _kind_labels()
+    for item in items:
+        item.kind_label = labels.get(item.registerable.polymorphic_ctype_id, "")
+        capacity = item.registerable.capacity
+        item.fill_percent = (
+            min(100, round(100 * item.confirmed_count / capacity)) if capacity else 0
+        )
+    return items
+
+
+def campaign_transitions(*, campaign: Campaign, limit: int = 100) -> list[CampaignTransition]:
+    return list(campaign.transitions.select_related("by").order_by("-at", "-id")[:limit])
+
+
+@dataclass
+class OverviewData:
+    items: list
+    counts: StatusCounts
+    transitions: list = field(default_factory=list)
+
+
+def campaign_overview(*, campaign: Campaign) -> OverviewData:
+    items = campaign_items(campaign=campaign)
+    counts = StatusCounts(
+        confirmed=sum(i.confirmed_count for i in items),
+        pending=sum(i.pending_count for i in items),
+        rejected=sum(i.rejected_count for i in items),
+    )
+    return OverviewData(
+        items=items, counts=counts, transitions=campaign_transitions(campaign=campaign)
+    )
+
+
+def registration_total(*, campaign: Campaign) -> int:
+    return campaign.registrations.count()
+
+
+def non_pending_count(*, campaign: Campaign) -> int:
+    """How many rows a reopen would put back to pending (preference-based campaigns)."""
+    return campaign.registrations.exclude(status=RegStatus.PENDING).count()
+
+
+# -- registerables ------------------------------------------------------------------------------
+
+
+def lecture_registerables(*, lecture: Lecture) -> list[Registerable]:
+    """The lecture itself and every group of it, as concrete objects (one query per kind)."""
+    queryset = Registerable.objects.filter(
+        Q(pk=lecture.pk)
+        | Q(tutorial__lecture=lecture)
+        | Q(talk__lecture=lecture)
+        | Q(cohort__lecture=lecture)
+        | Q(exam__lecture=lecture)
+    ).order_by("id")
+    return list(queryset)
+
+
+def registerable_label(registerable: Registerable) -> str:
+    kind = str(registerable._meta.verbose_name).capitalize()
+    return f"{kind}: {registerable}"
+
+
+def addable_registerables(*, campaign: Campaign) -> list[Registerable]:
+    """Registerables of the campaign's lecture that are not yet items of it."""
+    taken = set(campaign.items.values_list("registerable_id", flat=True))
+    return [r for r in lecture_registerables(lecture=campaign.lecture) if r.pk not in taken]
+
+
+def pattern_registerables(*, lecture: Lecture, pattern: str) -> list[Registerable]:
+    """What each configuration pattern of the wizard offers as items (all preselected)."""
+    everything = lecture_registerables(lecture=lecture)
+    if pattern == PATTERN_ENROLLMENT:
+        return [r for r in everything if isinstance(r, Lecture)]
+    if pattern == PATTERN_SPECIAL:
+        return [r for r in everything if isinstance(r, Cohort)]
+    if pattern in (PATTERN_GROUP, PATTERN_MIXED):
+        return [r for r in everything if isinstance(r, Tutorial | Talk)]
+    return []
+
+
+@dataclass
+class Tracks:
+    """Not yet completed campaigns of a lecture, by track (for the mixed-track warning)."""
+
+    group: list = field(default_factory=list)
+    enrollment: list = field(default_factory=list)
+
+
+def active_tracks(*, lecture: Lecture) -> Tracks:
+    """Which campaigns already run a group track and which an enrollment track (one query)."""
+    group_types = ContentType.objects.get_for_models(Tutorial, Talk).values()
+    rows = (
+        Item.objects.filter(campaign__lecture=lecture)
+        .exclude(campaign__status=Campaign.Status.COMPLETED)
+        .filter(
+            Q(registerable_id=lecture.pk)
+            | Q(registerable__polymorphic_ctype__in=[ct.pk for ct in group_types])
+        )
+        .values_list("campaign_id", "campaign__title", "registerable_id")
+        .order_by("campaign_id")
+    )
+    tracks = Tracks()
+    seen: set[tuple[str, int]] = set()
+    for campaign_id, title, registerable_id in rows:
+        track = "enrollment" if registerable_id == lecture.pk else "group"
+        if (track, campaign_id) not in seen:
+            seen.add((track, campaign_id))
+            getattr(tracks, track).append(title)
+    return tracks
+
+
+def lecture_other_campaigns(*, campaign: Campaign) -> list[Campaign]:
+    return list(
+        Campaign.objects.filter(lecture_id=campaign.lecture_id)
+        .exclude(pk=campaign.pk)
+        .order_by("title", "id")
+    )
+
+
+# -- policies -----------------------------------------------------------------------------------
+
+
+def campaign_policies(*, campaign: Campaign) -> list[Policy]:
+    """Policies in evaluation order, each with a description for staff."""
+    rows = list(campaign.policies.order_by("position", "id"))
+    kinds = policies.registered_kinds()
+    for policy in rows:
+        kind = kinds.get(policy.kind)
+        policy.kind_label = kind.label if kind else policy.get_kind_display()
+        policy.description = kind.describe(policy) if kind else ""
+    return rows
+
+
+# -- registrations ------------------------------------------------------------------------------
+
+
+def campaign_registrations(
+    *, campaign: Campaign, status: str = "", item_id: int | None = None, search: str = "",
+    sort: str = DEFAULT_REGISTRATION_SORT,
+) -> QuerySet:
+    """Registrations with user and item joined in, filtered and sorted; one query per page."""
+    queryset = UserRegistration.objects.filter(campaign=campaign).select_related(
+        "user", "item__registerable"
+    )
+    if status in RegStatus.values:
+        queryset = queryset.filter(status=status)
+    if item_id is not None:
+        queryset = queryset.filter(item_id=item_id)
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(
+            Q(user__name__icontains=search)
+            | Q(user__email__icontains=search)
+            | Q(user__institutional_email__icontains=search)
+            | Q(user__matriculation_number__icontains=search)
+        )
+    ordering = REGISTRATION_SORTS.get(sort, REGISTRATION_SORTS[DEFAULT_REGISTRATION_SORT])
+    return queryset.order_by(*ordering)

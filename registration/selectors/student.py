@@ -1,0 +1,342 @@
+"""Reads for the students' registration pages, each in a fixed number of queries.
+
+A student sees every campaign that is not a draft (any student may register in any lecture) and
+only their own registrations. Results of a preference-based campaign stay hidden until it is
+completed: before that the allocation is not published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from mampf.models import Exam, Registerable, Talk, Tutorial
+from registration.models import Campaign, Item, Policy, UserRegistration
+
+Status = Campaign.Status
+RegStatus = UserRegistration.Status
+
+TAB_COURSES = "courses"
+TAB_EXAMS = "exams"
+TABS = (TAB_COURSES, TAB_EXAMS)
+
+# Student-facing state of a campaign: an open campaign whose deadline passed is closed for them.
+STATE_OPEN = "open"
+STATE_CLOSED = "closed"
+STATE_PROCESSING = "processing"
+STATE_COMPLETED = "completed"
+
+# Outcome of one student in one campaign.
+OUTCOME_NONE = "none"
+OUTCOME_CONFIRMED = "confirmed"
+OUTCOME_PENDING = "pending"
+OUTCOME_REJECTED = "rejected"
+
+CLOSED_WITHOUT_ME_LIMIT = 50
+
+
+def visible_campaigns():
+    """Campaigns students may see: everything except drafts."""
+    return Campaign.objects.exclude(status=Status.DRAFT)
+
+
+def student_state(campaign: Campaign, *, now=None) -> str:
+    if campaign.status == Status.OPEN:
+        return STATE_OPEN if campaign.open_for_registrations(now=now) else STATE_CLOSED
+    return campaign.status
+
+
+def rejection_reason_text(code: str) -> str:
+    """A readable sentence for a stored rejection reason code."""
+    code = code or ""
+    if code == "item_full":
+        return _("The group was full when you tried to register.")
+    if code == "capacity":
+        return _("All groups you ranked were full.")
+    if code == "solver_unassigned":
+        return _("The allocation could not place you in any of your choices.")
+    if code == "manual":
+        return _("The course staff decided this by hand; please contact them if you have "
+                 "questions.")
+    if code.startswith("policy:"):
+        kind = code.split(":", 1)[1]
+        try:
+            label = Policy.Kind(kind).label
+        except ValueError:
+            label = kind
+        return _("You did not meet a requirement of this registration: %(requirement)s.") % {
+            "requirement": label
+        }
+    return _("You were not given a place.")
+
+
+def ordinal_choice_label(rank: int) -> str:
+    """'1st choice', '2nd choice', ... (whole phrases, so translators can reorder them)."""
+    if rank % 100 in (11, 12, 13):
+        template = pgettext("choice ordinal", "%(rank)dth choice")
+    elif rank % 10 == 1:
+        template = pgettext("choice ordinal", "%(rank)dst choice")
+    elif rank % 10 == 2:
+        template = pgettext("choice ordinal", "%(rank)dnd choice")
+    elif rank % 10 == 3:
+        template = pgettext("choice ordinal", "%(rank)drd choice")
+    else:
+        template = pgettext("choice ordinal", "%(rank)dth choice")
+    return template % {"rank": rank}
+
+
+# -- items --------------------------------------------------------------------------------------
+
+
+def _when_and_where(target: Registerable) -> tuple[str, str]:
+    """Schedule and place of a group, as far as its kind has them."""
+    if isinstance(target, Tutorial):
+        where = _("room %(room)s") % {"room": target.room} if target.room else ""
+        return target.schedule, where
+    if isinstance(target, Exam):
+        when = (
+            formats.date_format(timezone.localtime(target.date), "SHORT_DATETIME_FORMAT")
+            if target.date
+            else ""
+        )
+        return when, target.location
+    if isinstance(target, Talk):
+        when = formats.date_format(target.date, "SHORT_DATE_FORMAT") if target.date else ""
+        return when, ""
+    return "", ""
+
+
+def _decorate_items(items: list[Item]) -> list[Item]:
+    """Attach the concrete group and its schedule; one query per group kind, not per item."""
+    targets = {
+        r.pk: r for r in Registerable.objects.filter(pk__in=[i.registerable_id for i in items])
+    }
+    for item in items:
+        target = targets.get(item.registerable_id, item.registerable)
+        item.target = target
+        item.title = target.title
+        item.when, item.where = _when_and_where(target)
+        item.summary = ", ".join(part for part in (target.title, item.when, item.where) if part)
+        item.seat_capacity = target.capacity
+        taken = getattr(item, "taken", None)
+        item.is_full = (
+            taken is not None and target.capacity is not None and taken >= target.capacity
+        )
+    return items
+
+
+def campaign_items(campaign: Campaign) -> list[Item]:
+    """The campaign's items in order, with live confirmed counts and their group's details."""
+    items = list(
+        Item.objects.filter(campaign=campaign)
+        .select_related("registerable")
+        .annotate(taken=Count("registrations", filter=Q(registrations__status=RegStatus.CONFIRMED)))
+        .order_by("position", "id")
+    )
+    return _decorate_items(items)
+
+
+# -- one student's view of one campaign -----------------------------------------------------------
+
+
+@dataclass
+class MyOutcome:
+    """Where one student stands in one campaign."""
+
+    kind: str = OUTCOME_NONE
+    confirmed: list = field(default_factory=list)  # registrations with a place
+    ranking: list = field(default_factory=list)  # preference rows, best first
+    rejected: list = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def registered(self) -> bool:
+        return self.kind != OUTCOME_NONE
+
+
+def outcome_for(campaign: Campaign, registrations: list[UserRegistration]) -> MyOutcome:
+    """Classify one student's rows in a campaign into what the pages say about them."""
+    ranking = sorted(
+        (r for r in registrations if r.preference_rank is not None),
+        key=lambda r: r.preference_rank,
+    )
+    confirmed = [r for r in registrations if r.status == RegStatus.CONFIRMED]
+    pending = [r for r in registrations if r.status == RegStatus.PENDING]
+    rejected = [r for r in registrations if r.status == RegStatus.REJECTED]
+    outcome = MyOutcome(ranking=ranking, confirmed=confirmed, rejected=rejected)
+    published = campaign.is_fcfs or campaign.status == Status.COMPLETED
+    if campaign.is_preference_based and ranking and not published:
+        outcome.kind = OUTCOME_PENDING
+    elif confirmed:
+        outcome.kind = OUTCOME_CONFIRMED
+    elif pending:
+        outcome.kind = OUTCOME_PENDING
+    elif rejected and (campaign.is_preference_based or student_state(campaign) != STATE_OPEN):
+        # An FCFS attempt on a full group while the campaign is open is not a result yet.
+        outcome.kind = OUTCOME_REJECTED
+        first = ranking[0] if ranking else rejected[0]
+        outcome.reason = rejection_reason_text(first.rejection_reason)
+    return outcome
+
+
+def my_registrations(campaign: Campaign, *, user) -> list[UserRegistration]:
+    return list(
+        UserRegistration.objects.filter(campaign=campaign, user=user).order_by(
+            "preference_rank", "id"
+        )
+    )
+
+
+def campaign_for_student(campaign_id: int) -> Campaign:
+    """A visible campaign with what its page needs; raises Campaign.DoesNotExist otherwise."""
+    return (
+        visible_campaigns()
+        .select_related("lecture", "lecture__term")
+        .prefetch_related("policies")
+        .get(pk=campaign_id)
+    )
+
+
+def item_of_campaign(campaign: Campaign, item_id: int) -> Item:
+    """An item of exactly this campaign; raises Item.DoesNotExist otherwise."""
+    return Item.objects.select_related("registerable").get(pk=item_id, campaign=campaign)
+
+
+def items_by_id(campaign: Campaign) -> dict[int, Item]:
+    return {item.pk: item for item in campaign_items(campaign)}
+
+
+def attach_items(registrations: list[UserRegistration], items: dict[int, Item]) -> None:
+    """Point each registration at the decorated item (no extra queries)."""
+    for registration in registrations:
+        if registration.item_id in items:
+            registration.item = items[registration.item_id]
+
+
+@dataclass
+class CampaignPage:
+    campaign: Campaign
+    state: str
+    items: list
+    mine: list
+    outcome: MyOutcome
+    my_item_ids: set
+    has_exclusive_place: bool
+    is_exam: bool
+
+
+def campaign_page(campaign: Campaign, *, user) -> CampaignPage:
+    """Everything the student's campaign page shows, except eligibility (a service call)."""
+    items = campaign_items(campaign)
+    mine = my_registrations(campaign, user=user)
+    attach_items(mine, {item.pk: item for item in items})
+    outcome = outcome_for(campaign, mine)
+    confirmed_ids = {r.item_id for r in mine if r.status == RegStatus.CONFIRMED}
+    for item in items:
+        item.is_mine = item.pk in confirmed_ids
+    return CampaignPage(
+        campaign=campaign,
+        state=student_state(campaign),
+        items=items,
+        mine=mine,
+        outcome=outcome,
+        my_item_ids=confirmed_ids,
+        has_exclusive_place=any(
+            r.status == RegStatus.CONFIRMED and r.exclusive for r in mine
+        ),
+        is_exam=bool(items) and all(isinstance(item.target, Exam) for item in items),
+    )
+
+
+# -- the index ----------------------------------------------------------------------------------
+
+
+@dataclass
+class IndexEntry:
+    campaign: Campaign
+    state: str
+    outcome: MyOutcome
+
+
+@dataclass
+class StudentIndex:
+    tab: str
+    open: list
+    finished_mine: list
+    finished_others: list
+    finished_others_total: int
+    counts: dict
+
+
+def _exam_campaign_annotations():
+    exam_ids = Exam.objects.non_polymorphic().values("pk")
+    return {
+        "has_exam_items": Exists(
+            Item.objects.filter(campaign=OuterRef("pk"), registerable_id__in=exam_ids)
+        ),
+        "has_other_items": Exists(
+            Item.objects.filter(campaign=OuterRef("pk")).exclude(registerable_id__in=exam_ids)
+        ),
+    }
+
+
+def is_exam_campaign(campaign: Campaign) -> bool:
+    """An exam campaign's items are all exams (annotated by ``student_index``)."""
+    return bool(campaign.has_exam_items and not campaign.has_other_items)
+
+
+def student_index(*, user, tab: str = TAB_COURSES) -> StudentIndex:
+    """My registrations: open campaigns, finished ones I took part in, finished ones I did not.
+
+    Two queries whatever the number of campaigns: the campaigns (with their lecture and an
+    exam flag) and my registrations in them.
+    """
+    tab = tab if tab in TABS else TAB_COURSES
+    campaigns = list(
+        visible_campaigns()
+        .select_related("lecture", "lecture__term")
+        .annotate(**_exam_campaign_annotations())
+        .order_by("registration_deadline", "title", "pk")
+    )
+    registrations: dict[int, list[UserRegistration]] = {}
+    rows = (
+        UserRegistration.objects.filter(user=user, campaign__status__in=[
+            Status.OPEN, Status.CLOSED, Status.PROCESSING, Status.COMPLETED])
+        .select_related("item__registerable")
+        .order_by("preference_rank", "id")
+    )
+    for row in rows:
+        registrations.setdefault(row.campaign_id, []).append(row)
+
+    now = timezone.now()
+    counts = {TAB_COURSES: 0, TAB_EXAMS: 0}
+    open_entries, finished_mine, finished_others = [], [], []
+    for campaign in campaigns:
+        campaign_tab = TAB_EXAMS if is_exam_campaign(campaign) else TAB_COURSES
+        state = student_state(campaign, now=now)
+        outcome = outcome_for(campaign, registrations.get(campaign.pk, []))
+        if state == STATE_OPEN or outcome.registered:
+            counts[campaign_tab] += 1
+        if campaign_tab != tab:
+            continue
+        entry = IndexEntry(campaign=campaign, state=state, outcome=outcome)
+        if state == STATE_OPEN:
+            open_entries.append(entry)
+        elif outcome.registered:
+            finished_mine.append(entry)
+        else:
+            finished_others.append(entry)
+    finished_mine.reverse()  # most recent deadline first
+    finished_others.reverse()
+    return StudentIndex(
+        tab=tab,
+        open=open_entries,
+        finished_mine=finished_mine,
+        finished_others=finished_others[:CLOSED_WITHOUT_ME_LIMIT],
+        finished_others_total=len(finished_others),
+        counts=counts,
+    )
