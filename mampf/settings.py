@@ -204,7 +204,10 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (
 )
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"mampf.tasks.send_notification_email": {"queue": "mail"}}
+CELERY_TASK_ROUTES = {
+    "mampf.tasks.send_notification_email": {"queue": "mail"},
+    "registration.tasks.send_allocation_results": {"queue": "mail"},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"

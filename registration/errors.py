@@ -103,3 +103,8 @@ class InvalidConfiguration(RegistrationError):
 class TryAgain(RegistrationError):
     code = "busy"
     default_message = _("Many people are registering right now. Please try again in a moment.")
+
+
+class AllocationRunning(RegistrationError):
+    code = "allocation_running"
+    default_message = _("An allocation for this campaign is already running. Please wait for it.")

@@ -300,3 +300,60 @@ class Policy(models.Model):
 
     def applies_to(self, phase: str) -> bool:
         return self.active and self.phase in (phase, self.Phase.BOTH)
+
+
+class AllocationRun(models.Model):
+    """One solver run of a preference-based campaign: inputs, outcome and statistics.
+
+    At most one run per campaign is queued or running at a time (a database constraint), so a
+    second click on "Run allocation" is refused instead of doubled.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    class Objective(models.TextChoices):
+        RANK_SUM = "rank_sum", _("Fewest rank points in total (standard)")
+        GENEROUS = "generous", _("Fairest: fewest students at their worst choices")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="allocation_runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    objective = models.CharField(
+        _("objective"), max_length=20, choices=Objective.choices, default=Objective.RANK_SUM
+    )
+    seed = models.BigIntegerField(_("lottery seed"))
+    balanced = models.BooleanField(_("balance group sizes"), default=False)
+    force_assignments = models.BooleanField(
+        _("place students whose choices are full into groups with room"), default=False
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    statistics = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("allocation run")
+        verbose_name_plural = _("allocation runs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="allocation_one_active_run_per_campaign",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id} run {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -11,64 +11,23 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from mampf.models import Cohort, Lecture, Registerable
 from registration import errors, policies
-from registration.models import Campaign, CampaignTransition, Item, Policy, UserRegistration
+from registration.lifecycle import lock_campaign as _lock_campaign
+from registration.lifecycle import transition as _transition
+from registration.lifecycle import translate_db_errors as _translate_db_errors
+from registration.models import Campaign, Item, Policy, UserRegistration
 
 Status = Campaign.Status
 RegStatus = UserRegistration.Status
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def _lock_campaign(campaign: Campaign) -> Campaign:
-    try:
-        return Campaign.objects.select_for_update().get(pk=campaign.pk)
-    except Campaign.DoesNotExist:
-        raise errors.InvalidTransition(_("This campaign no longer exists.")) from None
-
-
-def _transition(campaign: Campaign, method_name: str, *, by, note: str = "") -> Campaign:
-    """Run an FSM transition on the locked campaign and write the audit row."""
-    from_status = campaign.status
-    try:
-        getattr(campaign, method_name)()
-        campaign.save()
-    except (TransitionNotAllowed, ConcurrentTransition):
-        raise errors.InvalidTransition(
-            _("The campaign cannot change from “%(status)s” now.")
-            % {"status": campaign.get_status_display()}
-        ) from None
-    CampaignTransition.objects.create(
-        campaign=campaign,
-        from_status=from_status,
-        to_status=campaign.status,
-        by=by if getattr(by, "pk", None) else None,
-        note=note,
-    )
-    return campaign
-
-
-def _translate_db_errors(func):
-    """A lock timeout or a lost race becomes a clean 'try again', never a 500."""
-
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except OperationalError as exc:
-            raise errors.TryAgain() from exc
-
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    wrapper.__wrapped__ = func
-    return wrapper
 
 
 def evaluate_policies_for(campaign: Campaign, user, *, phase: str = "registration"):
@@ -645,3 +604,46 @@ def open_due_campaigns(*, now=None) -> list[int]:
         except (errors.RegistrationError, DatabaseError):
             continue  # not ready (no items, bad policy): it stays a draft for staff to fix
     return opened
+
+
+# -- allocation and finalization (implemented in registration.allocation) -----------------------
+from registration.allocation import (  # noqa: E402
+    FinalizeOutcome,
+    campaign_allocate,
+    campaign_allocate_and_finalize,
+    campaign_finalize,
+    request_allocation,
+    run_progress,
+)
+
+__all__ = [
+    "FinalizeOutcome",
+    "campaign_allocate",
+    "campaign_allocate_and_finalize",
+    "campaign_close",
+    "campaign_create",
+    "campaign_delete",
+    "campaign_finalize",
+    "campaign_open",
+    "campaign_reopen",
+    "campaign_revert_to_draft",
+    "campaign_update",
+    "close_due_campaigns",
+    "confirmed_count",
+    "evaluate_policies_for",
+    "frozen_fields",
+    "item_add",
+    "item_remove",
+    "item_set_capacity",
+    "max_ranks",
+    "open_due_campaigns",
+    "policy_add",
+    "policy_remove",
+    "policy_update",
+    "register",
+    "request_allocation",
+    "run_progress",
+    "submit_preferences",
+    "withdraw",
+    "withdraw_preferences",
+]

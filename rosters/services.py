@@ -11,7 +11,11 @@ Rules (DOMAIN-NOTES, Rosters):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial
@@ -43,8 +47,10 @@ def _seat_count(registerable_id: int) -> int:
 
 
 def _ensure_capacity(registerable: Registerable, *, allow_overfill: bool) -> None:
-    capacity = Registerable.objects.non_polymorphic().values_list("capacity", flat=True).get(
-        pk=registerable.pk
+    capacity = (
+        Registerable.objects.non_polymorphic()
+        .values_list("capacity", flat=True)
+        .get(pk=registerable.pk)
     )
     if allow_overfill or capacity is None:
         return
@@ -105,8 +111,14 @@ def _propagate_to_lecture(*, registerable: Registerable, user, by, campaign=None
         defaults={"source_campaign": campaign, "added_by": by if getattr(by, "pk", None) else None},
     )
     if created:
-        _audit(RosterChange.Action.ADDED, user=user, registerable=lecture, by=by,
-               campaign=campaign, reason="propagated from group")
+        _audit(
+            RosterChange.Action.ADDED,
+            user=user,
+            registerable=lecture,
+            by=by,
+            campaign=campaign,
+            reason="propagated from group",
+        )
 
 
 def _guard_operational(func):
@@ -123,8 +135,16 @@ def _guard_operational(func):
 
 
 @_guard_operational
-def add_user(*, registerable: Registerable, user, by, allow_overfill: bool = False,
-             source_campaign=None, reason: str = "", notify: bool = True) -> RosterEntry:
+def add_user(
+    *,
+    registerable: Registerable,
+    user,
+    by,
+    allow_overfill: bool = False,
+    source_campaign=None,
+    reason: str = "",
+    notify: bool = True,
+) -> RosterEntry:
     """Put a student on a roster (and on the lecture's, for groups that propagate)."""
     registerable = _concrete(registerable)
     lecture = registerable.parent_lecture
@@ -147,18 +167,29 @@ def add_user(*, registerable: Registerable, user, by, allow_overfill: bool = Fal
                 source_campaign=source_campaign,
                 added_by=by if getattr(by, "pk", None) else None,
             )
-            _audit(RosterChange.Action.ADDED, user=user, registerable=registerable, by=by,
-                   campaign=source_campaign, reason=reason)
-            _propagate_to_lecture(registerable=registerable, user=user, by=by,
-                                  campaign=source_campaign)
+            _audit(
+                RosterChange.Action.ADDED,
+                user=user,
+                registerable=registerable,
+                by=by,
+                campaign=source_campaign,
+                reason=reason,
+            )
+            _propagate_to_lecture(
+                registerable=registerable, user=user, by=by, campaign=source_campaign
+            )
             if notify:
                 _notify(
                     user,
                     subject=_("You were added to %(group)s") % {"group": registerable.title},
-                    body=_("Hello %(name)s,\n\nyou are now on the list of %(group)s "
-                           "(%(lecture)s).\n") % {"name": user.name,
-                                                  "group": _describe(registerable),
-                                                  "lecture": lecture.title},
+                    body=_(
+                        "Hello %(name)s,\n\nyou are now on the list of %(group)s (%(lecture)s).\n"
+                    )
+                    % {
+                        "name": user.name,
+                        "group": _describe(registerable),
+                        "lecture": lecture.title,
+                    },
                 )
             return entry
     except IntegrityError:
@@ -178,8 +209,9 @@ def _groups_of_lecture(lecture: Lecture) -> list[int]:
 
 
 @_guard_operational
-def remove_user(*, registerable: Registerable, user, by, reason: str = "",
-                notify: bool = True) -> None:
+def remove_user(
+    *, registerable: Registerable, user, by, reason: str = "", notify: bool = True
+) -> None:
     """Take a student off a roster; off the lecture means off its groups too."""
     registerable = _concrete(registerable)
     with transaction.atomic():
@@ -196,13 +228,17 @@ def remove_user(*, registerable: Registerable, user, by, reason: str = "",
         ).delete()
         if not deleted:
             raise errors.NotOnRoster()
-        _audit(RosterChange.Action.REMOVED, user=user, registerable=registerable, by=by,
-               reason=reason)
+        _audit(
+            RosterChange.Action.REMOVED, user=user, registerable=registerable, by=by, reason=reason
+        )
         for group_id in cascade_ids:
             RosterEntry.objects.filter(registerable_id=group_id, user=user).delete()
             RosterChange.objects.create(
-                action=RosterChange.Action.REMOVED, user=user, registerable_id=group_id,
-                by=by if getattr(by, "pk", None) else None, reason="removed from the lecture",
+                action=RosterChange.Action.REMOVED,
+                user=user,
+                registerable_id=group_id,
+                by=by if getattr(by, "pk", None) else None,
+                reason="removed from the lecture",
             )
         if notify:
             _notify(
@@ -214,8 +250,16 @@ def remove_user(*, registerable: Registerable, user, by, reason: str = "",
 
 
 @_guard_operational
-def move_user(*, user, source: Registerable, target: Registerable, by,
-              allow_overfill: bool = False, reason: str = "", notify: bool = True) -> RosterEntry:
+def move_user(
+    *,
+    user,
+    source: Registerable,
+    target: Registerable,
+    by,
+    allow_overfill: bool = False,
+    reason: str = "",
+    notify: bool = True,
+) -> RosterEntry:
     """Move a student between two groups of one lecture; a failed move changes nothing."""
     source, target = _concrete(source), _concrete(target)
     if source.pk == target.pk:
@@ -228,27 +272,190 @@ def move_user(*, user, source: Registerable, target: Registerable, by,
             entry = RosterEntry.objects.filter(registerable_id=source.pk, user=user).first()
             if entry is None:
                 raise errors.NotOnRoster(
-                    _("%(name)s is not in “%(group)s”.") % {"name": user.name,
-                                                           "group": source.title}
+                    _("%(name)s is not in “%(group)s”.")
+                    % {"name": user.name, "group": source.title}
                 )
             if RosterEntry.objects.filter(registerable_id=target.pk, user=user).exists():
                 raise errors.AlreadyOnRoster()
             _ensure_capacity(target, allow_overfill=allow_overfill)
             entry.delete()
             moved = RosterEntry.objects.create(
-                registerable_id=target.pk, user=user, source_campaign=None,
+                registerable_id=target.pk,
+                user=user,
+                source_campaign=None,
                 added_by=by if getattr(by, "pk", None) else None,
             )
-            _audit(RosterChange.Action.MOVED, user=user, registerable=target, source=source,
-                   by=by, reason=reason)
+            _audit(
+                RosterChange.Action.MOVED,
+                user=user,
+                registerable=target,
+                source=source,
+                by=by,
+                reason=reason,
+            )
             if notify:
                 _notify(
                     user,
                     subject=_("Your group changed: %(group)s") % {"group": target.title},
                     body=_("Hello %(name)s,\n\nyou were moved from %(source)s to %(target)s.\n")
-                    % {"name": user.name, "source": _describe(source),
-                       "target": _describe(target)},
+                    % {"name": user.name, "source": _describe(source), "target": _describe(target)},
                 )
             return moved
     except IntegrityError:
         raise errors.AlreadyOnRoster() from None
+
+
+@dataclass(frozen=True)
+class MaterializationSummary:
+    added: int
+    removed: int
+    kept_manual: int
+    propagated_to_lecture: int
+
+
+def materialize_allocation(
+    *, campaign, user_ids_by_registerable: dict[int, Iterable[int]], by=None
+) -> MaterializationSummary:
+    """Make each registerable's roster hold the campaign's users, in bulk and idempotently.
+
+    Adds missing users (remembering the campaign), removes only users this same campaign had
+    put there and who are no longer assigned, keeps manual entries and entries of other
+    campaigns, and adds every member of a propagating group to the lecture roster. The query
+    count does not grow with the number of students. Call inside the caller's transaction,
+    after locking the registerables.
+    """
+    wanted = {reg_id: set(user_ids) for reg_id, user_ids in user_ids_by_registerable.items()}
+    registerables = {r.pk: r for r in Registerable.objects.filter(pk__in=list(wanted))}
+    by_id = by.pk if getattr(by, "pk", None) else None
+    existing: dict[int, dict[int, int | None]] = {reg_id: {} for reg_id in wanted}
+    for reg_id, user_id, source_id in RosterEntry.objects.filter(
+        registerable_id__in=list(wanted)
+    ).values_list("registerable_id", "user_id", "source_campaign_id"):
+        existing[reg_id][user_id] = source_id
+
+    to_add: list[RosterEntry] = []
+    audits: list[RosterChange] = []
+    removals: list[tuple[int, int]] = []
+    kept_manual = 0
+    lecture_members: dict[int, set[int]] = {}
+    for reg_id, user_ids in wanted.items():
+        current = existing[reg_id]
+        for user_id in sorted(user_ids - current.keys()):
+            to_add.append(
+                RosterEntry(
+                    registerable_id=reg_id,
+                    user_id=user_id,
+                    source_campaign=campaign,
+                    added_by_id=by_id,
+                )
+            )
+            audits.append(
+                RosterChange(
+                    action=RosterChange.Action.ADDED,
+                    user_id=user_id,
+                    registerable_id=reg_id,
+                    source_campaign=campaign,
+                    by_id=by_id,
+                    reason="allocation finalized",
+                )
+            )
+        for user_id, source_id in current.items():
+            if user_id in user_ids:
+                continue
+            if source_id == campaign.pk:
+                removals.append((reg_id, user_id))
+                audits.append(
+                    RosterChange(
+                        action=RosterChange.Action.REMOVED,
+                        user_id=user_id,
+                        registerable_id=reg_id,
+                        source_campaign=campaign,
+                        by_id=by_id,
+                        reason="no longer assigned",
+                    )
+                )
+            elif source_id is None:
+                kept_manual += 1
+        registerable = registerables[reg_id]
+        if registerable.propagates_to_lecture:
+            lecture_members.setdefault(registerable.parent_lecture.pk, set()).update(user_ids)
+
+    RosterEntry.objects.bulk_create(to_add)
+    if removals:
+        condition = Q()
+        for reg_id in {reg_id for reg_id, _user in removals}:
+            users = [user for r, user in removals if r == reg_id]
+            condition |= Q(registerable_id=reg_id, user_id__in=users)
+        RosterEntry.objects.filter(condition, source_campaign=campaign).delete()
+
+    propagated = 0
+    if lecture_members:
+        on_lecture = set(
+            RosterEntry.objects.filter(registerable_id__in=list(lecture_members)).values_list(
+                "registerable_id", "user_id"
+            )
+        )
+        lecture_adds = [
+            RosterEntry(
+                registerable_id=lecture_id,
+                user_id=user_id,
+                source_campaign=campaign,
+                added_by_id=by_id,
+            )
+            for lecture_id, members in lecture_members.items()
+            for user_id in sorted(members)
+            if (lecture_id, user_id) not in on_lecture
+        ]
+        RosterEntry.objects.bulk_create(lecture_adds)
+        audits.extend(
+            RosterChange(
+                action=RosterChange.Action.ADDED,
+                user_id=entry.user_id,
+                registerable_id=entry.registerable_id,
+                source_campaign=campaign,
+                by_id=by_id,
+                reason="propagated from group",
+            )
+            for entry in lecture_adds
+        )
+        propagated = len(lecture_adds)
+    RosterChange.objects.bulk_create(audits, batch_size=2000)
+    return MaterializationSummary(
+        added=len(to_add),
+        removed=len(removals),
+        kept_manual=kept_manual,
+        propagated_to_lecture=propagated,
+    )
+
+
+def conflicting_tutorial_memberships(
+    *, campaign, user_ids_by_registerable: dict[int, Iterable[int]]
+) -> list[tuple[int, int, int]]:
+    """(user, assigned tutorial, other tutorial) where materializing would break the
+    one-tutorial-per-lecture rule: the student already sits in another tutorial of that lecture
+    (by hand or through another campaign; this campaign's own old entries get replaced)."""
+    tutorial_lecture = dict(
+        Tutorial.objects.filter(pk__in=list(user_ids_by_registerable)).values_list(
+            "pk", "lecture_id"
+        )
+    )
+    assigned_by_user: dict[tuple[int, int], int] = {}
+    for tutorial_id, lecture_id in tutorial_lecture.items():
+        for user_id in user_ids_by_registerable[tutorial_id]:
+            assigned_by_user[(user_id, lecture_id)] = tutorial_id
+    if not assigned_by_user:
+        return []
+    rows = (
+        RosterEntry.objects.filter(
+            user_id__in={user for user, _lecture in assigned_by_user},
+            registerable__in=Tutorial.objects.filter(lecture_id__in=set(tutorial_lecture.values())),
+        )
+        .exclude(source_campaign=campaign)
+        .values_list("user_id", "registerable_id", "registerable__tutorial__lecture_id")
+    )
+    return [
+        (user_id, assigned_by_user[(user_id, lecture_id)], other_id)
+        for user_id, other_id, lecture_id in rows
+        if (user_id, lecture_id) in assigned_by_user
+        and assigned_by_user[(user_id, lecture_id)] != other_id
+    ]

@@ -1,0 +1,51 @@
+"""Shared plumbing of campaign state changes: locking, audited transitions, clean DB errors."""
+
+from django.db import OperationalError
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from registration import errors
+from registration.models import Campaign, CampaignTransition
+
+
+def lock_campaign(campaign: Campaign) -> Campaign:
+    try:
+        return Campaign.objects.select_for_update().get(pk=campaign.pk)
+    except Campaign.DoesNotExist:
+        raise errors.InvalidTransition(_("This campaign no longer exists.")) from None
+
+
+def transition(campaign: Campaign, method_name: str, *, by, note: str = "") -> Campaign:
+    """Run an FSM transition on the locked campaign and write the audit row."""
+    from_status = campaign.status
+    try:
+        getattr(campaign, method_name)()
+        campaign.save()
+    except (TransitionNotAllowed, ConcurrentTransition):
+        raise errors.InvalidTransition(
+            _("The campaign cannot change from “%(status)s” now.")
+            % {"status": campaign.get_status_display()}
+        ) from None
+    CampaignTransition.objects.create(
+        campaign=campaign,
+        from_status=from_status,
+        to_status=campaign.status,
+        by=by if getattr(by, "pk", None) else None,
+        note=note,
+    )
+    return campaign
+
+
+def translate_db_errors(func):
+    """A lock timeout or a lost race becomes a clean 'try again', never a 500."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except OperationalError as exc:
+            raise errors.TryAgain() from exc
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    wrapper.__wrapped__ = func
+    return wrapper

@@ -1,0 +1,348 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from registration import errors, services
+from registration.models import AllocationRun, Campaign, CampaignTransition, UserRegistration
+from rosters.models import RosterChange, RosterEntry
+from tests.factories import (
+    CampaignFactory,
+    ItemFactory,
+    PolicyFactory,
+    StaffFactory,
+    TutorialFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+Status = Campaign.Status
+PREF = Campaign.AllocationMode.PREFERENCE_BASED
+
+
+def closed_preference_campaign(capacities=(1, 1, 1), **kwargs):
+    campaign = CampaignFactory(status=Status.CLOSED, allocation_mode=PREF, **kwargs)
+    items = [ItemFactory(campaign=campaign, registerable__capacity=c) for c in capacities]
+    return campaign, items
+
+
+def rank(campaign, user, items):
+    for position, item in enumerate(items, start=1):
+        UserRegistration.objects.create(campaign=campaign, item=item, user=user,
+                                        status="pending", preference_rank=position)
+
+
+def outcome(campaign):
+    return {
+        (r.user_id, r.item_id): (r.status, r.rejection_reason)
+        for r in UserRegistration.objects.filter(campaign=campaign)
+    }
+
+
+def roster_state():
+    return sorted(RosterEntry.objects.values_list("registerable_id", "user_id",
+                                                  "source_campaign_id"))
+
+
+def test_allocation_seats_the_inflexible_student_and_records_the_run():
+    campaign, (a, b, _c) = closed_preference_campaign()
+    flexible, inflexible = UserFactory(), UserFactory()
+    rank(campaign, flexible, [a, b])
+    rank(campaign, inflexible, [a])
+    staff = StaffFactory()
+    run = services.campaign_allocate(campaign, by=staff, seed=7)
+
+    assert run.status == "succeeded" and run.seed == 7 and run.requested_by == staff
+    state = outcome(campaign)
+    assert state[(inflexible.pk, a.pk)] == ("confirmed", "")
+    assert state[(flexible.pk, b.pk)] == ("confirmed", "")
+    assert state[(flexible.pk, a.pk)] == ("pending", "")
+    campaign.refresh_from_db()
+    assert campaign.status == Status.PROCESSING
+    stats = run.statistics
+    assert stats["assigned"] == 2 and stats["unassigned"] == 0
+    assert stats["rank_profile"] == {"1": 1, "2": 1}
+    assert stats["first_choice_share"] == 0.5
+    assert {i["item_id"]: i["assigned"] for i in stats["items"]} == {a.pk: 1, b.pk: 1,
+                                                                     _c.pk: 0}
+
+
+def test_same_seed_same_result_and_rerun_resets():
+    campaign, items = closed_preference_campaign(capacities=(2, 2, 2))
+    users = [UserFactory() for _ in range(9)]
+    for user in users:
+        rank(campaign, user, items)  # everyone ranks the same: the lottery decides
+    services.campaign_allocate(campaign, seed=42)
+    first = outcome(campaign)
+    services.campaign_allocate(campaign, seed=42)
+    assert outcome(campaign) == first
+    assert sum(1 for s in first.values() if s[0] == "confirmed") == 6
+    assert AllocationRun.objects.filter(campaign=campaign, status="succeeded").count() == 2
+
+
+def test_allocation_refusals_change_nothing():
+    fcfs = CampaignFactory(status=Status.CLOSED)
+    with pytest.raises(errors.WrongAllocationMode):
+        services.campaign_allocate(fcfs)
+    still_open = CampaignFactory(status=Status.OPEN, allocation_mode=PREF)
+    with pytest.raises(errors.InvalidTransition) as refused:
+        services.campaign_allocate(still_open)
+    assert refused.value.code == "campaign_still_open"
+    completed = CampaignFactory(status=Status.COMPLETED, allocation_mode=PREF)
+    with pytest.raises(errors.InvalidTransition):
+        services.campaign_allocate(completed)
+    assert not AllocationRun.objects.exists()
+
+
+def test_open_campaign_past_its_deadline_is_closed_then_allocated():
+    campaign = CampaignFactory(status=Status.OPEN, allocation_mode=PREF)
+    item = ItemFactory(campaign=campaign)
+    rank(campaign, UserFactory(), [item])
+    Campaign.objects.filter(pk=campaign.pk).update(
+        registration_deadline=timezone.now() - datetime.timedelta(minutes=5))
+    services.campaign_allocate(campaign)
+    assert [t.to_status for t in CampaignTransition.objects.order_by("id")] == [
+        "closed", "processing"]
+
+
+def test_second_allocation_while_one_runs_is_refused():
+    campaign, items = closed_preference_campaign()
+    rank(campaign, UserFactory(), items)
+    AllocationRun.objects.create(campaign=campaign, status="running", seed=1)
+    with pytest.raises(errors.AllocationRunning):
+        services.campaign_allocate(campaign)
+    with pytest.raises(errors.AllocationRunning):
+        services.request_allocation(campaign, by=None)
+    assert set(outcome(campaign).values()) == {("pending", "")}
+
+
+def test_request_allocation_runs_through_the_task(django_capture_on_commit_callbacks):
+    campaign, items = closed_preference_campaign()
+    rank(campaign, UserFactory(), items)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.request_allocation(campaign, by=StaffFactory(), seed=3)
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert services.run_progress(run)["percent"] == 100
+
+
+def test_finalization_policy_auto_reject_at_allocation_time():
+    campaign, items = closed_preference_campaign(capacities=(5,))
+    PolicyFactory(campaign=campaign, phase="finalization",
+                  config={"domains": ["uni-heidelberg.de"]})
+    insider = UserFactory(institutional_email="in@uni-heidelberg.de")
+    outsider = UserFactory(email="out@example.org")
+    rank(campaign, insider, items)
+    rank(campaign, outsider, items)
+    run = services.campaign_allocate(campaign)
+    state = outcome(campaign)
+    assert state[(insider.pk, items[0].pk)] == ("confirmed", "")
+    assert state[(outsider.pk, items[0].pk)] == ("rejected", "policy:institutional_email")
+    assert run.statistics["policy_rejected"] == 1
+
+
+def test_blocker_stops_allocation_and_names_what_to_fix():
+    campaign, items = closed_preference_campaign()
+    PolicyFactory(campaign=campaign, phase="finalization", config={"domains": []})
+    student = UserFactory(name="Ada Lovelace")
+    rank(campaign, student, items)
+    with pytest.raises(errors.PolicyBlocker) as refused:
+        services.campaign_allocate(campaign)
+    assert "Ada Lovelace" in str(refused.value)
+    campaign.refresh_from_db()
+    assert campaign.status == Status.CLOSED
+    assert set(outcome(campaign).values()) == {("pending", "")}
+    run = AllocationRun.objects.get()
+    assert run.status == "failed" and "Ada Lovelace" in run.error
+
+
+def allocated_campaign():
+    campaign, (a, b) = closed_preference_campaign(capacities=(1, 1))
+    first, second, third = UserFactory(), UserFactory(), UserFactory()
+    rank(campaign, first, [a])
+    rank(campaign, second, [b, a])
+    rank(campaign, third, [a, b])
+    services.campaign_allocate(campaign, seed=1)
+    return campaign, (a, b), (first, second, third)
+
+
+def test_finalize_materializes_rejects_the_rest_and_notifies(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    campaign, (a, b), (first, second, third) = allocated_campaign()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.campaign_finalize(campaign, by=StaffFactory())
+    assert result.materialized
+    campaign.refresh_from_db()
+    assert campaign.status == Status.COMPLETED
+    lecture_id = campaign.lecture.pk
+    assert roster_state() == sorted([
+        (a.registerable_id, first.pk, campaign.pk),
+        (b.registerable_id, second.pk, campaign.pk),
+        (lecture_id, first.pk, campaign.pk),
+        (lecture_id, second.pk, campaign.pk),
+    ])
+    state = outcome(campaign)
+    assert state[(third.pk, a.pk)] == ("rejected", "solver_unassigned")
+    assert state[(third.pk, b.pk)] == ("rejected", "solver_unassigned")
+    assert state[(second.pk, a.pk)] == ("rejected", "assigned_elsewhere")
+    assert not UserRegistration.objects.filter(status="pending").exists()
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(u.email for u in (first, second, third))
+    unlucky = next(m for m in mailoutbox if m.to == [third.email])
+    assert "none of your choices" in unlucky.body
+
+
+def test_finalize_twice_is_the_same_as_once():
+    campaign, _items, _users = allocated_campaign()
+    services.campaign_finalize(campaign)
+    rosters, audits = roster_state(), RosterChange.objects.count()
+    again = services.campaign_finalize(campaign)
+    assert again.already_completed and not again.materialized
+    assert roster_state() == rosters and RosterChange.objects.count() == audits
+
+
+def test_crash_in_the_middle_of_materialization_changes_nothing(monkeypatch):
+    from rosters import services as roster_services
+
+    campaign, _items, _users = allocated_campaign()
+    manual = TutorialFactory(lecture=campaign.lecture)
+    RosterEntry.objects.create(registerable=manual, user=UserFactory())
+    before_rosters, before_regs = roster_state(), outcome(campaign)
+    real = roster_services.materialize_allocation
+
+    def explode(**kwargs):
+        real(**kwargs)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(roster_services, "materialize_allocation", explode)
+    with pytest.raises(RuntimeError):
+        services.campaign_finalize(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == Status.PROCESSING
+    assert roster_state() == before_rosters
+    assert outcome(campaign) == before_regs
+
+
+def test_rematerialization_removes_only_this_campaigns_entries():
+    campaign, (a, b), (first, second, third) = allocated_campaign()
+    manual_student = UserFactory()
+    RosterEntry.objects.create(registerable_id=a.registerable_id, user=manual_student)
+    services.campaign_finalize(campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        registration_deadline=timezone.now() + datetime.timedelta(days=1))
+    services.campaign_reopen(campaign, by=None)
+    services.withdraw_preferences(user=first, campaign=campaign)
+    services.campaign_close(campaign, by=None)
+    services.campaign_allocate(campaign, seed=1)
+    services.campaign_finalize(campaign)
+    on_a = set(RosterEntry.objects.filter(registerable_id=a.registerable_id)
+               .values_list("user_id", flat=True))
+    assert first.pk not in on_a  # this campaign had put them there
+    assert manual_student.pk in on_a  # manual entries survive
+    assert third.pk in on_a  # the freed seat went to the next student
+    assert RosterEntry.objects.filter(registerable_id=campaign.lecture.pk,
+                                      user=first).exists()  # lecture roster is kept
+
+
+def test_finalization_guard_blocker_keeps_processing():
+    campaign, items = closed_preference_campaign()
+    rank(campaign, UserFactory(), items)
+    services.campaign_allocate(campaign)
+    PolicyFactory(campaign=campaign, phase="finalization", config={"domains": []})
+    with pytest.raises(errors.PolicyBlocker):
+        services.campaign_finalize(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == Status.PROCESSING
+    assert not RosterEntry.objects.exists()
+
+
+def test_student_already_in_another_tutorial_blocks_finalization():
+    campaign, (a, _b, _c) = closed_preference_campaign()
+    student = UserFactory()
+    rank(campaign, student, [a])
+    other = TutorialFactory(lecture=campaign.lecture)
+    RosterEntry.objects.create(registerable=other, user=student)
+    services.campaign_allocate(campaign)
+    with pytest.raises(errors.PolicyBlocker) as refused:
+        services.campaign_finalize(campaign)
+    assert refused.value.code == "tutorial_conflict"
+
+
+def test_finalize_refusals():
+    campaign, items = closed_preference_campaign()
+    with pytest.raises(errors.InvalidTransition) as refused:
+        services.campaign_finalize(campaign)
+    assert refused.value.code == "allocation_missing"
+    fcfs_open = CampaignFactory(status=Status.OPEN)
+    with pytest.raises(errors.InvalidTransition):
+        services.campaign_finalize(fcfs_open)
+
+
+def test_planning_only_finalize_is_a_no_op_that_says_so():
+    campaign = CampaignFactory(status=Status.CLOSED, planning_only=True)
+    item = ItemFactory(campaign=campaign)
+    UserRegistration.objects.create(campaign=campaign, item=item, user=UserFactory(),
+                                    status="confirmed")
+    result = services.campaign_finalize(campaign)
+    assert not result.materialized and "Planning-only" in result.message
+    assert services.campaign_allocate_and_finalize(campaign).materialized is False
+    campaign.refresh_from_db()
+    assert campaign.status == Status.CLOSED and not RosterEntry.objects.exists()
+
+
+def test_fcfs_finalize_materializes_confirmed_seats():
+    campaign = CampaignFactory(status=Status.OPEN)
+    item = ItemFactory(campaign=campaign)
+    student = UserFactory()
+    services.register(user=student, item=item)
+    services.campaign_close(campaign, by=None)
+    services.campaign_finalize(campaign)
+    assert RosterEntry.objects.filter(registerable_id=item.registerable_id,
+                                      user=student).exists()
+
+
+def test_allocate_and_finalize_in_one_go():
+    campaign, items = closed_preference_campaign()
+    student = UserFactory()
+    rank(campaign, student, items)
+    result = services.campaign_allocate_and_finalize(campaign, seed=5)
+    assert result.materialized
+    campaign.refresh_from_db()
+    assert campaign.status == Status.COMPLETED
+
+
+def test_forced_assignment_places_students_whose_choices_are_full():
+    campaign, (a, b) = closed_preference_campaign(capacities=(1, 1))
+    first, second = UserFactory(), UserFactory()
+    rank(campaign, first, [a])
+    rank(campaign, second, [a])
+    run = services.campaign_allocate(campaign, seed=2, force_assignments=True)
+    assert run.statistics["forced"] == 1
+    forced = UserRegistration.objects.get(item=b)
+    assert forced.status == "confirmed" and forced.preference_rank is None
+    services.campaign_allocate(campaign, seed=2)  # a plain re-run drops the forced placement
+    assert not UserRegistration.objects.filter(item=b).exists()
+
+
+def _queries_for(n_students):
+    campaign, items = closed_preference_campaign(capacities=(n_students // 4,) * 4)
+    PolicyFactory(campaign=campaign, phase="both", config={"domains": ["example.org"]})
+    for _ in range(n_students):
+        rank(campaign, UserFactory(), items[:3])
+    with CaptureQueriesContext(connection) as allocation:
+        services.campaign_allocate(campaign, seed=1)
+    with CaptureQueriesContext(connection) as finalization:
+        services.campaign_finalize(campaign)
+    return len(allocation.captured_queries), len(finalization.captured_queries)
+
+
+def test_query_count_does_not_grow_with_the_number_of_students():
+    small, large = _queries_for(16), _queries_for(160)
+    if connection.vendor == "postgresql":
+        assert small == large
+    else:
+        # SQLite caps a statement at 999 parameters, so Django splits big bulk inserts in batches.
+        assert large[0] == small[0] and 0 <= large[1] - small[1] <= 3
