@@ -181,22 +181,28 @@ def build_problem(
 
     users = canonical_order(preferences)
     ranked_items: list[tuple[int, ...]] = []
+    index_of = item_index.__getitem__
     for user in users:
         ranked = preferences[user]
-        if isinstance(ranked, (str, bytes)) or not isinstance(ranked, Sequence):
+        # The exact-type test is only a fast path for the common case; the ABC check is slow.
+        if type(ranked) not in (list, tuple) and (
+            isinstance(ranked, (str, bytes)) or not isinstance(ranked, Sequence)
+        ):
             raise TypeError(
                 f"Preferences of user {user!r} must be a list of items, best first; "
                 f"got {type(ranked).__name__}."
             )
         try:
-            indices = tuple(item_index[item] for item in ranked)
+            indices = tuple(map(index_of, ranked))
         except (KeyError, TypeError):
             unknown = next(item for item in ranked if not _is_known(item, item_index))
             raise ValueError(
                 f"User {user!r} ranks item {unknown!r}, which has no capacity entry."
             ) from None
         if len(set(indices)) != len(indices):
-            duplicate = next(item for position, item in enumerate(ranked) if item in ranked[:position])
+            duplicate = next(
+                item for position, item in enumerate(ranked) if item in ranked[:position]
+            )
             raise ValueError(f"User {user!r} ranks item {duplicate!r} more than once.")
         ranked_items.append(indices)
 

@@ -207,8 +207,12 @@ def build_network(problem: AllocationProblem) -> FlowNetwork:
         ("ranked", ranked_users, user_count + ranked_items, np.ones(ranked_users.size)),
         ("unassigned", users, np.full(user_count, unassigned_node), np.ones(user_count)),
         ("forced", users[:forced_count], np.full(forced_count, hub_node), np.ones(forced_count)),
-        ("hub", np.full(hub_count, hub_node), user_count + open_items[:hub_count],
-         seats[open_items[:hub_count]]),
+        (
+            "hub",
+            np.full(hub_count, hub_node),
+            user_count + open_items[:hub_count],
+            seats[open_items[:hub_count]],
+        ),
         ("drain", np.array([unassigned_node]), np.array([sink_node]), np.array([user_count])),
         ("seats", user_count + seat_owners, np.full(seat_owners.size, sink_node), seat_capacities),
     ]

@@ -200,9 +200,7 @@ def main() -> None:
     balanced_time, balanced = median_time(
         lambda: allocate(preferences, capacity_map, balanced=True), repeats
     )
-    sizes = np.bincount(
-        [item - 10_000 for item in balanced.assignment.values()], minlength=items
-    )
+    sizes = np.bincount([item - 10_000 for item in balanced.assignment.values()], minlength=items)
     print(
         f"balanced  allocate(): {balanced_time:.3f}s  stages={balanced.stages}  "
         f"profile: {balanced.rank_profile}  group sizes min={sizes.min()} max={sizes.max()}"
