@@ -140,6 +140,14 @@ class Registerable(PolymorphicModel):
         return real.parent_lecture
 
     @property
+    def parent_lecture_id(self) -> int:
+        """The parent lecture's id without fetching the lecture."""
+        real = self.get_real_instance()
+        if type(real) is Registerable:
+            raise TypeError("A bare Registerable has no lecture; use a concrete subclass.")
+        return real.parent_lecture_id
+
+    @property
     def kind(self) -> str:
         return self._meta.model_name
 
@@ -179,6 +187,10 @@ class Lecture(Registerable):
     def parent_lecture(self) -> "Lecture":
         return self
 
+    @property
+    def parent_lecture_id(self) -> int:
+        return self.pk
+
 
 class Tutorial(Registerable):
     class Weekday(models.IntegerChoices):
@@ -212,6 +224,10 @@ class Tutorial(Registerable):
     @property
     def parent_lecture(self) -> Lecture:
         return self.lecture
+
+    @property
+    def parent_lecture_id(self) -> int:
+        return self.lecture_id
 
     @property
     def propagates_to_lecture(self) -> bool:
@@ -251,6 +267,10 @@ class Talk(Registerable):
         return self.lecture
 
     @property
+    def parent_lecture_id(self) -> int:
+        return self.lecture_id
+
+    @property
     def propagates_to_lecture(self) -> bool:
         return True
 
@@ -284,6 +304,10 @@ class Cohort(Registerable):
         return self.lecture
 
     @property
+    def parent_lecture_id(self) -> int:
+        return self.lecture_id
+
+    @property
     def propagates_to_lecture(self) -> bool:
         return self.propagate_to_lecture
 
@@ -304,3 +328,7 @@ class Exam(Registerable):
     @property
     def parent_lecture(self) -> Lecture:
         return self.lecture
+
+    @property
+    def parent_lecture_id(self) -> int:
+        return self.lecture_id

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -83,8 +83,23 @@ def _chunks(values: list, size: int = CHUNK):
 
 
 def _bulk_set(pks: list[int], **values) -> None:
+    """Update rows by id: one statement on PostgreSQL (array parameter), chunks elsewhere."""
+    if not pks:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        table = UserRegistration._meta.db_table
+        columns = [*values, "updated_at"]
+        assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {connection.ops.quote_name(table)} SET {assignments} "  # noqa: S608
+                "WHERE id = ANY(%s)",
+                [*values.values(), now, list(pks)],
+            )
+        return
     for chunk in _chunks(pks):
-        UserRegistration.objects.filter(pk__in=chunk).update(**values, updated_at=timezone.now())
+        UserRegistration.objects.filter(pk__in=chunk).update(**values, updated_at=now)
 
 
 def _users(user_ids) -> list:
@@ -492,23 +507,21 @@ def _finalize_locked(campaign: Campaign, *, by) -> dict:
         campaign=campaign, user_ids_by_registerable=users_by_registerable, by=by
     )
 
-    assigned_users = (
-        set().union(*users_by_registerable.values()) if users_by_registerable else set()
+    pending = campaign.registrations.filter(status=RegStatus.PENDING)
+    now = timezone.now()
+    confirmed_users = campaign.registrations.filter(status=RegStatus.CONFIRMED).values("user_id")
+    pending.filter(user_id__in=confirmed_users).update(
+        status=RegStatus.REJECTED, rejection_reason="assigned_elsewhere", updated_at=now
     )
-    pending = list(
-        campaign.registrations.filter(status=RegStatus.PENDING).values_list("pk", "user_id")
-    )
-    elsewhere = [pk for pk, user_id in pending if user_id in assigned_users]
-    unassigned = [pk for pk, user_id in pending if user_id not in assigned_users]
-    _bulk_set(elsewhere, status=RegStatus.REJECTED, rejection_reason="assigned_elsewhere")
-    _bulk_set(unassigned, status=RegStatus.REJECTED, rejection_reason="solver_unassigned")
+    without_place = pending.values("user_id").distinct().count()
+    pending.update(status=RegStatus.REJECTED, rejection_reason="solver_unassigned", updated_at=now)
     return {
         "added": materialized.added,
         "removed": materialized.removed,
         "kept_manual": materialized.kept_manual,
         "propagated_to_lecture": materialized.propagated_to_lecture,
         "policy_rejected": len(failed),
-        "rejected": len({user_id for pk, user_id in pending if user_id not in assigned_users}),
+        "rejected": without_place,
     }
 
 

@@ -63,7 +63,10 @@ class Campaign(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
 
@@ -162,7 +165,10 @@ class CampaignTransition(models.Model):
     from_status = models.CharField(max_length=20, choices=Campaign.Status.choices)
     to_status = models.CharField(max_length=20, choices=Campaign.Status.choices)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     at = models.DateTimeField(auto_now_add=True)
@@ -181,8 +187,10 @@ class Item(models.Model):
     """A line on the campaign's menu, pointing at the real group (the registerable)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="items")
+    # RESTRICT: a group with items cannot be deleted alone, but deleting the whole lecture
+    # (which cascades to its campaigns and their items) still works.
     registerable = models.ForeignKey(
-        "mampf.Registerable", on_delete=models.PROTECT, related_name="registration_items"
+        "mampf.Registerable", on_delete=models.RESTRICT, related_name="registration_items"
     )
     exclusive = models.BooleanField(
         _("exclusive"),
@@ -216,10 +224,19 @@ class UserRegistration(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         REJECTED = "rejected", _("Rejected")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="registrations")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="registrations")
+    # No single-column indexes: the composite indexes below start with each of these columns,
+    # and every extra index slows the bulk status updates of allocation and finalization.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="registrations", db_index=False
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="registrations", db_index=False
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registrations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="registrations",
+        db_index=False,
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     preference_rank = models.PositiveSmallIntegerField(_("preference rank"), null=True, blank=True)
@@ -248,8 +265,7 @@ class UserRegistration(models.Model):
                 fields=["campaign", "user", "item"], name="registration_unique_item_per_user"
             ),
             models.CheckConstraint(
-                condition=models.Q(preference_rank__isnull=True)
-                | models.Q(preference_rank__gte=1),
+                condition=models.Q(preference_rank__isnull=True) | models.Q(preference_rank__gte=1),
                 name="registration_rank_gte_1",
             ),
         ]
@@ -330,7 +346,10 @@ class AllocationRun(models.Model):
         _("place students whose choices are full into groups with room"), default=False
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)

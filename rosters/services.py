@@ -378,7 +378,7 @@ def materialize_allocation(
                 kept_manual += 1
         registerable = registerables[reg_id]
         if registerable.propagates_to_lecture:
-            lecture_members.setdefault(registerable.parent_lecture.pk, set()).update(user_ids)
+            lecture_members.setdefault(registerable.parent_lecture_id, set()).update(user_ids)
 
     RosterEntry.objects.bulk_create(to_add)
     if removals:
