@@ -34,13 +34,17 @@ def ensure_database(url: str) -> None:
     if config["ENGINE"] != "django.db.backends.postgresql":
         sys.exit("bench_allocation needs PostgreSQL: set DATABASE_URL=postgres://...")
     admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1", port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres", password=config["PASSWORD"] or None,
-        dbname="postgres", autocommit=True,
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
     )
     with admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                               [config["NAME"]]).fetchone()
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
+        ).fetchone()
         if not exists:
             admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
@@ -58,18 +62,24 @@ def build(n_students: int, n_items: int, ranks: int, seats: int, seed: int):
         Lecture.objects.filter(title__startswith="Bench allocation").delete()
         User.objects.filter(email__startswith="bench-alloc-").delete()
         term, _ = Term.objects.get_or_create(season="WS", year=2030)
-        teacher = User.objects.create(email=f"bench-alloc-teacher-{n_students}@example.org",
-                                      name="Bench Teacher")
-        lecture = Lecture.objects.create(term=term, title=f"Bench allocation {n_students}",
-                                         teacher=teacher)
-        tutorials = [Tutorial(lecture=lecture, title=f"Tutorial {i:03d}", capacity=seats)
-                     for i in range(n_items)]
+        teacher = User.objects.create(
+            email=f"bench-alloc-teacher-{n_students}@example.org", name="Bench Teacher"
+        )
+        lecture = Lecture.objects.create(
+            term=term, title=f"Bench allocation {n_students}", teacher=teacher
+        )
+        tutorials = [
+            Tutorial(lecture=lecture, title=f"Tutorial {i:03d}", capacity=seats)
+            for i in range(n_items)
+        ]
         for tutorial in tutorials:  # polymorphic multi-table rows: saved one by one (setup only)
             tutorial.save()
         campaign = Campaign(
-            lecture=lecture, title="Bench tutorials",
+            lecture=lecture,
+            title="Bench tutorials",
             allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED,
-            registration_deadline=timezone.now() + timezone.timedelta(days=1), max_preferences=ranks,
+            registration_deadline=timezone.now() + timezone.timedelta(days=1),
+            max_preferences=ranks,
         )
         campaign.save()
         Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CLOSED)
@@ -78,8 +88,14 @@ def build(n_students: int, n_items: int, ranks: int, seats: int, seed: int):
         )
         password = make_password("bench")
         users = User.objects.bulk_create(
-            [User(email=f"bench-alloc-{n_students}-{i}@example.org", name=f"Student {i}",
-                  password=password) for i in range(n_students)],
+            [
+                User(
+                    email=f"bench-alloc-{n_students}-{i}@example.org",
+                    name=f"Student {i}",
+                    password=password,
+                )
+                for i in range(n_students)
+            ],
             batch_size=2000,
         )
         weights = [1.0 / (1 + i) ** 0.7 for i in range(n_items)]
@@ -91,8 +107,13 @@ def build(n_students: int, n_items: int, ranks: int, seats: int, seed: int):
             order = list(chosen)
             rng.shuffle(order)
             rows.extend(
-                UserRegistration(campaign=campaign, item=items[index], user=user,
-                                 status="pending", preference_rank=position)
+                UserRegistration(
+                    campaign=campaign,
+                    item=items[index],
+                    user=user,
+                    status="pending",
+                    preference_rank=position,
+                )
                 for position, index in enumerate(order, start=1)
             )
         UserRegistration.objects.bulk_create(rows, batch_size=5000)
@@ -152,16 +173,26 @@ def main() -> None:
     stats = result["statistics"]
     total = result["allocate_seconds"] + result["finalize_seconds"]
     print(f"instance: {large} students x 8 ranks x 200 items (PostgreSQL)")
-    print(f"campaign_allocate: {result['allocate_seconds']:.3f}s  "
-          f"queries={result['allocate_queries']} (solver {stats['solver_seconds']:.3f}s)")
-    print(f"campaign_finalize: {result['finalize_seconds']:.3f}s  "
-          f"queries={result['finalize_queries']}")
-    print(f"queries at {small['students']} students: allocate={small['allocate_queries']} "
-          f"finalize={small['finalize_queries']} (same count = does not grow with students)")
-    print(f"rank profile: {stats['rank_profile']}  first choice share: "
-          f"{stats['first_choice_share']}  unassigned: {stats['unassigned']}")
-    print(f"result e-mails (async in production): {result['mails']} built and sent to a dummy "
-          f"backend in {result['mail_seconds']:.3f}s")
+    print(
+        f"campaign_allocate: {result['allocate_seconds']:.3f}s  "
+        f"queries={result['allocate_queries']} (solver {stats['solver_seconds']:.3f}s)"
+    )
+    print(
+        f"campaign_finalize: {result['finalize_seconds']:.3f}s  "
+        f"queries={result['finalize_queries']}"
+    )
+    print(
+        f"queries at {small['students']} students: allocate={small['allocate_queries']} "
+        f"finalize={small['finalize_queries']} (same count = does not grow with students)"
+    )
+    print(
+        f"rank profile: {stats['rank_profile']}  first choice share: "
+        f"{stats['first_choice_share']}  unassigned: {stats['unassigned']}"
+    )
+    print(
+        f"result e-mails (async in production): {result['mails']} built and sent to a dummy "
+        f"backend in {result['mail_seconds']:.3f}s"
+    )
     verdict = "met" if total < 3.0 else "MISSED"
     print(f"allocation: allocate+finalize={total:.3f}s (target < 3 s: {verdict})")
 
