@@ -243,7 +243,7 @@ def campaign_update(campaign: Campaign, *, by, **changes) -> Campaign:
 
 def _exclusive_for(registerable: Registerable) -> bool:
     """Group seats are exclusive (one per student per campaign); cohort membership is not."""
-    return not isinstance(registerable, Cohort)
+    return not issubclass(registerable.get_real_instance_class(), Cohort)
 
 
 @_translate_db_errors

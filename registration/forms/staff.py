@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django import forms
@@ -107,7 +108,10 @@ class CampaignSettingsForm(forms.Form):
         return {
             name: self.cleaned_data[name]
             for name in self.changed_data
-            if name in self.setting_names and not self.fields[name].disabled
+            if name in self.setting_names
+            and not self.fields[name].disabled
+            and _differs(self.get_initial_for_field(self.fields[name], name),
+                         self.cleaned_data[name])
         }
 
     def forged_frozen_values(self) -> dict:
@@ -122,9 +126,16 @@ class CampaignSettingsForm(forms.Form):
                 value = field.clean(raw)
             except ValidationError:
                 value = raw
-            if field.has_changed(self.get_initial_for_field(field, name), raw):
+            if _differs(self.get_initial_for_field(field, name), value):
                 forged[name] = value
         return forged
+
+
+def _differs(initial, value) -> bool:
+    """Compare as the form shows them: datetimes to the minute, everything else exactly."""
+    if isinstance(initial, datetime.datetime) and isinstance(value, datetime.datetime):
+        return initial.replace(second=0, microsecond=0) != value.replace(second=0, microsecond=0)
+    return initial != value
 
 
 class CampaignCreateForm(CampaignSettingsForm):
@@ -196,9 +207,9 @@ class CapacityForm(forms.Form):
 
 
 class PolicyAddForm(forms.Form):
-    """A new rule: its kind, when it applies, and the configuration that kind needs."""
+    """A new policy: its kind, when it applies, and the configuration that kind needs."""
 
-    kind = forms.ChoiceField(label=_("Rule"))
+    kind = forms.ChoiceField(label=_("Policy"))
     phase = forms.ChoiceField(
         label=_("Applies at"), choices=Policy.Phase.choices, initial=Policy.Phase.REGISTRATION
     )
@@ -214,7 +225,7 @@ class PolicyAddForm(forms.Form):
         label=_("Configuration (JSON)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Only for rules without their own fields."),
+        help_text=_("Only for policies without their own fields."),
     )
 
     config_fields = {

@@ -1,3 +1,652 @@
-"""Staff registration pages (filled in by the staff-pages work)."""
+"""Staff registration pages: campaigns of a lecture, their settings, items, rules and results.
 
-urlpatterns: list = []
+Only managers of the campaign's lecture (teacher, editors, site staff) may open these pages;
+everyone else gets a 403, unknown ids a 404. Views stay thin: forms validate, selectors read,
+``registration.services`` write and refuse with a ``RegistrationError`` shown as a message.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mampf import permissions
+from mampf.models import Lecture
+from registration import policies, services
+from registration.errors import RegistrationError
+from registration.forms import staff as forms
+from registration.models import Campaign, Item, Policy
+from registration.selectors import staff as selectors
+
+Status = Campaign.Status
+REGISTRATIONS_PER_PAGE = 50
+POLICIES_FROZEN_REASON = gettext_lazy(
+    "Rules are locked once the campaign has opened: new rules could invalidate places "
+    "students already hold."
+)
+TABS = (
+    ("overview", "registration:staff_campaign_detail"),
+    ("settings", "registration:staff_campaign_settings"),
+    ("items", "registration:staff_campaign_items"),
+    ("policies", "registration:staff_campaign_policies"),
+    ("registrations", "registration:staff_campaign_registrations"),
+)
+
+
+# -- access -------------------------------------------------------------------------------------
+
+
+def _managed_lecture(request, lecture_id: int) -> Lecture:
+    try:
+        lecture = selectors.lecture_for_staff(lecture_id=lecture_id)
+    except Lecture.DoesNotExist as exc:
+        raise Http404 from exc
+    permissions.require(permissions.can_manage_lecture(request.user, lecture))
+    return lecture
+
+
+def _managed_campaign(request, campaign_id: int) -> Campaign:
+    try:
+        campaign = selectors.campaign_for_staff(campaign_id=campaign_id)
+    except Campaign.DoesNotExist as exc:
+        raise Http404 from exc
+    permissions.require(permissions.can_manage_lecture(request.user, campaign.lecture))
+    return campaign
+
+
+def _item_or_404(campaign: Campaign, item_id: int) -> Item:
+    try:
+        return selectors.item_of_campaign(campaign=campaign, item_id=item_id)
+    except Item.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _policy_or_404(campaign: Campaign, policy_id: int) -> Policy:
+    try:
+        return selectors.policy_of_campaign(campaign=campaign, policy_id=policy_id)
+    except Policy.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _tab_context(campaign: Campaign, active: str, **extra) -> dict:
+    labels = {
+        "overview": _("Overview"),
+        "settings": _("Settings"),
+        "items": _("Items"),
+        "policies": _("Policies"),
+        "registrations": _("Registrations"),
+    }
+    tabs = [
+        {"label": labels[key], "url": reverse(name, args=[campaign.pk]), "active": key == active}
+        for key, name in TABS
+    ]
+    return {"campaign": campaign, "lecture": campaign.lecture, "tabs": tabs, **extra}
+
+
+def _to_campaign_page(name: str, campaign: Campaign):
+    return redirect(f"registration:{name}", campaign_id=campaign.pk)
+
+
+# -- campaigns of a lecture ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def campaign_index(request, lecture_id: int):
+    lecture = _managed_lecture(request, lecture_id)
+    campaigns = selectors.campaigns_for_lecture(lecture=lecture)
+    return render(
+        request,
+        "registration/staff/campaign_index.html",
+        {"lecture": lecture, "campaigns": campaigns},
+    )
+
+
+def _initial_deadline():
+    soon = timezone.localtime() + datetime.timedelta(days=14)
+    return soon.replace(hour=23, minute=59, second=0, microsecond=0)
+
+
+def _pattern_initial(pattern: str, candidates) -> dict:
+    titles = {
+        selectors.PATTERN_GROUP: _("Group registration"),
+        selectors.PATTERN_ENROLLMENT: _("Course enrollment"),
+        selectors.PATTERN_SPECIAL: _("Special groups"),
+        selectors.PATTERN_MIXED: _("Group registration"),
+    }
+    preference_based = pattern in (selectors.PATTERN_GROUP, selectors.PATTERN_MIXED)
+    return {
+        "title": titles[pattern],
+        "allocation_mode": (
+            Campaign.AllocationMode.PREFERENCE_BASED
+            if preference_based
+            else Campaign.AllocationMode.FIRST_COME_FIRST_SERVED
+        ),
+        "registration_deadline": _initial_deadline(),
+        "max_preferences": 3,
+        "allow_withdrawal": True,
+        "items": [str(r.pk) for r in candidates],
+    }
+
+
+def _mixed_conflicts(pattern: str, tracks: selectors.Tracks) -> list[str]:
+    """Campaigns that would run in parallel on the other track if this one is created."""
+    if pattern == selectors.PATTERN_GROUP:
+        return tracks.enrollment
+    if pattern == selectors.PATTERN_ENROLLMENT:
+        return tracks.group
+    if pattern == selectors.PATTERN_MIXED:
+        return tracks.group + tracks.enrollment
+    return []
+
+
+def _create_from_wizard(*, lecture: Lecture, pattern: str, form, candidates, by) -> Campaign:
+    """Create the campaign (and, for the mixed track, the enrollment campaign) with its items.
+
+    One transaction: a refused item leaves no half-configured campaign behind.
+    """
+    chosen = set(form.selected_item_ids())
+    with transaction.atomic():
+        campaign = services.campaign_create(lecture=lecture, by=by, **form.settings())
+        for registerable in candidates:
+            if registerable.pk in chosen:
+                services.item_add(campaign=campaign, registerable=registerable, by=by)
+        if pattern == selectors.PATTERN_MIXED:
+            enrollment_settings = form.settings() | {
+                "title": form.cleaned_data["enrollment_title"],
+                "allocation_mode": Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
+            }
+            enrollment = services.campaign_create(lecture=lecture, by=by, **enrollment_settings)
+            services.item_add(campaign=enrollment, registerable=lecture, by=by)
+    return campaign
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request, lecture_id: int):
+    lecture = _managed_lecture(request, lecture_id)
+    data = request.POST if request.method == "POST" else request.GET
+    pattern = data.get("pattern", "")
+    if pattern not in dict(forms.PATTERN_CHOICES):
+        pattern_form = forms.PatternForm(request.GET if "pattern" in request.GET else None)
+        return render(
+            request,
+            "registration/staff/campaign_create.html",
+            {"lecture": lecture, "step": 1, "pattern_form": pattern_form},
+        )
+    tracks = selectors.active_tracks(lecture=lecture)
+    conflicts = _mixed_conflicts(pattern, tracks)
+    needs_acknowledgement = pattern == selectors.PATTERN_MIXED or bool(conflicts)
+    candidates = selectors.pattern_registerables(lecture=lecture, pattern=pattern)
+    form_options = {
+        "item_choices": [(r.pk, selectors.registerable_label(r)) for r in candidates],
+        "pattern": pattern,
+        "needs_acknowledgement": needs_acknowledgement,
+    }
+    if request.method == "POST":
+        form = forms.CampaignCreateForm(request.POST, **form_options)
+        if form.is_valid():
+            try:
+                campaign = _create_from_wizard(
+                    lecture=lecture, pattern=pattern, form=form, candidates=candidates,
+                    by=request.user,
+                )
+            except RegistrationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("The campaign was created as a draft."))
+                return _to_campaign_page("staff_campaign_detail", campaign)
+    else:
+        form = forms.CampaignCreateForm(
+            initial=_pattern_initial(pattern, candidates), **form_options
+        )
+    return render(
+        request,
+        "registration/staff/campaign_create.html",
+        {
+            "lecture": lecture,
+            "step": 2,
+            "pattern": pattern,
+            "pattern_label": dict(forms.PATTERN_CHOICES)[pattern],
+            "form": form,
+            "conflicts": conflicts,
+            "needs_acknowledgement": needs_acknowledgement,
+        },
+    )
+
+
+# -- one campaign -------------------------------------------------------------------------------
+
+
+def available_actions(campaign: Campaign, *, registration_count: int) -> list[str]:
+    """Lifecycle steps worth offering in the campaign's current state."""
+    actions = []
+    if campaign.status == Status.DRAFT:
+        actions.append("open")
+    if campaign.status == Status.OPEN:
+        actions.append("close")
+    if campaign.status in (Status.CLOSED, Status.PROCESSING, Status.COMPLETED):
+        actions.append("reopen")
+    if campaign.status in (Status.OPEN, Status.CLOSED) and registration_count == 0:
+        actions.append("draft")
+    if registration_count == 0:
+        actions.append("delete")
+    return actions
+
+
+@login_required
+@require_GET
+def campaign_detail(request, campaign_id: int):
+    campaign = _managed_campaign(request, campaign_id)
+    overview = selectors.campaign_overview(campaign=campaign)
+    context = _tab_context(
+        campaign,
+        "overview",
+        overview=overview,
+        actions=[
+            (action, ACTION_LABELS[action])
+            for action in available_actions(campaign, registration_count=overview.counts.total)
+        ],
+    )
+    return render(request, "registration/staff/campaign_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_settings(request, campaign_id: int):
+    campaign = _managed_campaign(request, campaign_id)
+    frozen = services.frozen_fields(campaign)
+    initial = {name: getattr(campaign, name) for name in forms.CampaignSettingsForm.setting_names}
+    if request.method == "POST":
+        form = forms.CampaignSettingsForm(request.POST, initial=initial, frozen=frozen)
+        if form.is_valid():
+            changes = form.changed_settings() | form.forged_frozen_values()
+            if not changes:
+                messages.info(request, _("Nothing was changed."))
+                return _to_campaign_page("staff_campaign_settings", campaign)
+            try:
+                services.campaign_update(campaign, by=request.user, **changes)
+            except RegistrationError as exc:
+                field = exc.details.get("field")
+                form.add_error(field if field in form.fields else None, str(exc))
+            else:
+                messages.success(request, _("The settings were saved."))
+                return _to_campaign_page("staff_campaign_settings", campaign)
+    else:
+        form = forms.CampaignSettingsForm(initial=initial, frozen=frozen)
+    context = _tab_context(campaign, "settings", form=form, frozen=frozen)
+    return render(request, "registration/staff/campaign_settings.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_items(request, campaign_id: int):
+    campaign = _managed_campaign(request, campaign_id)
+    addable = selectors.addable_registerables(campaign=campaign)
+    if request.method == "POST":
+        add_form = forms.ItemAddForm(request.POST, registerables=addable)
+        if add_form.is_valid():
+            chosen = {r.pk: r for r in addable}[add_form.cleaned_data["registerable"]]
+            try:
+                services.item_add(campaign=campaign, registerable=chosen, by=request.user)
+            except RegistrationError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(
+                    request, _("“%(title)s” was added.") % {"title": chosen}
+                )
+            return _to_campaign_page("staff_campaign_items", campaign)
+    else:
+        add_form = forms.ItemAddForm(registerables=addable)
+    context = _tab_context(
+        campaign,
+        "items",
+        items=selectors.campaign_items(campaign=campaign),
+        add_form=add_form,
+        can_add=bool(addable) and campaign.status != Status.COMPLETED,
+    )
+    return render(request, "registration/staff/campaign_items.html", context)
+
+
+@login_required
+@require_POST
+def item_remove(request, campaign_id: int, item_id: int):
+    campaign = _managed_campaign(request, campaign_id)
+    item = _item_or_404(campaign, item_id)
+    title = str(item.registerable)
+    try:
+        services.item_remove(item=item, by=request.user)
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("“%(title)s” was removed.") % {"title": title})
+    return _to_campaign_page("staff_campaign_items", campaign)
+
+
+@login_required
+@require_POST
+def item_capacity(request, campaign_id: int, item_id: int):
+    campaign = _managed_campaign(request, campaign_id)
+    item = _item_or_404(campaign, item_id)
+    form = forms.CapacityForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("capacity", []):
+            messages.error(request, error)
+        return _to_campaign_page("staff_campaign_items", campaign)
+    capacity = form.cleaned_data["capacity"]
+    try:
+        services.item_set_capacity(item=item, capacity=capacity, by=request.user)
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("The capacity of “%(title)s” is now %(capacity)s.")
+            % {
+                "title": item.registerable,
+                "capacity": _("unlimited") if capacity is None else capacity,
+            },
+        )
+    return _to_campaign_page("staff_campaign_items", campaign)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_policies(request, campaign_id: int):
+    campaign = _managed_campaign(request, campaign_id)
+    rows = selectors.campaign_policies(campaign=campaign)
+    used = {policy.kind for policy in rows}
+    kinds = {name: k for name, k in policies.registered_kinds().items() if name not in used}
+    form_options = {
+        "kinds": kinds,
+        "other_campaigns": selectors.lecture_other_campaigns(campaign=campaign),
+    }
+    if request.method == "POST":
+        form = forms.PolicyAddForm(request.POST, **form_options)
+        if form.is_valid():
+            try:
+                services.policy_add(
+                    campaign=campaign,
+                    kind=form.cleaned_data["kind"],
+                    phase=form.cleaned_data["phase"],
+                    config=form.cleaned_data["config"],
+                    by=request.user,
+                )
+            except RegistrationError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("The policy was added."))
+            return _to_campaign_page("staff_campaign_policies", campaign)
+        if not campaign.is_draft:
+            messages.error(request, str(POLICIES_FROZEN_REASON))
+    else:
+        form = forms.PolicyAddForm(**form_options)
+    context = _tab_context(
+        campaign,
+        "policies",
+        policies=rows,
+        form=form,
+        can_add=campaign.is_draft and bool(kinds),
+        frozen_reason="" if campaign.is_draft else POLICIES_FROZEN_REASON,
+    )
+    return render(request, "registration/staff/campaign_policies.html", context)
+
+
+@login_required
+@require_POST
+def policy_remove(request, campaign_id: int, policy_id: int):
+    campaign = _managed_campaign(request, campaign_id)
+    policy = _policy_or_404(campaign, policy_id)
+    try:
+        services.policy_remove(policy=policy, by=request.user)
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The policy was removed."))
+    return _to_campaign_page("staff_campaign_policies", campaign)
+
+
+# -- registrations ------------------------------------------------------------------------------
+
+
+def _filtered_registrations(request, campaign: Campaign, items):
+    form = forms.RegistrationFilterForm(request.GET or None, items=items)
+    filters = form.filters()
+    return form, selectors.campaign_registrations(campaign=campaign, **filters)
+
+
+@login_required
+@require_GET
+def campaign_registrations(request, campaign_id: int):
+    campaign = _managed_campaign(request, campaign_id)
+    items = list(campaign.items.select_related("registerable").order_by("position", "id"))
+    form, registrations = _filtered_registrations(request, campaign, items)
+    page = Paginator(registrations, REGISTRATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = _tab_context(campaign, "registrations", filter_form=form, page_obj=page)
+    return render(request, "registration/staff/campaign_registrations.html", context)
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """Text for one CSV cell; a leading formula character is neutralized with a quote."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a stream."""
+
+    def write(self, value):
+        return value
+
+
+def _csv_rows(registrations):
+    yield [
+        _("Name"),
+        _("E-mail"),
+        _("Matriculation number"),
+        _("Item"),
+        _("Rank"),
+        _("Status"),
+        _("Reason"),
+        _("Registered at"),
+    ]
+    for registration in registrations.iterator(chunk_size=500):
+        user = registration.user
+        yield [
+            user.name,
+            user.email,
+            user.matriculation_number,
+            registration.item.registerable.title,
+            registration.preference_rank,
+            registration.status,
+            registration.rejection_reason,
+            timezone.localtime(registration.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+        ]
+
+
+@login_required
+@require_GET
+def campaign_registrations_csv(request, campaign_id: int):
+    campaign = _managed_campaign(request, campaign_id)
+    items = list(campaign.items.select_related("registerable"))
+    _form, registrations = _filtered_registrations(request, campaign, items)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow([csv_cell(cell) for cell in row]) for row in _csv_rows(registrations)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="campaign-{campaign.pk}-registrations.csv"'
+    )
+    return response
+
+
+# -- lifecycle ----------------------------------------------------------------------------------
+
+ACTION_SERVICES = {
+    "open": services.campaign_open,
+    "close": services.campaign_close,
+    "reopen": services.campaign_reopen,
+    "draft": services.campaign_revert_to_draft,
+    "delete": services.campaign_delete,
+}
+ACTION_LABELS = {
+    "open": gettext_lazy("Open registration"),
+    "close": gettext_lazy("Close registration"),
+    "reopen": gettext_lazy("Reopen registration"),
+    "draft": gettext_lazy("Back to draft"),
+    "delete": gettext_lazy("Delete campaign"),
+}
+ACTION_DONE = {
+    "open": gettext_lazy("The campaign is open for registrations."),
+    "close": gettext_lazy("The campaign is closed."),
+    "reopen": gettext_lazy("The campaign is open again."),
+    "draft": gettext_lazy("The campaign is a draft again."),
+    "delete": gettext_lazy("The campaign was deleted."),
+}
+
+
+def _consequences(campaign: Campaign, action: str) -> tuple[list[str], list[str]]:
+    """What the step will do, and what would make the service refuse it (for the confirm page)."""
+    effects: list[str] = []
+    problems: list[str] = []
+    registrations = selectors.registration_total(campaign=campaign)
+    if action == "open":
+        effects.append(_("Students can register until the deadline."))
+        effects.append(
+            _("Settings will be locked after opening: allocation mode, opening time, maximum "
+              "number of preferences and policies can no longer change.")
+        )
+        if not campaign.items.exists():
+            problems.append(_("Add at least one item before opening the campaign."))
+        if not campaign.deadline_in_future():
+            problems.append(
+                _("The registration deadline must be in the future to open the campaign.")
+            )
+    elif action == "close":
+        effects.append(_("Students can no longer register, change or withdraw."))
+    elif action == "reopen":
+        effects.append(_("Students can register again until the deadline."))
+        if campaign.is_preference_based:
+            count = selectors.non_pending_count(campaign=campaign)
+            effects.append(
+                _("%(count)d registrations will go back to pending until the next allocation.")
+                % {"count": count}
+            )
+        if not campaign.deadline_in_future():
+            problems.append(_("Extend the registration deadline into the future before reopening."))
+    elif action == "draft":
+        effects.append(_("The campaign goes back to configuration and students no longer see it."))
+        if registrations:
+            problems.append(
+                _("Students have already registered; the campaign cannot go back to draft.")
+            )
+    elif action == "delete":
+        effects.append(_("The campaign, its items and its policies are deleted for good."))
+        if registrations:
+            problems.append(_("Students have registered; the campaign cannot be deleted."))
+    return effects, problems
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_transition(request, campaign_id: int, action: str):
+    if action not in ACTION_SERVICES:
+        raise Http404
+    campaign = _managed_campaign(request, campaign_id)
+    if request.method == "POST":
+        lecture_id = campaign.lecture_id
+        try:
+            ACTION_SERVICES[action](campaign, by=request.user)
+        except RegistrationError as exc:
+            messages.error(request, str(exc))
+            return _to_campaign_page("staff_campaign_detail", campaign)
+        messages.success(request, ACTION_DONE[action])
+        if action == "delete":
+            return redirect("registration:staff_campaign_index", lecture_id=lecture_id)
+        return _to_campaign_page("staff_campaign_detail", campaign)
+    effects, problems = _consequences(campaign, action)
+    context = _tab_context(
+        campaign,
+        "overview",
+        action=action,
+        action_label=ACTION_LABELS[action],
+        effects=effects,
+        problems=problems,
+    )
+    return render(request, "registration/staff/campaign_transition.html", context)
+
+
+urlpatterns = [
+    path(
+        "staff/lectures/<int:lecture_id>/campaigns/",
+        campaign_index,
+        name="staff_campaign_index",
+    ),
+    path(
+        "staff/lectures/<int:lecture_id>/campaigns/new/",
+        campaign_create,
+        name="staff_campaign_create",
+    ),
+    path("staff/campaigns/<int:campaign_id>/", campaign_detail, name="staff_campaign_detail"),
+    path(
+        "staff/campaigns/<int:campaign_id>/settings/",
+        campaign_settings,
+        name="staff_campaign_settings",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/items/", campaign_items, name="staff_campaign_items"
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/items/<int:item_id>/remove/",
+        item_remove,
+        name="staff_item_remove",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/items/<int:item_id>/capacity/",
+        item_capacity,
+        name="staff_item_capacity",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/policies/",
+        campaign_policies,
+        name="staff_campaign_policies",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/policies/<int:policy_id>/remove/",
+        policy_remove,
+        name="staff_policy_remove",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/registrations/",
+        campaign_registrations,
+        name="staff_campaign_registrations",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/registrations.csv",
+        campaign_registrations_csv,
+        name="staff_campaign_registrations_csv",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/transition/<str:action>/",
+        campaign_transition,
+        name="staff_campaign_transition",
+    ),
+]
