@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max
@@ -389,7 +390,7 @@ def policy_remove(*, policy: Policy, by) -> None:
 
 def _lock_user(user) -> None:
     """Serialize one student's own requests (double clicks, two tabs)."""
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
 
 
 def _lock_registerable(registerable_id: int) -> Registerable:

@@ -59,6 +59,8 @@ def rejection_reason_text(code: str) -> str:
         return _("All groups you ranked were full.")
     if code == "solver_unassigned":
         return _("The allocation could not place you in any of your choices.")
+    if code == "assigned_elsewhere":
+        return _("You got a place in another of your choices.")
     if code == "manual":
         return _("The course staff decided this by hand; please contact them if you have "
                  "questions.")
@@ -250,6 +252,20 @@ def campaign_page(campaign: Campaign, *, user) -> CampaignPage:
         ),
         is_exam=bool(items) and all(isinstance(item.target, Exam) for item in items),
     )
+
+
+def mark_registerable_items(page: CampaignPage, *, may_register: bool) -> None:
+    """Which rows get a Register button: not mine, not full, no exclusive place held yet.
+
+    The service decides for real; this only avoids offering buttons that would be refused.
+    """
+    for item in page.items:
+        item.can_register = (
+            may_register
+            and not item.is_mine
+            and not item.is_full
+            and not (item.exclusive and page.has_exclusive_place)
+        )
 
 
 # -- the index ----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -52,13 +51,16 @@ def _page_context(request, campaign: Campaign, *, preference_form=None) -> dict:
             rank_count=rank_count,
             initial=PreferenceForm.initial_from(page.outcome.ranking),
         )
+    can_register = is_open and eligible and campaign.is_fcfs
+    selectors.mark_registerable_items(page, may_register=can_register)
     return {
         "campaign": campaign,
         "page": page,
         "is_open": is_open,
         "eligibility": eligibility,
         "eligible": eligible,
-        "can_register": is_open and eligible and campaign.is_fcfs,
+        "can_register": can_register,
+        "show_actions": is_open and campaign.is_fcfs,
         "can_withdraw": is_open and campaign.allow_withdrawal,
         "rank_count": rank_count,
         "preference_form": preference_form,
@@ -167,15 +169,7 @@ def submit_preferences(request, campaign_id: int):
     except RegistrationError as exc:
         messages.error(request, str(exc))
         return redirect(_campaign_url(campaign))
-    messages.success(
-        request,
-        _("Your ranking was saved. The allocation runs after the deadline (%(deadline)s).")
-        % {
-            "deadline": formats.date_format(
-                timezone.localtime(campaign.registration_deadline), "DATETIME_FORMAT"
-            )
-        },
-    )
+    messages.success(request, _("Your ranking was saved."))
     return redirect("registration:student_result", campaign_id=campaign.pk)
 
 
