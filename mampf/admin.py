@@ -14,6 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Term, Tutorial, User
 
+admin.site.site_header = _("MaMpf administration")
+admin.site.site_title = _("MaMpf administration")
+admin.site.index_title = _("Site administration")
+
 
 def _email_taken(address: str, *, exclude_pk) -> bool:
     """An address may belong to one user only, as login or as institutional address."""

@@ -46,15 +46,17 @@ def is_tutor_of(user, tutorial: Tutorial) -> bool:
 
 
 def tutors_any_group(user) -> bool:
-    return bool(user.is_authenticated and user.tutored_tutorials.exists())
+    return bool(user.is_authenticated and user.is_active and user.tutored_tutorials.exists())
 
 
 def can_view_roster(user, registerable: Registerable) -> bool:
     """Managers see every roster of their lecture; tutors only the rosters of their own groups."""
     if can_manage_lecture(user, registerable.parent_lecture):
         return True
-    if isinstance(registerable, Tutorial):
-        return is_tutor_of(user, registerable)
+    if issubclass(registerable.get_real_instance_class(), Tutorial):
+        return Tutorial.tutors.through.objects.filter(
+            tutorial_id=registerable.pk, user_id=user.pk
+        ).exists() and bool(user.is_authenticated and user.is_active)
     return False
 
 

@@ -18,11 +18,17 @@ from mampf.models import Lecture
 def home(request):
     """What this user can do: their groups, the groups they tutor, the lectures they manage."""
     user = request.user
+    memberships = selectors.memberships_of_student(user=user)
+    managed_lectures = list(selectors.lectures_for_dashboard(user=user))
+    has_memberships = any(memberships.values())
     context = {
-        "memberships": selectors.memberships_of_student(user=user),
-        "managed_lectures": selectors.lectures_for_dashboard(user=user),
+        "memberships": memberships,
+        "has_memberships": has_memberships,
+        "managed_lectures": managed_lectures,
         "tutorials": selectors.tutorials_of_tutor(user=user),
         "is_site_staff": permissions.is_site_staff(user),
+        # Staff who are on no roster themselves do not need the student's cards.
+        "show_student_section": has_memberships or not managed_lectures,
     }
     return render(request, "mampf/home.html", context)
 

@@ -1,0 +1,488 @@
+"""``manage.py seed_demo``: a realistic semester to click through, built the way staff would.
+
+Idempotent: every object is looked up by its natural key (e-mail, term, title, position) and only
+created when missing; names and numbers come from a fixed random seed, dates chosen on the first
+run are kept, and passwords are set only when an account is created. Campaigns are built and
+opened through ``registration.services`` so they pass the same checks as in the browser.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import time
+import unicodedata
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
+from registration import services as registration_services
+from registration.errors import RegistrationError
+from registration.models import Campaign, Policy, UserRegistration
+from rosters import services as roster_services
+from rosters.errors import RosterError
+from rosters.models import RosterEntry
+
+SEED = 2024
+STUDENT_COUNT = 150
+RANKING_STUDENTS = range(51, 151)  # students 051..150 rank tutorials; 001..050 are untouched
+REPEATERS = range(131, 137)
+SEMINAR_SPEAKERS = range(141, 146)
+STAFF_PASSWORD = "demo-staff-2024"
+TUTOR_PASSWORD = "demo-tutor-2024"
+STUDENT_PASSWORD = "demo-student-2024"
+UNI_DOMAIN = "stud.uni-heidelberg.de"
+
+FIRST_NAMES = [
+    "Anna", "Lukas", "Lea", "Leon", "Marie", "Finn", "Sophie", "Jonas", "Emma", "Paul",
+    "Hannah", "Felix", "Mia", "Maximilian", "Lena", "Elias", "Clara", "Noah", "Johanna", "Ben",
+    "Charlotte", "Tim", "Laura", "Niklas", "Amelie", "Julian", "Katharina", "Moritz", "Greta",
+    "David", "Aylin", "Mehmet", "Elif", "Can", "Zeynep", "Giulia", "Luca", "Chiara", "Matteo",
+    "Sofia", "Mateo", "Lucía", "Pablo", "Wei", "Mei", "Hiroshi", "Yuki", "Priya", "Arjun",
+    "Olga", "Dmitri", "Natalia", "Piotr", "Agnieszka", "Amir", "Leila", "Kwame", "Amara",
+    "Ingrid", "Lars", "Søren", "Chloé", "Théo", "Fatima", "Omar", "Nguyen", "Ana", "João",
+]
+LAST_NAMES = [
+    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
+    "Schulz", "Hoffmann", "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder",
+    "Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange",
+    "Schmitt", "Werner", "Krause", "Meier", "Lehmann", "Yılmaz", "Kaya", "Demir", "Rossi",
+    "Russo", "Bianchi", "García", "Fernández", "López", "Wang", "Li", "Zhang", "Tanaka",
+    "Suzuki", "Sharma", "Patel", "Ivanova", "Petrov", "Kowalski", "Nowak", "Hosseini",
+    "Mensah", "Okafor", "Andersen", "Nielsen", "Dubois", "Lefèvre", "El Amrani", "Tran",
+    "Silva", "Santos", "Novák", "Horváth",
+]
+
+# Letter, weekday, start (h, min), room; 90-minute slots as in Heidelberg's timetable.
+TUTORIAL_SLOTS = [
+    ("A", Tutorial.Weekday.MONDAY, (9, 15), "Mathematikon SR A (INF 205)"),
+    ("B", Tutorial.Weekday.MONDAY, (14, 15), "Mathematikon SR B (INF 205)"),
+    ("C", Tutorial.Weekday.TUESDAY, (11, 15), "Mathematikon SR C (INF 205)"),
+    ("D", Tutorial.Weekday.TUESDAY, (16, 15), "Mathematikon SR A (INF 205)"),
+    ("E", Tutorial.Weekday.WEDNESDAY, (11, 15), "INF 288, HS 3"),
+    ("F", Tutorial.Weekday.THURSDAY, (9, 15), "Mathematikon SR 5 (INF 205)"),
+    ("G", Tutorial.Weekday.THURSDAY, (14, 15), "INF 227, SR 1.403"),
+    ("H", Tutorial.Weekday.FRIDAY, (11, 15), "Mathematikon SR B (INF 205)"),
+]
+# Mid-morning slots are popular; early and late ones less so (weights for the demo rankings).
+TUTORIAL_POPULARITY = {"A": 2, "B": 3, "C": 6, "D": 1, "E": 5, "F": 2, "G": 3, "H": 4}
+
+TUTOR_NAMES = [
+    "Lisa Hartmann", "Tobias Krüger", "Sara Okafor", "Jan Nowak",
+    "Carla Rossi", "Philipp Lange", "Miriam Cohen", "Daniel Tanaka",
+]
+
+SEMINAR_TALKS = [
+    "The fundamental group",
+    "Covering spaces",
+    "The Seifert–van Kampen theorem",
+    "CW complexes",
+    "Simplicial homology",
+    "Singular homology and homotopy invariance",
+    "Exact sequences and excision",
+    "The Mayer–Vietoris sequence",
+    "Cellular homology",
+    "Euler characteristic and the Lefschetz fixed-point theorem",
+    "Cohomology and the cup product",
+    "Poincaré duality",
+]
+
+
+@dataclass(frozen=True)
+class StudentSpec:
+    number: int
+    name: str
+    matriculation_number: str
+    institutional_email: str | None
+
+    @property
+    def email(self) -> str:
+        return student_email(self.number)
+
+
+def student_email(number: int) -> str:
+    return f"student{number:03d}@example.org"
+
+
+def _ascii_letter(text: str) -> str:
+    """First letter of a name as plain ASCII, for university-style ids like ``ab123``."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return (plain[:1] or "x").lower()
+
+
+def student_specs() -> list[StudentSpec]:
+    """The same 150 students on every run (fixed seed, independent of the database)."""
+    rng = random.Random(SEED)
+    matriculation_numbers = rng.sample(range(3_600_000, 3_700_000), STUDENT_COUNT)
+    specs, used_names = [], set()
+    for number in range(1, STUDENT_COUNT + 1):
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        while name in used_names:
+            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        used_names.add(name)
+        has_uni_address = rng.random() < 2 / 3
+        # Student 001 is the printed demo login (eligible everywhere); 002 shows the refusal.
+        has_uni_address = {1: True, 2: False}.get(number, has_uni_address)
+        first, last = name.split(" ", 1)
+        uni_id = f"{_ascii_letter(first)}{_ascii_letter(last)}{number + 100}"
+        specs.append(
+            StudentSpec(
+                number=number,
+                name=name,
+                matriculation_number=str(matriculation_numbers[number - 1]),
+                institutional_email=f"{uni_id}@{UNI_DOMAIN}" if has_uni_address else None,
+            )
+        )
+    return specs
+
+
+def _at_local(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a demo semester (WS 2024/25): Linear Algebra with 8 tutorials and 150 students, "
+        "a seminar with 12 talks, an exam and four registration campaigns. Safe to run again."
+    )
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        self.today = timezone.localdate()
+        self.password_hashes = {}
+        try:
+            with transaction.atomic():
+                summary = self.seed()
+        except (RegistrationError, RosterError) as exc:
+            raise CommandError(f"The demo data could not be created: {exc}") from exc
+        elapsed = time.monotonic() - started
+        self.print_summary(summary, elapsed)
+
+    # -- users ------------------------------------------------------------------------------
+
+    def password_hash(self, password: str) -> str:
+        """Hash each demo password once; hashing is deliberately slow."""
+        if password not in self.password_hashes:
+            self.password_hashes[password] = make_password(password)
+        return self.password_hashes[password]
+
+    def ensure_user(self, email: str, *, name: str, password: str, **fields) -> User:
+        existing = User.objects.filter(email=email).first()
+        if existing is not None:
+            return existing
+        return User.objects.create(
+            email=email, name=name, password=self.password_hash(password), **fields
+        )
+
+    def ensure_students(self) -> dict[int, User]:
+        specs = student_specs()
+        emails = [spec.email for spec in specs]
+        existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+        missing = [spec for spec in specs if spec.email not in existing]
+        if missing:
+            password = self.password_hash(STUDENT_PASSWORD)
+            User.objects.bulk_create(
+                User(
+                    email=spec.email,
+                    name=spec.name,
+                    matriculation_number=spec.matriculation_number,
+                    institutional_email=spec.institutional_email,
+                    password=password,
+                )
+                for spec in missing
+            )
+        by_email = User.objects.in_bulk(emails, field_name="email")
+        return {spec.number: by_email[spec.email] for spec in specs}
+
+    # -- catalogue --------------------------------------------------------------------------
+
+    def ensure_catalogue(self, *, staff, editor, topologist, tutors):
+        term, _ = Term.objects.get_or_create(
+            season=Term.Season.WINTER,
+            year=2024,
+            defaults={"starts_on": datetime.date(2024, 10, 14),
+                      "ends_on": datetime.date(2025, 2, 7)},
+        )
+        linear_algebra, _ = Lecture.objects.get_or_create(
+            term=term, title="Linear Algebra", defaults={"teacher": staff}
+        )
+        linear_algebra.editors.add(editor)
+        seminar, _ = Lecture.objects.get_or_create(
+            term=term,
+            title="Seminar: Algebraic Topology",
+            defaults={"teacher": topologist, "is_seminar": True, "capacity": 12},
+        )
+        tutorials = []
+        for (letter, weekday, (hour, minute), room), tutor in zip(
+            TUTORIAL_SLOTS, tutors, strict=True
+        ):
+            tutorial, _ = Tutorial.objects.get_or_create(
+                lecture=linear_algebra,
+                title=f"Tutorial {letter}",
+                defaults={
+                    "capacity": 25,
+                    "weekday": weekday,
+                    "starts_at": datetime.time(hour, minute),
+                    "ends_at": datetime.time(hour + 1, minute + 30),
+                    "room": room,
+                },
+            )
+            tutorial.tutors.add(tutor)
+            tutorials.append(tutorial)
+        first_talk_day = self.today + datetime.timedelta(days=21)
+        talks = [
+            Talk.objects.get_or_create(
+                lecture=seminar,
+                position=position,
+                defaults={
+                    "title": title,
+                    "capacity": 1,
+                    "date": first_talk_day + datetime.timedelta(weeks=position - 1),
+                },
+            )[0]
+            for position, title in enumerate(SEMINAR_TALKS, start=1)
+        ]
+        repeaters, _ = Cohort.objects.get_or_create(
+            lecture=linear_algebra,
+            title="Repeaters",
+            defaults={"purpose": Cohort.Purpose.GENERAL, "propagate_to_lecture": True},
+        )
+        follow_up_interest, _ = Cohort.objects.get_or_create(
+            lecture=linear_algebra,
+            title="Interested in Linear Algebra II",
+            defaults={"purpose": Cohort.Purpose.PLANNING, "propagate_to_lecture": False},
+        )
+        exam, _ = Exam.objects.get_or_create(
+            lecture=linear_algebra,
+            title="Final exam",
+            defaults={
+                "date": _at_local(self.today + datetime.timedelta(days=75), 9),
+                "location": "Großer Hörsaal, INF 252",
+                "capacity": 200,
+            },
+        )
+        return {
+            "term": term, "linear_algebra": linear_algebra, "seminar": seminar,
+            "tutorials": tutorials, "talks": talks, "repeaters": repeaters,
+            "follow_up_interest": follow_up_interest, "exam": exam,
+        }
+
+    # -- campaigns --------------------------------------------------------------------------
+
+    def ensure_campaign(self, *, lecture, title, by, registerables, open_it, policies=(),
+                        **fields) -> Campaign:
+        campaign = Campaign.objects.filter(lecture=lecture, title=title).first()
+        if campaign is None:
+            campaign = registration_services.campaign_create(
+                lecture=lecture, by=by, title=title, **fields
+            )
+        if not campaign.is_draft:
+            return campaign  # opened before: whatever staff did with it since stays as it is
+        present = set(campaign.items.values_list("registerable_id", flat=True))
+        for registerable in registerables:
+            if registerable.pk not in present:
+                registration_services.item_add(campaign=campaign, registerable=registerable, by=by)
+        kinds = set(campaign.policies.values_list("kind", flat=True))
+        for policy in policies:
+            if policy["kind"] not in kinds:
+                registration_services.policy_add(campaign=campaign, by=by, **policy)
+        if open_it:
+            try:
+                campaign = registration_services.campaign_open(campaign, by=by)
+            except RegistrationError as exc:
+                self.stderr.write(f"  “{title}” stays a draft: {exc}")
+        return campaign
+
+    def ensure_campaigns(self, *, staff, topologist, catalogue) -> dict[str, Campaign]:
+        now = timezone.localtime()
+        in_days = lambda days: (now + datetime.timedelta(days=days)).replace(  # noqa: E731
+            hour=18, minute=0, second=0, microsecond=0
+        )
+        linear_algebra = catalogue["linear_algebra"]
+        return {
+            "tutorials": self.ensure_campaign(
+                lecture=linear_algebra,
+                title="Tutorial registration",
+                by=staff,
+                description="Rank up to three tutorials. Places are allocated after the "
+                            "deadline so that as many of you as possible get a top choice.",
+                allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED,
+                max_preferences=3,
+                registration_deadline=in_days(14),
+                registerables=catalogue["tutorials"],
+                open_it=True,
+            ),
+            "talks": self.ensure_campaign(
+                lecture=catalogue["seminar"],
+                title="Seminar talks",
+                by=topologist,
+                description="Pick one talk; first come, first served.",
+                allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
+                registration_deadline=in_days(10),
+                registerables=catalogue["talks"],
+                open_it=True,
+            ),
+            "exam": self.ensure_campaign(
+                lecture=linear_algebra,
+                title="Exam registration",
+                by=staff,
+                description="Register for the final exam. A university e-mail address "
+                            "(@uni-heidelberg.de) is required.",
+                allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
+                registration_deadline=in_days(30),
+                registerables=[catalogue["exam"]],
+                policies=[{
+                    "kind": Policy.Kind.INSTITUTIONAL_EMAIL,
+                    "phase": Policy.Phase.REGISTRATION,
+                    "config": {"domains": ["uni-heidelberg.de"]},
+                }],
+                open_it=True,
+            ),
+            "interest": self.ensure_campaign(
+                lecture=linear_algebra,
+                title="Interest in the follow-up course",
+                by=staff,
+                description="Tell us whether you plan to attend Linear Algebra II.",
+                allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
+                planning_only=True,
+                registration_deadline=in_days(45),
+                registerables=[catalogue["follow_up_interest"]],
+                open_it=False,
+            ),
+        }
+
+    # -- activity -----------------------------------------------------------------------------
+
+    def seed_rankings(self, *, campaign: Campaign, students: dict[int, User]) -> int:
+        """Give students 051..150 a ranking of three tutorials, skewed towards popular slots."""
+        rng = random.Random(SEED + 1)
+        items = list(campaign.items.select_related("registerable"))
+        weights = {
+            item.pk: TUTORIAL_POPULARITY.get(item.registerable.title.rsplit(" ", 1)[-1], 1)
+            for item in items
+        }
+        plans = {}
+        for number in RANKING_STUDENTS:
+            pool, ranking = list(items), []
+            for _rank in range(min(3, len(pool))):
+                choice = rng.choices(pool, weights=[weights[i.pk] for i in pool])[0]
+                pool.remove(choice)
+                ranking.append(choice)
+            plans[number] = ranking
+        already = set(
+            UserRegistration.objects.filter(campaign=campaign).values_list("user_id", flat=True)
+        )
+        created = 0
+        for number, ranking in plans.items():
+            user = students[number]
+            if user.pk in already:
+                continue
+            try:
+                registration_services.submit_preferences(user=user, campaign=campaign,
+                                                         items=ranking)
+            except RegistrationError as exc:
+                self.stderr.write(f"  ranking for {user.email} skipped: {exc}")
+                continue
+            created += 1
+        return created
+
+    def seed_talk_registrations(self, *, campaign: Campaign, students: dict[int, User]) -> None:
+        """A few talks are already taken, so the seminar page shows both states."""
+        items = list(campaign.items.order_by("position"))
+        taken = set(
+            UserRegistration.objects.filter(
+                campaign=campaign, status=UserRegistration.Status.CONFIRMED
+            ).values_list("user_id", flat=True)
+        )
+        for item, number in zip(items, SEMINAR_SPEAKERS, strict=False):
+            user = students[number]
+            if user.pk in taken:
+                continue
+            try:
+                registration_services.register(user=user, item=item)
+            except RegistrationError as exc:
+                self.stderr.write(f"  talk registration for {user.email} skipped: {exc}")
+
+    def seed_repeaters(self, *, cohort: Cohort, students: dict[int, User], by) -> None:
+        on_roster = set(
+            RosterEntry.objects.filter(registerable=cohort).values_list("user_id", flat=True)
+        )
+        for number in REPEATERS:
+            user = students[number]
+            if user.pk not in on_roster:
+                roster_services.add_user(registerable=cohort, user=user, by=by,
+                                         reason="demo data", notify=False)
+
+    # -- the whole semester ---------------------------------------------------------------------
+
+    def seed(self) -> dict:
+        staff = self.ensure_user(
+            "staff@example.org", name="Prof. Dr. Katharina Weber", password=STAFF_PASSWORD,
+            is_staff=True, is_superuser=True,
+        )
+        editor = self.ensure_user(
+            "editor@example.org", name="Dr. Jonas Hoffmann", password=STAFF_PASSWORD,
+        )
+        topologist = self.ensure_user(
+            "topology@example.org", name="Prof. Dr. Mehmet Yılmaz", password=STAFF_PASSWORD,
+        )
+        tutors = [
+            self.ensure_user(f"tutor{index}@example.org", name=name, password=TUTOR_PASSWORD)
+            for index, name in enumerate(TUTOR_NAMES, start=1)
+        ]
+        students = self.ensure_students()
+        catalogue = self.ensure_catalogue(
+            staff=staff, editor=editor, topologist=topologist, tutors=tutors
+        )
+        campaigns = self.ensure_campaigns(staff=staff, topologist=topologist, catalogue=catalogue)
+        if campaigns["tutorials"].open_for_registrations():
+            self.seed_rankings(campaign=campaigns["tutorials"], students=students)
+        if campaigns["talks"].open_for_registrations():
+            self.seed_talk_registrations(campaign=campaigns["talks"], students=students)
+        self.seed_repeaters(cohort=catalogue["repeaters"], students=students, by=staff)
+        return {
+            "staff": staff, "editor": editor, "tutor": tutors[0], "students": students,
+            "catalogue": catalogue, "campaigns": campaigns,
+        }
+
+    def print_summary(self, summary: dict, elapsed: float) -> None:
+        catalogue, campaigns = summary["catalogue"], summary["campaigns"]
+        student, ineligible = summary["students"][1], summary["students"][2]
+        ranked = (
+            UserRegistration.objects.filter(campaign=campaigns["tutorials"])
+            .values("user_id").distinct().count()
+        )
+        talks_taken = UserRegistration.objects.filter(
+            campaign=campaigns["talks"], status=UserRegistration.Status.CONFIRMED
+        ).count()
+        write = self.stdout.write
+        write(self.style.SUCCESS(f"Demo semester {catalogue['term']} is ready ({elapsed:.1f} s)."))
+        write(f"  {catalogue['linear_algebra'].title}: {len(catalogue['tutorials'])} tutorials, "
+              f"{len(summary['students'])} students ({ranked} have ranked tutorials), "
+              f"a repeaters cohort and the final exam.")
+        write(f"  {catalogue['seminar'].title}: {len(catalogue['talks'])} talks "
+              f"({talks_taken} taken).")
+        write("  Campaigns:")
+        for campaign in campaigns.values():
+            deadline = timezone.localtime(campaign.registration_deadline)
+            write(f"    {campaign.title}: {campaign.get_status_display()}, "
+                  f"{campaign.get_allocation_mode_display()}, deadline {deadline:%Y-%m-%d %H:%M}")
+        write("")
+        write("Open http://127.0.0.1:8000/ (start the server with `python manage.py runserver`).")
+        write("Logins (passwords are set only when this command creates the account):")
+        logins = [
+            ("Site staff, teacher of Linear Algebra", summary["staff"].email, STAFF_PASSWORD),
+            ("Editor of Linear Algebra", summary["editor"].email, STAFF_PASSWORD),
+            (f"Tutor of {catalogue['tutorials'][0].title}", summary["tutor"].email,
+             TUTOR_PASSWORD),
+            (f"Student, no registrations ({student.name})", student.email, STUDENT_PASSWORD),
+            (f"Student, no university address ({ineligible.name})", ineligible.email,
+             STUDENT_PASSWORD),
+        ]
+        width = max(len(role) for role, _email, _password in logins)
+        for role, email, password in logins:
+            write(f"  {role.ljust(width)}  {email.ljust(24)}  {password}")

@@ -1,0 +1,146 @@
+"""``manage.py seed_demo`` builds a usable semester and running it again changes nothing."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
+from registration.models import Campaign, CampaignTransition, Item, Policy, UserRegistration
+from rosters.models import RosterChange, RosterEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def _snapshot() -> dict[str, list]:
+    """Every row the command touches, as sorted value lists (ids and timestamps included)."""
+    tables = {
+        "users": User.objects.values_list(
+            "pk", "email", "name", "matriculation_number", "institutional_email", "is_staff",
+            "is_superuser", "password", "date_joined",
+        ),
+        "terms": Term.objects.values_list("pk", "season", "year", "starts_on", "ends_on"),
+        "lectures": Lecture.objects.values_list("pk", "term_id", "title", "teacher_id",
+                                                "is_seminar", "capacity"),
+        "editors": Lecture.editors.through.objects.values_list("lecture_id", "user_id"),
+        "tutorials": Tutorial.objects.values_list("pk", "lecture_id", "title", "capacity",
+                                                  "weekday", "starts_at", "ends_at", "room"),
+        "tutors": Tutorial.tutors.through.objects.values_list("tutorial_id", "user_id"),
+        "talks": Talk.objects.values_list("pk", "lecture_id", "position", "title", "date"),
+        "cohorts": Cohort.objects.values_list("pk", "lecture_id", "title", "purpose",
+                                              "propagate_to_lecture"),
+        "exams": Exam.objects.values_list("pk", "lecture_id", "title", "date", "location",
+                                          "capacity"),
+        "campaigns": Campaign.objects.values_list(
+            "pk", "lecture_id", "title", "status", "allocation_mode", "planning_only",
+            "registration_deadline", "max_preferences", "created_at", "updated_at",
+        ),
+        "transitions": CampaignTransition.objects.values_list("pk", "campaign_id", "to_status"),
+        "items": Item.objects.values_list("pk", "campaign_id", "registerable_id", "position",
+                                          "exclusive"),
+        "registrations": UserRegistration.objects.values_list(
+            "pk", "campaign_id", "item_id", "user_id", "status", "preference_rank", "created_at",
+        ),
+        "policies": Policy.objects.values_list("pk", "campaign_id", "kind", "phase", "config",
+                                               "position", "active"),
+        "roster": RosterEntry.objects.values_list("pk", "registerable_id", "user_id",
+                                                  "added_at"),
+        "roster_changes": RosterChange.objects.values_list("pk", "action", "user_id",
+                                                           "registerable_id"),
+    }
+    return {name: sorted(rows, key=repr) for name, rows in tables.items()}
+
+
+def test_seed_builds_the_demo_semester():
+    output = _seed()
+
+    linear_algebra = Lecture.objects.get(title="Linear Algebra")
+    seminar = Lecture.objects.get(title="Seminar: Algebraic Topology")
+    assert str(linear_algebra.term) == "WS 2024/25"
+    assert linear_algebra.teacher.email == "staff@example.org"
+    assert linear_algebra.teacher.is_staff
+    assert linear_algebra.editors.count() == 1
+    assert seminar.is_seminar
+    assert User.objects.filter(email__startswith="student").count() == 150
+    with_uni_address = User.objects.filter(
+        email__startswith="student", institutional_email__endswith="@stud.uni-heidelberg.de"
+    ).count()
+    assert 80 <= with_uni_address <= 120  # about two thirds
+    tutorials = list(linear_algebra.tutorials.order_by("title"))
+    assert [t.title for t in tutorials] == [f"Tutorial {c}" for c in "ABCDEFGH"]
+    assert all(t.capacity == 25 and t.room and t.weekday is not None for t in tutorials)
+    assert [t.tutors.get().email for t in tutorials] == [f"tutor{i}@example.org"
+                                                          for i in range(1, 9)]
+    assert seminar.talks.count() == 12
+    assert linear_algebra.cohorts.get(title="Repeaters").propagate_to_lecture
+    exam = linear_algebra.exams.get()
+    assert exam.capacity == 200 and exam.date and exam.location
+
+    campaigns = {c.title: c for c in Campaign.objects.all()}
+    tutorial_campaign = campaigns["Tutorial registration"]
+    assert tutorial_campaign.status == "open"
+    assert tutorial_campaign.allocation_mode == "preference_based"
+    assert tutorial_campaign.max_preferences == 3
+    assert tutorial_campaign.items.count() == 8
+    assert campaigns["Seminar talks"].status == "open"
+    assert campaigns["Seminar talks"].items.count() == 12
+    exam_campaign = campaigns["Exam registration"]
+    assert exam_campaign.status == "open" and exam_campaign.items.get().registerable_id == exam.pk
+    assert exam_campaign.policies.get().config == {"domains": ["uni-heidelberg.de"]}
+    interest = campaigns["Interest in the follow-up course"]
+    assert interest.status == "draft" and interest.planning_only
+
+    demo_student = User.objects.get(email="student001@example.org")
+    assert demo_student.institutional_email
+    assert not UserRegistration.objects.filter(user=demo_student).exists()
+    assert not RosterEntry.objects.filter(user=demo_student).exists()
+    ranked_users = UserRegistration.objects.filter(campaign=tutorial_campaign).values(
+        "user_id").distinct().count()
+    assert ranked_users == 100
+
+    assert "http://127.0.0.1:8000/" in output
+    for login in ("staff@example.org", "tutor1@example.org", "student001@example.org",
+                  "demo-staff-2024", "demo-student-2024"):
+        assert login in output
+
+
+def test_printed_logins_work(client):
+    _seed()
+
+    for email, password in [("staff@example.org", "demo-staff-2024"),
+                            ("tutor1@example.org", "demo-tutor-2024"),
+                            ("student001@example.org", "demo-student-2024")]:
+        assert client.login(username=email, password=password), email
+        client.logout()
+
+
+def test_seeding_twice_gives_identical_data():
+    _seed()
+    first = _snapshot()
+
+    _seed()
+
+    assert _snapshot() == first
+    assert len(first["users"]) == 150 + 11
+    assert len(first["items"]) == 8 + 12 + 1 + 1
+
+
+def test_seeding_keeps_what_people_changed_and_does_not_reset_passwords(client):
+    _seed()
+    student = User.objects.get(email="student001@example.org")
+    student.set_password("my-own-password-1")
+    student.save()
+    exam = Exam.objects.get(title="Final exam")
+    original_date = exam.date
+
+    _seed()
+
+    assert client.login(username="student001@example.org", password="my-own-password-1")
+    exam.refresh_from_db()
+    assert exam.date == original_date
