@@ -18,11 +18,11 @@ from rosters.models import RosterChange, RosterEntry
 
 class RosterEntryAddForm(forms.ModelForm):
     allow_overfill = forms.BooleanField(
-        label=_("allow overfilling"),
+        label=_("Allow overfilling"),
         required=False,
         help_text=_("Add the student even when the group is full."),
     )
-    reason = forms.CharField(label=_("reason"), max_length=300, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
     class Meta:
         model = RosterEntry
