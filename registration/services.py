@@ -408,7 +408,11 @@ def register(*, user, item: Item) -> UserRegistration:
     exclusive item of the same campaign is refused with ``already_registered``. When the group is
     full the attempt is recorded as rejected (``item_full``, staff see the demand) and refused.
     """
-    campaign = Campaign.objects.get(pk=item.campaign_id)
+    # The caller's instance (with prefetched policies) saves queries on the hot path; a refusal is
+    # never based on it, and the transaction below re-reads the campaign before writing.
+    campaign = item.campaign
+    if not (campaign.is_fcfs and campaign.open_for_registrations()):
+        campaign = Campaign.objects.get(pk=item.campaign_id)
     if not campaign.is_fcfs:
         raise errors.WrongAllocationMode(
             _("Rank your preferences instead; seats are allocated after the deadline.")

@@ -205,7 +205,9 @@ def campaign_for_student(campaign_id: int) -> Campaign:
 
 def item_of_campaign(campaign: Campaign, item_id: int) -> Item:
     """An item of exactly this campaign; raises Item.DoesNotExist otherwise."""
-    return Item.objects.select_related("registerable").get(pk=item_id, campaign=campaign)
+    item = Item.objects.select_related("registerable").get(pk=item_id, campaign=campaign)
+    item.campaign = campaign  # reuse the page's campaign (and its prefetched policies)
+    return item
 
 
 def items_by_id(campaign: Campaign) -> dict[int, Item]:

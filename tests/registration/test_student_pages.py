@@ -151,11 +151,11 @@ def test_seat_partial_polls_while_open_and_shows_live_counts(client_for, fcfs):
     assert response.status_code == 200
     assert "<html" not in body
     assert f'hx-get="{url("student_campaign_seats", campaign.pk)}"' in body
-    assert 'hx-trigger="every 10s"' in body
+    assert 'hx-trigger="every 15s' in body
     assert "1 of 25 taken" in body
 
     campaign_page = text(client_for.get(url("student_campaign", campaign.pk)))
-    assert 'hx-trigger="every 10s"' in campaign_page
+    assert 'hx-trigger="every 15s' in campaign_page
 
     Campaign.objects.filter(pk=campaign.pk).update(status="closed")
     assert "hx-trigger" not in text(client_for.get(url("student_campaign_seats", campaign.pk)))
