@@ -1,6 +1,6 @@
 """URL names are a contract: templates, tests and other apps reverse them."""
 
-from registration.views import staff, student
+from registration.views import allocation, staff, student
 
 app_name = "registration"
-urlpatterns = student.urlpatterns + staff.urlpatterns
+urlpatterns = student.urlpatterns + staff.urlpatterns + allocation.urlpatterns

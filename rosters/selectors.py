@@ -1,6 +1,29 @@
-"""Reads of roster data."""
+"""Reads of roster data; every function runs a fixed number of queries, whatever the size."""
 
-from rosters.models import RosterEntry
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
+from rosters.models import RosterChange, RosterEntry
+
+# Database ids are 64-bit; anything larger cannot exist and must not reach the driver.
+MAX_DB_ID = 2**63 - 1
+SEARCH_LIMIT = 20
+RECENT_CHANGES = 20
+# How the groups of one kind are listed (the lecture prefix of the models' ordering dropped).
+GROUP_ORDER = {
+    Tutorial: ("weekday", "starts_at", "title", "pk"),
+    Talk: ("position", "pk"),
+    Cohort: ("title", "pk"),
+    Exam: ("date", "title", "pk"),
+}
 
 
 def roster_user_ids(registerable) -> list[int]:
@@ -14,3 +37,306 @@ def roster_user_ids(registerable) -> list[int]:
 
 def roster_size(registerable) -> int:
     return RosterEntry.objects.filter(registerable_id=registerable.pk).count()
+
+
+def is_valid_id(value) -> bool:
+    return isinstance(value, int) and 0 < value <= MAX_DB_ID
+
+
+def kind_label(registerable: Registerable) -> str:
+    return str(registerable._meta.verbose_name).capitalize()
+
+
+# -- lookups ------------------------------------------------------------------------------------
+
+
+def lecture_for_rosters(*, lecture_id: int) -> Lecture:
+    """The lecture with term and teacher (raises Lecture.DoesNotExist for unknown ids)."""
+    if not is_valid_id(lecture_id):
+        raise Lecture.DoesNotExist
+    return Lecture.objects.select_related("term", "teacher").get(pk=lecture_id)
+
+
+def registerable_for_roster(*, registerable_id: int) -> Registerable:
+    """The concrete group (tutorial, talk, ...) or lecture; DoesNotExist for anything else."""
+    if not is_valid_id(registerable_id):
+        raise Registerable.DoesNotExist
+    registerable = Registerable.objects.get(pk=registerable_id)
+    if type(registerable) is Registerable:
+        raise Registerable.DoesNotExist
+    return registerable
+
+
+# -- lecture overview ---------------------------------------------------------------------------
+
+
+@dataclass
+class GroupRow:
+    """One roster of a lecture as the overview shows it."""
+
+    registerable: Registerable
+    kind: str
+    filled: int
+    tutors: list[str] = field(default_factory=list)
+    when: str = ""
+    where: str = ""
+
+    @property
+    def capacity(self) -> int | None:
+        return self.registerable.capacity
+
+    @property
+    def utilization_percent(self) -> int | None:
+        if not self.capacity:
+            return None
+        return round(100 * self.filled / self.capacity)
+
+    @property
+    def meter_percent(self) -> int:
+        return min(100, self.utilization_percent or 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.capacity is not None and self.filled >= self.capacity
+
+
+def _counted(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(filled=Count("roster_entries", distinct=True))
+
+
+def _when_and_where(registerable: Registerable) -> tuple[str, str]:
+    """Time and place as the pages show them, for each kind of group."""
+    if isinstance(registerable, Tutorial):
+        return registerable.schedule, registerable.room
+    if isinstance(registerable, Talk):
+        return (date_format(registerable.date, "SHORT_DATE_FORMAT") if registerable.date else "",
+                "")
+    if isinstance(registerable, Exam):
+        when = registerable.date
+        return (
+            date_format(timezone.localtime(when), "SHORT_DATETIME_FORMAT") if when else "",
+            registerable.location,
+        )
+    if isinstance(registerable, Cohort):
+        return "", str(registerable.get_purpose_display())
+    return "", ""
+
+
+def group_row(registerable: Registerable, *, filled: int, tutors=()) -> GroupRow:
+    when, where = _when_and_where(registerable)
+    return GroupRow(
+        registerable=registerable,
+        kind=kind_label(registerable),
+        filled=filled,
+        tutors=[tutor.name for tutor in tutors],
+        when=when,
+        where=where,
+    )
+
+
+def lecture_groups(*, lecture: Lecture) -> list[GroupRow]:
+    """The lecture roster, then tutorials, talks, cohorts and exams (six queries in all)."""
+    rows = [group_row(lecture, filled=roster_size(lecture))]
+    tutorials = _counted(Tutorial.objects.filter(lecture=lecture)).prefetch_related("tutors")
+    rows += [
+        group_row(tutorial, filled=tutorial.filled, tutors=tutorial.tutors.all())
+        for tutorial in tutorials.order_by(*GROUP_ORDER[Tutorial])
+    ]
+    for model in (Talk, Cohort, Exam):
+        groups = _counted(model.objects.filter(lecture=lecture)).order_by(*GROUP_ORDER[model])
+        rows += [group_row(group, filled=group.filled) for group in groups]
+    return rows
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    kind: str
+    group: str
+    tutors: str
+    name: str
+    email: str
+    matriculation_number: str
+    source: str
+    added_at: object
+
+
+def lecture_export_rows(*, lecture: Lecture, manual_label: str) -> list[ExportRow]:
+    """Every roster of the lecture, group by group, students by name (seven queries)."""
+    groups = lecture_groups(lecture=lecture)
+    return _export_rows(groups, manual_label=manual_label)
+
+
+def roster_export_rows(*, registerable: Registerable, manual_label: str) -> list[ExportRow]:
+    tutors = registerable.tutors.all() if isinstance(registerable, Tutorial) else ()
+    group = group_row(registerable, filled=0, tutors=tutors)
+    return _export_rows([group], manual_label=manual_label)
+
+
+def _export_rows(groups: list[GroupRow], *, manual_label: str) -> list[ExportRow]:
+    by_group: dict[int, list] = defaultdict(list)
+    entries = (
+        RosterEntry.objects.filter(registerable_id__in=[g.registerable.pk for g in groups])
+        .order_by("user__name", "user__email", "pk")
+        .values_list(
+            "registerable_id", "user__name", "user__email", "user__matriculation_number",
+            "source_campaign__title", "added_at",
+        )
+    )
+    for registerable_id, *rest in entries:
+        by_group[registerable_id].append(rest)
+    rows = []
+    for group in groups:
+        tutors = ", ".join(group.tutors)
+        for name, email, matriculation, source, added_at in by_group.get(
+            group.registerable.pk, []
+        ):
+            rows.append(
+                ExportRow(
+                    kind=group.kind,
+                    group=group.registerable.title,
+                    tutors=tutors,
+                    name=name,
+                    email=email,
+                    matriculation_number=matriculation or "",
+                    source=source or manual_label,
+                    added_at=added_at,
+                )
+            )
+    return rows
+
+
+# -- one roster ---------------------------------------------------------------------------------
+
+
+def roster_members(*, registerable: Registerable, search: str = "") -> QuerySet:
+    """The roster's entries with the student and the source campaign (one query per page)."""
+    entries = RosterEntry.objects.filter(registerable_id=registerable.pk).select_related(
+        "user", "source_campaign", "added_by"
+    )
+    search = search.strip()
+    if search:
+        entries = entries.filter(_user_matches(search, prefix="user__"))
+    return entries.order_by("user__name", "user__email", "pk")
+
+
+@dataclass
+class Sibling:
+    """Another group of the same kind in the same lecture, a possible move target."""
+
+    pk: int
+    title: str
+    capacity: int | None
+    filled: int
+
+    @property
+    def is_full(self) -> bool:
+        return self.capacity is not None and self.filled >= self.capacity
+
+
+def sibling_groups(*, registerable: Registerable) -> list[Sibling]:
+    """Groups a member of this roster can be moved to, with their fill (one query)."""
+    if isinstance(registerable, Lecture):
+        return []
+    model = type(registerable)
+    siblings = (
+        _counted(model.objects.filter(lecture_id=registerable.parent_lecture.pk))
+        .exclude(pk=registerable.pk)
+        .order_by(*GROUP_ORDER[model])
+    )
+    return [Sibling(pk=s.pk, title=str(s), capacity=s.capacity, filled=s.filled)
+            for s in siblings]
+
+
+def recent_changes(*, registerable: Registerable, limit: int = RECENT_CHANGES) -> list:
+    """The newest audit rows of this roster, moves away from it included (one query)."""
+    return list(
+        RosterChange.objects.filter(
+            Q(registerable_id=registerable.pk) | Q(from_registerable_id=registerable.pk)
+        )
+        .select_related("user", "by", "registerable", "from_registerable", "source_campaign")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def _user_matches(search: str, *, prefix: str = "") -> Q:
+    return (
+        Q(**{f"{prefix}name__icontains": search})
+        | Q(**{f"{prefix}email__icontains": search})
+        | Q(**{f"{prefix}institutional_email__icontains": search})
+        | Q(**{f"{prefix}matriculation_number__icontains": search})
+    )
+
+
+@dataclass
+class Candidate:
+    """A search result for "add student": who they are and where they already are."""
+
+    user: object
+    on_this_roster: bool
+    other_tutorial: str = ""
+
+
+def search_candidates(
+    *, registerable: Registerable, search: str, limit: int = SEARCH_LIMIT
+) -> list[Candidate]:
+    """Active users matching name, e-mail or matriculation number (two queries)."""
+    search = search.strip()
+    if not search:
+        return []
+    users = list(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(_user_matches(search))
+        .order_by("name", "email")[:limit]
+    )
+    if not users:
+        return []
+    lecture = registerable.parent_lecture
+    memberships = RosterEntry.objects.filter(user__in=users).filter(
+        Q(registerable_id=registerable.pk)
+        | Q(registerable__in=Tutorial.objects.filter(lecture_id=lecture.pk))
+    )
+    on_this: set[int] = set()
+    tutorial_of: dict[int, str] = {}
+    for user_id, registerable_id, title in memberships.values_list(
+        "user_id", "registerable_id", "registerable__title"
+    ):
+        if registerable_id == registerable.pk:
+            on_this.add(user_id)
+        else:
+            tutorial_of[user_id] = title
+    return [
+        Candidate(
+            user=user,
+            on_this_roster=user.pk in on_this,
+            other_tutorial=tutorial_of.get(user.pk, "") if isinstance(registerable, Tutorial)
+            else "",
+        )
+        for user in users
+    ]
+
+
+def entry_of(*, registerable: Registerable, user_id: int) -> RosterEntry:
+    """The user's entry on this roster (raises RosterEntry.DoesNotExist)."""
+    if not is_valid_id(user_id):
+        raise RosterEntry.DoesNotExist
+    return RosterEntry.objects.select_related("user").get(
+        registerable_id=registerable.pk, user_id=user_id
+    )
+
+
+# -- tutors -------------------------------------------------------------------------------------
+
+
+def tutorials_of_tutor(*, user) -> list[GroupRow]:
+    """The tutorials this user tutors, with lecture and fill (two queries)."""
+    tutorials = (
+        _counted(Tutorial.objects.filter(tutors=user))
+        .select_related("lecture", "lecture__term")
+        .prefetch_related("tutors")
+        .order_by("lecture__title", "weekday", "starts_at", "pk")
+    )
+    return [
+        group_row(tutorial, filled=tutorial.filled, tutors=tutorial.tutors.all())
+        for tutorial in tutorials
+    ]

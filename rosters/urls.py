@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+"""URL names are a contract: templates, tests and other apps reverse them."""
+
+from rosters import views
 
 app_name = "rosters"
-urlpatterns: list = []
+urlpatterns = views.urlpatterns
