@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from mampf import permissions
 from mampf.models import Registerable, User
 from registration import services
 from registration.errors import RegistrationError
@@ -35,23 +34,8 @@ UNASSIGNED_PER_PAGE = 100
 ALLOCATION_TAB = "allocation"
 
 
-def _managed_campaign(request, campaign_id: int) -> Campaign:
-    try:
-        campaign = staff_selectors.campaign_for_staff(campaign_id=campaign_id)
-    except Campaign.DoesNotExist as exc:
-        raise Http404 from exc
-    permissions.require(permissions.can_manage_lecture(request.user, campaign.lecture))
-    return campaign
-
-
 def _context(campaign: Campaign, **extra) -> dict:
-    """The campaign header's tabs with an "Allocation" tab (added here if the header lacks it)."""
-    context = staff_views._tab_context(campaign, ALLOCATION_TAB, **extra)
-    url = reverse("registration:staff_campaign_allocation", args=[campaign.pk])
-    tabs = [tab for tab in context["tabs"] if tab["url"] != url]
-    tabs.append({"label": _("Allocation"), "url": url, "active": True})
-    context["tabs"] = tabs
-    return context
+    return staff_views.campaign_tab_context(campaign, ALLOCATION_TAB, **extra)
 
 
 def _to_allocation_page(campaign: Campaign):
@@ -78,7 +62,7 @@ def _finalize_problems(campaign: Campaign, *, active_run) -> list[str]:
 @login_required
 @require_GET
 def campaign_allocation(request, campaign_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = staff_views.managed_campaign(request, campaign_id)
     runs = selectors.run_history(campaign=campaign)
     active = selectors.active_run(runs)
     latest = runs[0] if runs else None
@@ -121,7 +105,7 @@ def campaign_allocation(request, campaign_id: int):
 @require_GET
 def allocation_progress(request, campaign_id: int):
     """The progress fragment for htmx polling; once the run is done the page reloads itself."""
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = staff_views.managed_campaign(request, campaign_id)
     if not request.htmx:
         return _to_allocation_page(campaign)
     run = selectors.run_for_progress(campaign=campaign)
@@ -160,7 +144,7 @@ def _report_run(request, run: AllocationRun) -> None:
 @login_required
 @require_POST
 def campaign_allocate(request, campaign_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = staff_views.managed_campaign(request, campaign_id)
     form = forms.AllocationRunForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
@@ -184,7 +168,7 @@ def campaign_allocate(request, campaign_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_finalize(request, campaign_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = staff_views.managed_campaign(request, campaign_id)
     if request.method == "POST":
         try:
             outcome = services.campaign_finalize(campaign, by=request.user)
@@ -213,7 +197,7 @@ def campaign_finalize(request, campaign_id: int):
 @login_required
 @require_GET
 def unassigned(request, campaign_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = staff_views.managed_campaign(request, campaign_id)
     context = _context(campaign, finalized=campaign.status == Status.COMPLETED)
     if campaign.status == Status.COMPLETED:
         user_ids = selectors.unassigned_user_ids(campaign=campaign)
@@ -233,7 +217,7 @@ def unassigned(request, campaign_id: int):
 @login_required
 @require_POST
 def unassigned_assign(request, campaign_id: int, user_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = staff_views.managed_campaign(request, campaign_id)
     if not staff_selectors.is_valid_id(user_id) or not selectors.is_registrant(
         campaign=campaign, user_id=user_id
     ):

@@ -42,6 +42,7 @@ TABS = (
     ("items", "registration:staff_campaign_items"),
     ("policies", "registration:staff_campaign_policies"),
     ("registrations", "registration:staff_campaign_registrations"),
+    ("allocation", "registration:staff_campaign_allocation"),
 )
 
 
@@ -57,7 +58,8 @@ def _managed_lecture(request, lecture_id: int) -> Lecture:
     return lecture
 
 
-def _managed_campaign(request, campaign_id: int) -> Campaign:
+def managed_campaign(request, campaign_id: int) -> Campaign:
+    """The campaign, if the user manages its lecture (403 otherwise, 404 if unknown)."""
     try:
         campaign = selectors.campaign_for_staff(campaign_id=campaign_id)
     except Campaign.DoesNotExist as exc:
@@ -80,13 +82,15 @@ def _policy_or_404(campaign: Campaign, policy_id: int) -> Policy:
         raise Http404 from exc
 
 
-def _tab_context(campaign: Campaign, active: str, **extra) -> dict:
+def campaign_tab_context(campaign: Campaign, active: str, **extra) -> dict:
+    """The campaign header with its tab bar; shared by the staff and allocation pages."""
     labels = {
         "overview": _("Overview"),
         "settings": _("Settings"),
         "items": _("Items"),
         "policies": _("Policies"),
         "registrations": _("Registrations"),
+        "allocation": _("Allocation and results"),
     }
     tabs = [
         {"label": labels[key], "url": reverse(name, args=[campaign.pk]), "active": key == active}
@@ -249,9 +253,9 @@ def available_actions(campaign: Campaign, *, registration_count: int) -> list[st
 @login_required
 @require_GET
 def campaign_detail(request, campaign_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = managed_campaign(request, campaign_id)
     overview = selectors.campaign_overview(campaign=campaign)
-    context = _tab_context(
+    context = campaign_tab_context(
         campaign,
         "overview",
         overview=overview,
@@ -266,7 +270,7 @@ def campaign_detail(request, campaign_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_settings(request, campaign_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = managed_campaign(request, campaign_id)
     frozen = services.frozen_fields(campaign)
     initial = {name: getattr(campaign, name) for name in forms.CampaignSettingsForm.setting_names}
     if request.method == "POST":
@@ -286,14 +290,14 @@ def campaign_settings(request, campaign_id: int):
                 return _to_campaign_page("staff_campaign_settings", campaign)
     else:
         form = forms.CampaignSettingsForm(initial=initial, frozen=frozen)
-    context = _tab_context(campaign, "settings", form=form, frozen=frozen)
+    context = campaign_tab_context(campaign, "settings", form=form, frozen=frozen)
     return render(request, "registration/staff/campaign_settings.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_items(request, campaign_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = managed_campaign(request, campaign_id)
     addable = selectors.addable_registerables(campaign=campaign)
     if request.method == "POST":
         add_form = forms.ItemAddForm(request.POST, registerables=addable)
@@ -310,7 +314,7 @@ def campaign_items(request, campaign_id: int):
             return _to_campaign_page("staff_campaign_items", campaign)
     else:
         add_form = forms.ItemAddForm(registerables=addable)
-    context = _tab_context(
+    context = campaign_tab_context(
         campaign,
         "items",
         items=selectors.campaign_items(campaign=campaign),
@@ -323,7 +327,7 @@ def campaign_items(request, campaign_id: int):
 @login_required
 @require_POST
 def item_remove(request, campaign_id: int, item_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = managed_campaign(request, campaign_id)
     item = _item_or_404(campaign, item_id)
     title = str(item.registerable)
     try:
@@ -338,7 +342,7 @@ def item_remove(request, campaign_id: int, item_id: int):
 @login_required
 @require_POST
 def item_capacity(request, campaign_id: int, item_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = managed_campaign(request, campaign_id)
     item = _item_or_404(campaign, item_id)
     form = forms.CapacityForm(request.POST)
     if not form.is_valid():
@@ -365,7 +369,7 @@ def item_capacity(request, campaign_id: int, item_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_policies(request, campaign_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = managed_campaign(request, campaign_id)
     rows = selectors.campaign_policies(campaign=campaign)
     used = {policy.kind for policy in rows}
     kinds = {name: k for name, k in policies.registered_kinds().items() if name not in used}
@@ -393,7 +397,7 @@ def campaign_policies(request, campaign_id: int):
             messages.error(request, str(POLICIES_FROZEN_REASON))
     else:
         form = forms.PolicyAddForm(**form_options)
-    context = _tab_context(
+    context = campaign_tab_context(
         campaign,
         "policies",
         policies=rows,
@@ -407,7 +411,7 @@ def campaign_policies(request, campaign_id: int):
 @login_required
 @require_POST
 def policy_remove(request, campaign_id: int, policy_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = managed_campaign(request, campaign_id)
     policy = _policy_or_404(campaign, policy_id)
     try:
         services.policy_remove(policy=policy, by=request.user)
@@ -430,11 +434,11 @@ def _filtered_registrations(request, campaign: Campaign, items):
 @login_required
 @require_GET
 def campaign_registrations(request, campaign_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = managed_campaign(request, campaign_id)
     items = list(campaign.items.select_related("registerable").order_by("position", "id"))
     form, registrations = _filtered_registrations(request, campaign, items)
     page = Paginator(registrations, REGISTRATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    context = _tab_context(campaign, "registrations", filter_form=form, page_obj=page)
+    context = campaign_tab_context(campaign, "registrations", filter_form=form, page_obj=page)
     return render(request, "registration/staff/campaign_registrations.html", context)
 
 
@@ -484,7 +488,7 @@ def _csv_rows(registrations):
 @login_required
 @require_GET
 def campaign_registrations_csv(request, campaign_id: int):
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = managed_campaign(request, campaign_id)
     items = list(campaign.items.select_related("registerable"))
     _form, registrations = _filtered_registrations(request, campaign, items)
     writer = csv.writer(_Echo())
@@ -570,7 +574,7 @@ def _consequences(campaign: Campaign, action: str) -> tuple[list[str], list[str]
 def campaign_transition(request, campaign_id: int, action: str):
     if action not in ACTION_SERVICES:
         raise Http404
-    campaign = _managed_campaign(request, campaign_id)
+    campaign = managed_campaign(request, campaign_id)
     if request.method == "POST":
         lecture_id = campaign.lecture_id
         try:
@@ -583,7 +587,7 @@ def campaign_transition(request, campaign_id: int, action: str):
             return redirect("registration:staff_campaign_index", lecture_id=lecture_id)
         return _to_campaign_page("staff_campaign_detail", campaign)
     effects, problems = _consequences(campaign, action)
-    context = _tab_context(
+    context = campaign_tab_context(
         campaign,
         "overview",
         action=action,

@@ -18,6 +18,9 @@ CONFIG_VARIABLES = (
     "DEBUG", "ALLOWED_HOSTS", "EMAIL_URL", "MAMPF_VAR_DIR", "DJANGO_SETTINGS_MODULE",
     "CSRF_TRUSTED_ORIGINS", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
     "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "BEHIND_TLS_PROXY",
+    # Set for the browser tests in this process (Playwright runs an event loop); a deployment
+    # never has it, and the deploy check rightly refuses it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 PRINT_SETTINGS = """
