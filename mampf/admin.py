@@ -45,17 +45,48 @@ class _EmailCleaningMixin:
             raise forms.ValidationError(_("Another user already has this e-mail address."))
         return address
 
+    def refuse_confirmation_without_address(self, cleaned: dict) -> None:
+        if cleaned.get("institutional_email_verified_at") and not cleaned.get(
+            "institutional_email"
+        ):
+            self.add_error(
+                "institutional_email_verified_at",
+                _("Only an existing institutional address can be confirmed."),
+            )
+
 
 class UserCreationForm(_EmailCleaningMixin, auth_forms.AdminUserCreationForm):
     class Meta:
         model = User
-        fields = ("email", "name", "matriculation_number", "institutional_email")
+        fields = (
+            "email",
+            "name",
+            "matriculation_number",
+            "institutional_email",
+            "institutional_email_verified_at",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.refuse_confirmation_without_address(cleaned)
+        return cleaned
 
 
 class UserChangeForm(_EmailCleaningMixin, auth_forms.UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def clean(self):
+        """A new address loses its confirmation unless staff confirm it in the same edit."""
+        cleaned = super().clean()
+        if (
+            "institutional_email" in self.changed_data
+            and "institutional_email_verified_at" not in self.changed_data
+        ):
+            cleaned["institutional_email_verified_at"] = None
+        self.refuse_confirmation_without_address(cleaned)
+        return cleaned
 
 
 @admin.register(User)
@@ -64,7 +95,17 @@ class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationForm
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Personal info"), {"fields": ("name", "matriculation_number", "institutional_email")}),
+        (
+            _("Personal info"),
+            {
+                "fields": (
+                    "name",
+                    "matriculation_number",
+                    "institutional_email",
+                    "institutional_email_verified_at",
+                )
+            },
+        ),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -81,6 +122,7 @@ class UserAdmin(DjangoUserAdmin):
                     "name",
                     "matriculation_number",
                     "institutional_email",
+                    "institutional_email_verified_at",
                     "usable_password",
                     "password1",
                     "password2",
@@ -93,11 +135,18 @@ class UserAdmin(DjangoUserAdmin):
         "name",
         "matriculation_number",
         "institutional_email",
+        "institutional_email_verified_at",
         "is_staff",
         "is_active",
         "last_login",
     )
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    list_filter = (
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        ("institutional_email_verified_at", admin.DateFieldListFilter),
+        "groups",
+    )
     search_fields = ("email", "name", "matriculation_number", "institutional_email")
     ordering = ("email",)
     readonly_fields = ("last_login", "date_joined")

@@ -27,7 +27,11 @@ class LoginForm(AuthenticationForm):
 
 
 class ProfileForm(forms.ModelForm):
-    """The user's own name and university address (some registrations require the latter)."""
+    """The user's own name and university address (some registrations require the latter).
+
+    Only validates: ``mampf.services.update_profile`` saves, because a changed address must
+    lose its confirmation and get a confirmation mail.
+    """
 
     class Meta:
         model = get_user_model()
@@ -39,7 +43,8 @@ class ProfileForm(forms.ModelForm):
         help_texts = {
             "institutional_email": _(
                 "Your university address, for example name@stud.uni-heidelberg.de. "
-                "Some registrations (such as exams) are open only to university members."
+                "Some registrations (such as exams) are open only to university members. "
+                "We send a link to a new address; it counts once you open that link."
             ),
         }
 

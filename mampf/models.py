@@ -49,6 +49,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         unique=True,
         help_text=_("The university address; some registrations require one."),
     )
+    # Set when the user proved they read mail at ``institutional_email`` (or staff vouched for
+    # it); cleared whenever the address changes. Only a confirmed address counts for policies.
+    institutional_email_verified_at = models.DateTimeField(
+        _("institutional address confirmed at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty until the user opens the confirmation link sent to the address."),
+    )
     is_staff = models.BooleanField(
         _("site staff"),
         default=False,
@@ -69,6 +77,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["name", "email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(institutional_email_verified_at__isnull=True)
+                | models.Q(institutional_email__isnull=False),
+                name="user_confirmed_institutional_email_exists",
+                violation_error_message=_(
+                    "Only an existing institutional address can be confirmed."
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -81,8 +97,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name.split(" ")[0] if self.name else self.email
 
     @property
+    def verified_institutional_email(self) -> str | None:
+        """The institutional address, but only once its owner has confirmed it."""
+        if self.institutional_email and self.institutional_email_verified_at:
+            return self.institutional_email
+        return None
+
+    @property
     def email_addresses(self) -> list[str]:
-        """Every address of the user, institutional first (policies check all of them)."""
+        """Every address the user gave, institutional first, confirmed or not (for display and
+        search; eligibility counts only the login and the confirmed institutional address)."""
         return [a for a in (self.institutional_email, self.email) if a]
 
 

@@ -19,6 +19,16 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("lectures/<int:lecture_id>/", views.lecture_detail, name="lecture_detail"),
     path("profile/", views.profile, name="profile"),
+    path(
+        "profile/resend-confirmation/",
+        views.resend_institutional_email_confirmation,
+        name="resend_institutional_email_confirmation",
+    ),
+    path(
+        "profile/confirm/<str:token>/",
+        views.confirm_institutional_email,
+        name="confirm_institutional_email",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("registration.urls")),

@@ -6,9 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mampf import permissions, selectors
+from mampf import permissions, selectors, services
+from mampf.errors import ProfileError
 from mampf.forms import ProfileForm
 from mampf.models import Lecture
 
@@ -48,17 +49,100 @@ def lecture_detail(request, lecture_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    """The user edits their own name and university address (PRG on success)."""
+    """The user edits their own name and university address (PRG on success).
+
+    A new university address is stored unconfirmed and a confirmation link is mailed to it.
+    """
     # A fresh copy: a refused form must not leave half-applied values on request.user.
     user = get_user_model().objects.get(pk=request.user.pk)
     form = ProfileForm(request.POST or None, instance=user)
     if request.method == "POST":
         if form.is_valid():
-            form.save()
-            messages.success(request, _("Your profile has been saved."))
-            return redirect("profile")
-        messages.error(request, _("Please correct the errors below."))
-    return render(request, "mampf/profile.html", {"form": form, "profile_user": user})
+            try:
+                outcome = services.update_profile(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    institutional_email=form.cleaned_data["institutional_email"],
+                    absolute_url=request.build_absolute_uri,
+                )
+            except ProfileError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("Your profile has been saved."))
+                _tell_about_confirmation(request, outcome)
+                return redirect("profile")
+        else:
+            messages.error(request, _("Please correct the errors below."))
+    return render(
+        request,
+        "mampf/profile.html",
+        # The saved state, not the form's unsaved input, decides what the page says is confirmed.
+        {"form": form, "profile_user": request.user},
+    )
+
+
+def _tell_about_confirmation(request, outcome: services.ProfileUpdate) -> None:
+    if not (outcome.address_changed and outcome.address):
+        return
+    if outcome.confirmation_sent:
+        messages.info(
+            request,
+            _("We sent a confirmation link to %(address)s. Open it to confirm the address; "
+              "until then, registrations that require a university address stay closed to you.")
+            % {"address": outcome.address},
+        )
+    else:
+        messages.warning(
+            request,
+            _("We could not send the confirmation link yet because we sent you one less than a "
+              "minute ago. Please use “Send the link again” in a minute."),
+        )
+
+
+@login_required
+@require_POST
+def resend_institutional_email_confirmation(request):
+    """Mail a fresh confirmation link (at most once a minute per user)."""
+    try:
+        address = services.resend_institutional_email_confirmation(
+            user=request.user, absolute_url=request.build_absolute_uri
+        )
+    except ProfileError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("We sent a new confirmation link to %(address)s.") % {"address": address}
+        )
+    return redirect("profile")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_institutional_email(request, token: str):
+    """GET asks "confirm this address?" (link pre-fetchers change nothing); POST confirms."""
+    try:
+        if request.method == "POST":
+            newly_confirmed = services.confirm_institutional_email(user=request.user, token=token)
+        else:
+            address = services.read_confirmation_token(user=request.user, token=token)
+    except ProfileError as exc:
+        user = request.user
+        context = {
+            "error": str(exc),
+            "can_resend": bool(user.institutional_email and not user.verified_institutional_email),
+        }
+        return render(request, "mampf/confirm_institutional_email.html", context, status=400)
+    if request.method == "POST":
+        if newly_confirmed:
+            messages.success(request, _("Thank you: your university e-mail address is confirmed."))
+        else:
+            messages.info(request, _("Your university e-mail address is already confirmed."))
+        return redirect("profile")
+    return render(
+        request,
+        "mampf/confirm_institutional_email.html",
+        {"address": address, "already_confirmed": bool(request.user.verified_institutional_email)},
+    )
 
 
 def permission_denied(request, exception=None):

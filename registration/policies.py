@@ -210,6 +210,9 @@ def _email_domains(policy) -> list[str]:
 
 
 def _evaluate_institutional_email(policy, user) -> PolicyOutcome:
+    """Passes on the login address (set by staff or SSO, trusted) or a *confirmed* institutional
+    address; anyone can type any address into their profile, so an unconfirmed one never counts.
+    """
     domains = _email_domains(policy)
     if not domains:
         return PolicyOutcome(
@@ -219,8 +222,23 @@ def _evaluate_institutional_email(policy, user) -> PolicyOutcome:
             message=_("The e-mail rule of this campaign names no university domain."),
             action=_("The course staff must add the allowed domains to the rule."),
         )
-    if any(_domain_matches(a, domains) for a in user.email_addresses):
+    trusted = [a for a in (user.verified_institutional_email, user.email) if a]
+    if any(_domain_matches(a, domains) for a in trusted):
         return PolicyOutcome.ok()
+    claimed = user.institutional_email
+    if claimed and _domain_matches(claimed, domains):
+        return PolicyOutcome(
+            passed=False,
+            code="institutional_email_required",
+            failure=AUTO_REJECT,
+            message=_("This registration is only open to holders of a confirmed university "
+                      "e-mail address (%(domains)s); %(address)s is not confirmed yet.")
+            % {"domains": ", ".join(domains), "address": claimed},
+            action=_("Confirm your university address: we sent a link to %(address)s. Open it, "
+                     "or send a new one from your profile, then come back.")
+            % {"address": claimed},
+            details={"domains": domains, "unverified": True},
+        )
     return PolicyOutcome(
         passed=False,
         code="institutional_email_required",
@@ -230,6 +248,24 @@ def _evaluate_institutional_email(policy, user) -> PolicyOutcome:
         action=_("Add your university e-mail address to your profile, then come back."),
         details={"domains": domains},
     )
+
+
+def _evaluate_institutional_email_many(policy, users) -> dict:
+    """The same verdicts as one by one; callers that load users with ``only()`` (allocation)
+    may leave the confirmation date out, so it is fetched for all of them in one query."""
+    users = list(users)
+    missing = [u for u in users if "institutional_email_verified_at" in u.get_deferred_fields()]
+    if missing:
+        from django.contrib.auth import get_user_model
+
+        confirmed_at = dict(
+            get_user_model()
+            .objects.filter(pk__in=[u.pk for u in missing])
+            .values_list("pk", "institutional_email_verified_at")
+        )
+        for user in missing:
+            user.institutional_email_verified_at = confirmed_at.get(user.pk)
+    return {u.pk: _evaluate_institutional_email(policy, u) for u in users}
 
 
 def _clean_institutional_email(config: dict) -> dict:
@@ -340,6 +376,7 @@ register_policy_kind(
         evaluate=_evaluate_institutional_email,
         clean_config=_clean_institutional_email,
         describe=_describe_institutional_email,
+        evaluate_many=_evaluate_institutional_email_many,
     )
 )
 register_policy_kind(

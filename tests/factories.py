@@ -17,6 +17,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"student{n}@example.org")
     name = factory.Sequence(lambda n: f"Student {n}")
     matriculation_number = factory.Sequence(lambda n: f"{3000000 + n}")
+    institutional_email = None
+    # A test that gives a university address means "this student has one": confirmed. Pass
+    # ``institutional_email_verified_at=None`` for a claimed but unconfirmed address.
+    institutional_email_verified_at = factory.LazyAttribute(
+        lambda user: timezone.now() if user.institutional_email else None
+    )
     password = factory.django.Password("secret-pass-123")
 
 

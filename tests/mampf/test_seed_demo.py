@@ -22,8 +22,9 @@ def _snapshot() -> dict[str, list]:
     """Every row the command touches, as sorted value lists (ids and timestamps included)."""
     tables = {
         "users": User.objects.values_list(
-            "pk", "email", "name", "matriculation_number", "institutional_email", "is_staff",
-            "is_superuser", "password", "date_joined",
+            "pk", "email", "name", "matriculation_number", "institutional_email",
+            "institutional_email_verified_at", "is_staff", "is_superuser", "password",
+            "date_joined",
         ),
         "terms": Term.objects.values_list("pk", "season", "year", "starts_on", "ends_on"),
         "lectures": Lecture.objects.values_list("pk", "term_id", "title", "teacher_id",
@@ -98,6 +99,11 @@ def test_seed_builds_the_demo_semester():
 
     demo_student = User.objects.get(email="student001@example.org")
     assert demo_student.institutional_email
+    assert demo_student.verified_institutional_email == demo_student.institutional_email
+    assert not User.objects.filter(
+        email__startswith="student", institutional_email__isnull=False,
+        institutional_email_verified_at__isnull=True,
+    ).exists()
     assert not UserRegistration.objects.filter(user=demo_student).exists()
     assert not RosterEntry.objects.filter(user=demo_student).exists()
     ranked_users = UserRegistration.objects.filter(campaign=tutorial_campaign).values(
@@ -144,3 +150,21 @@ def test_seeding_keeps_what_people_changed_and_does_not_reset_passwords(client):
     assert client.login(username="student001@example.org", password="my-own-password-1")
     exam.refresh_from_db()
     assert exam.date == original_date
+
+
+def test_seeding_confirms_demo_addresses_of_older_databases_but_not_typed_in_ones():
+    _seed()
+    older = User.objects.get(email="student001@example.org")
+    User.objects.filter(pk=older.pk).update(institutional_email_verified_at=None)
+    changed = User.objects.get(email="student003@example.org")
+    changed.institutional_email = "typed-in@stud.uni-heidelberg.de"
+    changed.institutional_email_verified_at = None
+    changed.save()
+
+    _seed()
+
+    older.refresh_from_db()
+    changed.refresh_from_db()
+    assert older.verified_institutional_email == older.institutional_email
+    assert changed.institutional_email == "typed-in@stud.uni-heidelberg.de"
+    assert changed.verified_institutional_email is None

@@ -1,0 +1,81 @@
+"""Refusals of the catalogue services, each with a stable code and a translated message.
+
+Views show ``str(exc)``; none of these is ever a 500.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ProfileError(Exception):
+    code = "profile_error"
+    default_message = _("Your profile could not be changed.")
+
+    def __init__(self, message=None, *, code: str | None = None):
+        self.message = message if message is not None else self.default_message
+        if code is not None:
+            self.code = code
+        super().__init__(str(self.message))
+
+    def __str__(self):
+        return str(self.message)
+
+
+class ConfirmationLinkInvalid(ProfileError):
+    """The link was cut short, altered, or was never ours."""
+
+    code = "confirmation_link_invalid"
+    default_message = _(
+        "This confirmation link is not valid. Please open the complete link from the latest "
+        "e-mail, or send yourself a new one from your profile."
+    )
+
+
+class ConfirmationLinkExpired(ProfileError):
+    code = "confirmation_link_expired"
+    default_message = _(
+        "This confirmation link has expired. Please send yourself a new one from your profile."
+    )
+
+
+class ConfirmationLinkOfAnotherUser(ProfileError):
+    code = "confirmation_link_of_another_user"
+    default_message = _(
+        "This confirmation link was sent for another account. Please log out and log in with "
+        "the account that entered the address."
+    )
+
+
+class ConfirmationLinkForOldAddress(ProfileError):
+    """The address in the profile changed after the link was sent."""
+
+    code = "confirmation_link_for_old_address"
+    default_message = _(
+        "This confirmation link is for an address that is no longer in your profile. Please "
+        "use the link in the latest e-mail, or send yourself a new one from your profile."
+    )
+
+
+class NoAddressToConfirm(ProfileError):
+    code = "no_address_to_confirm"
+    default_message = _("Your profile has no university e-mail address to confirm.")
+
+
+class AddressAlreadyConfirmed(ProfileError):
+    code = "address_already_confirmed"
+    default_message = _("Your university e-mail address is already confirmed.")
+
+
+class ConfirmationThrottled(ProfileError):
+    code = "confirmation_throttled"
+    default_message = _(
+        "We sent you a confirmation link less than a minute ago. Please check your inbox "
+        "(and spam folder), and wait a minute before asking for another one."
+    )
+
+
+class AddressTaken(ProfileError):
+    code = "address_taken"
+    default_message = _(
+        "This e-mail address already belongs to another account. If it is yours, please "
+        "contact the course staff."
+    )

@@ -1,0 +1,184 @@
+"""Writes of the catalogue app: the user's own profile and the proof that they own their
+university address.
+
+Anyone can type any address into their profile, so an institutional address counts for
+eligibility only after its owner opened a link we mailed to it. The link carries a signed,
+expiring token that names the user and the address it was sent to: a link for an old address
+cannot confirm a new one, and nobody can confirm an address for someone else.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from mampf import errors
+from mampf.tasks import send_notification_email
+
+CONFIRMATION_MAX_AGE = datetime.timedelta(days=3)
+CONFIRMATION_RESEND_SECONDS = 60
+_TOKEN_SALT = "mampf.institutional-email-confirmation"
+
+# Builds an absolute URL from a path, for links in e-mails (``request.build_absolute_uri``).
+AbsoluteUrl = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    """What saving the profile did, so the page can tell the user what happens next."""
+
+    address_changed: bool
+    confirmation_sent: bool
+    address: str | None
+
+
+# -- tokens -----------------------------------------------------------------------------------
+
+
+def _address_fingerprint(address: str) -> str:
+    """Binds a token to one address without putting the address itself into the URL."""
+    return salted_hmac(_TOKEN_SALT, address.strip().lower()).hexdigest()[:32]
+
+
+def _signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=_TOKEN_SALT)
+
+
+def make_confirmation_token(*, user) -> str:
+    """A token for the user's current institutional address, valid for three days."""
+    if not user.institutional_email:
+        raise errors.NoAddressToConfirm()
+    payload = {"u": user.pk, "a": _address_fingerprint(user.institutional_email)}
+    return _signer().sign_object(payload)
+
+
+def _check_token(user, token: str) -> str:
+    """The address the token confirms for ``user`` (as stored now), or a ProfileError."""
+    try:
+        payload = _signer().unsign_object(token, max_age=CONFIRMATION_MAX_AGE)
+    except signing.SignatureExpired:
+        raise errors.ConfirmationLinkExpired() from None
+    except (signing.BadSignature, ValueError, UnicodeError):
+        raise errors.ConfirmationLinkInvalid() from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("a"), str):
+        raise errors.ConfirmationLinkInvalid()
+    if payload.get("u") != user.pk:
+        raise errors.ConfirmationLinkOfAnotherUser()
+    address = user.institutional_email
+    if not address or not constant_time_compare(payload["a"], _address_fingerprint(address)):
+        raise errors.ConfirmationLinkForOldAddress()
+    return address
+
+
+def read_confirmation_token(*, user, token: str) -> str:
+    """Check a link without using it (the page that asks "confirm?"); writes nothing."""
+    current = get_user_model().objects.get(pk=user.pk)
+    return _check_token(current, token)
+
+
+# -- mail -------------------------------------------------------------------------------------
+
+
+def _claim_send_slot(user_id: int) -> bool:
+    """At most one confirmation mail per user per minute (atomic ``add`` on the cache)."""
+    key = f"mampf:institutional-email-confirmation:{user_id}"
+    return cache.add(key, "sent", timeout=CONFIRMATION_RESEND_SECONDS)
+
+
+def _send_confirmation(user, *, absolute_url: AbsoluteUrl) -> None:
+    token = make_confirmation_token(user=user)
+    link = absolute_url(reverse("confirm_institutional_email", args=[token]))
+    days = CONFIRMATION_MAX_AGE.days
+    subject = _("Confirm your university e-mail address")
+    body = (
+        _("Hello %(name)s,") % {"name": user.name or user.email}
+        + "\n\n"
+        + ngettext(
+            "please confirm that %(address)s is your address by opening this link within "
+            "%(days)d day:",
+            "please confirm that %(address)s is your address by opening this link within "
+            "%(days)d days:",
+            days,
+        )
+        % {"address": user.institutional_email, "days": days}
+        + "\n\n"
+        + link
+        + "\n\n"
+        + _("Until then, registrations that require a university address stay closed to you.")
+        + "\n"
+        + _("If you did not enter this address, ignore this e-mail: nothing will change.")
+        + "\n"
+    )
+    send_notification_email.delay_on_commit(
+        subject=subject, body=body, to=[user.institutional_email]
+    )
+
+
+# -- services ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_profile(
+    *, user, name: str, institutional_email: str | None, absolute_url: AbsoluteUrl
+) -> ProfileUpdate:
+    """Save name and university address; a new address starts unconfirmed and gets a link.
+
+    The link is not sent when one went out less than a minute ago (the profile would otherwise
+    let anyone mail arbitrary addresses in a loop); the page then offers "send again".
+    """
+    address = (institutional_email or "").strip().lower() or None
+    current = get_user_model().objects.select_for_update().get(pk=user.pk)
+    changed = address != current.institutional_email
+    current.name = name
+    fields = ["name"]
+    if changed:
+        current.institutional_email = address
+        current.institutional_email_verified_at = None
+        fields += ["institutional_email", "institutional_email_verified_at"]
+    try:
+        with transaction.atomic():
+            current.save(update_fields=fields)
+    except IntegrityError:
+        raise errors.AddressTaken() from None
+    sent = False
+    if changed and address and _claim_send_slot(current.pk):
+        _send_confirmation(current, absolute_url=absolute_url)
+        sent = True
+    return ProfileUpdate(address_changed=changed, confirmation_sent=sent, address=address)
+
+
+@transaction.atomic
+def resend_institutional_email_confirmation(*, user, absolute_url: AbsoluteUrl) -> str:
+    """Mail a fresh link for the unconfirmed address; returns the address it went to."""
+    current = get_user_model().objects.get(pk=user.pk)
+    if not current.institutional_email:
+        raise errors.NoAddressToConfirm()
+    if current.institutional_email_verified_at is not None:
+        raise errors.AddressAlreadyConfirmed()
+    if not _claim_send_slot(current.pk):
+        raise errors.ConfirmationThrottled()
+    _send_confirmation(current, absolute_url=absolute_url)
+    return current.institutional_email
+
+
+@transaction.atomic
+def confirm_institutional_email(*, user, token: str) -> bool:
+    """Mark the address confirmed if the token fits; False when it already was confirmed."""
+    current = get_user_model().objects.select_for_update().get(pk=user.pk)
+    _check_token(current, token)
+    if current.institutional_email_verified_at is not None:
+        return False
+    current.institutional_email_verified_at = timezone.now()
+    current.save(update_fields=["institutional_email_verified_at"])
+    return True
