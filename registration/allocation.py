@@ -106,7 +106,7 @@ def _users(user_ids) -> list:
     return list(
         get_user_model()
         .objects.filter(pk__in=list(user_ids))
-        .only("pk", "email", "institutional_email", "name")
+        .only("pk", "email", "institutional_email", "institutional_email_verified_at", "name")
     )
 
 
@@ -507,14 +507,23 @@ def _finalize_locked(campaign: Campaign, *, by) -> dict:
         campaign=campaign, user_ids_by_registerable=users_by_registerable, by=by
     )
 
-    pending = campaign.registrations.filter(status=RegStatus.PENDING)
-    now = timezone.now()
-    confirmed_users = campaign.registrations.filter(status=RegStatus.CONFIRMED).values("user_id")
-    pending.filter(user_id__in=confirmed_users).update(
-        status=RegStatus.REJECTED, rejection_reason="assigned_elsewhere", updated_at=now
+    # Every remaining pending row becomes an explicit rejection, by id (a plan that does not
+    # depend on table statistics, which are stale right after a bulk allocation).
+    assigned = {user_id for _pk, user_id, _item, _reg in confirmed if user_id not in failed}
+    pending = list(
+        campaign.registrations.filter(status=RegStatus.PENDING).values_list("pk", "user_id")
     )
-    without_place = pending.values("user_id").distinct().count()
-    pending.update(status=RegStatus.REJECTED, rejection_reason="solver_unassigned", updated_at=now)
+    _bulk_set(
+        [pk for pk, user_id in pending if user_id in assigned],
+        status=RegStatus.REJECTED,
+        rejection_reason="assigned_elsewhere",
+    )
+    _bulk_set(
+        [pk for pk, user_id in pending if user_id not in assigned],
+        status=RegStatus.REJECTED,
+        rejection_reason="solver_unassigned",
+    )
+    without_place = len({user_id for _pk, user_id in pending if user_id not in assigned})
     return {
         "added": materialized.added,
         "removed": materialized.removed,

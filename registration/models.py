@@ -224,14 +224,13 @@ class UserRegistration(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         REJECTED = "rejected", _("Rejected")
 
-    # No single-column indexes: the composite indexes below start with each of these columns,
-    # and every extra index slows the bulk status updates of allocation and finalization.
+    # ``status`` is deliberately in no index (see Meta): finalization flips tens of thousands of
+    # rows from pending to rejected, and PostgreSQL can then update them in place (HOT) without
+    # touching any index. ``campaign`` and ``user`` are covered by the composite indexes.
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="registrations", db_index=False
     )
-    item = models.ForeignKey(
-        Item, on_delete=models.CASCADE, related_name="registrations", db_index=False
-    )
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="registrations")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -243,6 +242,20 @@ class UserRegistration(models.Model):
     # Copied from the item so the database can enforce "one confirmed exclusive seat".
     exclusive = models.BooleanField(default=True)
     rejection_reason = models.CharField(_("rejection reason"), max_length=60, blank=True)
+    # True for a confirmed exclusive seat, NULL otherwise: the database computes it, and a unique
+    # index over (campaign, user, holds_exclusive_seat) allows one seat per student. Unlike a
+    # partial index on ``status``, it leaves pending -> rejected updates index-free.
+    holds_exclusive_seat = models.GeneratedField(
+        expression=models.Case(
+            models.When(
+                models.Q(status="confirmed", exclusive=True), then=models.Value(True)
+            ),
+            default=models.Value(None),
+            output_field=models.BooleanField(null=True),
+        ),
+        output_field=models.BooleanField(null=True),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -252,8 +265,7 @@ class UserRegistration(models.Model):
         ordering = ["campaign", "user", "preference_rank", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "user"],
-                condition=models.Q(status="confirmed", exclusive=True),
+                fields=["campaign", "user", "holds_exclusive_seat"],
                 name="registration_one_confirmed_exclusive_per_user",
             ),
             models.UniqueConstraint(
@@ -269,11 +281,7 @@ class UserRegistration(models.Model):
                 name="registration_rank_gte_1",
             ),
         ]
-        indexes = [
-            models.Index(fields=["item", "status"]),
-            models.Index(fields=["campaign", "status"]),
-            models.Index(fields=["user", "campaign"]),
-        ]
+        indexes = [models.Index(fields=["user", "campaign"])]
 
     def __str__(self):
         return f"{self.user_id} -> {self.item_id} ({self.status})"

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial
@@ -320,9 +321,9 @@ def materialize_allocation(
 
     Adds missing users (remembering the campaign), removes only users this same campaign had
     put there and who are no longer assigned, keeps manual entries and entries of other
-    campaigns, and adds every member of a propagating group to the lecture roster. The query
-    count does not grow with the number of students. Call inside the caller's transaction,
-    after locking the registerables.
+    campaigns, and adds every member of a propagating group to the lecture roster. Every change
+    gets its audit row. The query count does not grow with the number of students. Call inside
+    the caller's transaction, after locking the registerables.
     """
     wanted = {reg_id: set(user_ids) for reg_id, user_ids in user_ids_by_registerable.items()}
     registerables = {r.pk: r for r in Registerable.objects.filter(pk__in=list(wanted))}
@@ -333,61 +334,28 @@ def materialize_allocation(
     ).values_list("registerable_id", "user_id", "source_campaign_id"):
         existing[reg_id][user_id] = source_id
 
-    to_add: list[RosterEntry] = []
-    audits: list[RosterChange] = []
+    additions: list[tuple[int, int]] = []
     removals: list[tuple[int, int]] = []
     kept_manual = 0
     lecture_members: dict[int, set[int]] = {}
     for reg_id, user_ids in wanted.items():
         current = existing[reg_id]
-        for user_id in sorted(user_ids - current.keys()):
-            to_add.append(
-                RosterEntry(
-                    registerable_id=reg_id,
-                    user_id=user_id,
-                    source_campaign=campaign,
-                    added_by_id=by_id,
-                )
-            )
-            audits.append(
-                RosterChange(
-                    action=RosterChange.Action.ADDED,
-                    user_id=user_id,
-                    registerable_id=reg_id,
-                    source_campaign=campaign,
-                    by_id=by_id,
-                    reason="allocation finalized",
-                )
-            )
+        additions.extend((reg_id, user_id) for user_id in sorted(user_ids - current.keys()))
         for user_id, source_id in current.items():
             if user_id in user_ids:
                 continue
             if source_id == campaign.pk:
                 removals.append((reg_id, user_id))
-                audits.append(
-                    RosterChange(
-                        action=RosterChange.Action.REMOVED,
-                        user_id=user_id,
-                        registerable_id=reg_id,
-                        source_campaign=campaign,
-                        by_id=by_id,
-                        reason="no longer assigned",
-                    )
-                )
             elif source_id is None:
                 kept_manual += 1
-        registerable = registerables[reg_id]
-        if registerable.propagates_to_lecture:
-            lecture_members.setdefault(registerable.parent_lecture_id, set()).update(user_ids)
+        if registerables[reg_id].propagates_to_lecture:
+            lecture_members.setdefault(registerables[reg_id].parent_lecture_id, set()).update(
+                user_ids
+            )
 
-    RosterEntry.objects.bulk_create(to_add)
-    if removals:
-        condition = Q()
-        for reg_id in {reg_id for reg_id, _user in removals}:
-            users = [user for r, user in removals if r == reg_id]
-            condition |= Q(registerable_id=reg_id, user_id__in=users)
-        RosterEntry.objects.filter(condition, source_campaign=campaign).delete()
-
+    audit = {"campaign_id": campaign.pk, "by_id": by_id}
+    _bulk_add(additions, reason="allocation finalized", **audit)
+    _bulk_remove(removals, reason="no longer assigned", **audit)
     propagated = 0
     if lecture_members:
         on_lecture = set(
@@ -395,36 +363,133 @@ def materialize_allocation(
                 "registerable_id", "user_id"
             )
         )
-        lecture_adds = [
-            RosterEntry(
-                registerable_id=lecture_id,
-                user_id=user_id,
-                source_campaign=campaign,
-                added_by_id=by_id,
-            )
+        lecture_additions = [
+            (lecture_id, user_id)
             for lecture_id, members in lecture_members.items()
             for user_id in sorted(members)
             if (lecture_id, user_id) not in on_lecture
         ]
-        RosterEntry.objects.bulk_create(lecture_adds)
-        audits.extend(
-            RosterChange(
-                action=RosterChange.Action.ADDED,
-                user_id=entry.user_id,
-                registerable_id=entry.registerable_id,
-                source_campaign=campaign,
-                by_id=by_id,
-                reason="propagated from group",
-            )
-            for entry in lecture_adds
-        )
-        propagated = len(lecture_adds)
-    RosterChange.objects.bulk_create(audits, batch_size=2000)
+        _bulk_add(lecture_additions, reason="propagated from group", **audit)
+        propagated = len(lecture_additions)
     return MaterializationSummary(
-        added=len(to_add),
+        added=len(additions),
         removed=len(removals),
         kept_manual=kept_manual,
         propagated_to_lecture=propagated,
+    )
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _bulk_add(pairs: list[tuple[int, int]], *, campaign_id, by_id, reason: str) -> None:
+    """Insert roster entries and their audit rows; one statement on PostgreSQL."""
+    if not pairs:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH added AS (
+                    INSERT INTO {_table(RosterEntry)}
+                        (registerable_id, user_id, source_campaign_id, added_at, added_by_id)
+                    SELECT pair.registerable_id, pair.user_id, %s, %s, %s
+                    FROM unnest(%s::bigint[], %s::bigint[]) AS pair(registerable_id, user_id)
+                    ON CONFLICT (registerable_id, user_id) DO NOTHING
+                    RETURNING registerable_id, user_id
+                )
+                INSERT INTO {_table(RosterChange)}
+                    (action, user_id, registerable_id, source_campaign_id, by_id, at, reason)
+                SELECT %s, user_id, registerable_id, %s, %s, %s, %s FROM added
+                """,  # noqa: S608 - table names come from model metadata, values are parameters
+                [
+                    campaign_id,
+                    now,
+                    by_id,
+                    [p[0] for p in pairs],
+                    [p[1] for p in pairs],
+                    RosterChange.Action.ADDED,
+                    campaign_id,
+                    by_id,
+                    now,
+                    reason,
+                ],
+            )
+        return
+    RosterEntry.objects.bulk_create(
+        [
+            RosterEntry(
+                registerable_id=reg, user_id=user, source_campaign_id=campaign_id, added_by_id=by_id
+            )
+            for reg, user in pairs
+        ]
+    )
+    RosterChange.objects.bulk_create(
+        [
+            RosterChange(
+                action=RosterChange.Action.ADDED,
+                user_id=user,
+                registerable_id=reg,
+                source_campaign_id=campaign_id,
+                by_id=by_id,
+                reason=reason,
+            )
+            for reg, user in pairs
+        ]
+    )
+
+
+def _bulk_remove(pairs: list[tuple[int, int]], *, campaign_id, by_id, reason: str) -> None:
+    """Delete the campaign's own roster entries for these pairs and audit each removal."""
+    if not pairs:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH removed AS (
+                    DELETE FROM {_table(RosterEntry)} AS entry
+                    USING unnest(%s::bigint[], %s::bigint[]) AS pair(registerable_id, user_id)
+                    WHERE entry.registerable_id = pair.registerable_id
+                      AND entry.user_id = pair.user_id
+                      AND entry.source_campaign_id = %s
+                    RETURNING entry.registerable_id, entry.user_id
+                )
+                INSERT INTO {_table(RosterChange)}
+                    (action, user_id, registerable_id, source_campaign_id, by_id, at, reason)
+                SELECT %s, user_id, registerable_id, %s, %s, %s, %s FROM removed
+                """,  # noqa: S608 - table names come from model metadata, values are parameters
+                [
+                    [p[0] for p in pairs],
+                    [p[1] for p in pairs],
+                    campaign_id,
+                    RosterChange.Action.REMOVED,
+                    campaign_id,
+                    by_id,
+                    now,
+                    reason,
+                ],
+            )
+        return
+    condition = Q()
+    for reg_id in {reg for reg, _user in pairs}:
+        condition |= Q(registerable_id=reg_id, user_id__in=[u for r, u in pairs if r == reg_id])
+    RosterEntry.objects.filter(condition, source_campaign_id=campaign_id).delete()
+    RosterChange.objects.bulk_create(
+        [
+            RosterChange(
+                action=RosterChange.Action.REMOVED,
+                user_id=user,
+                registerable_id=reg,
+                source_campaign_id=campaign_id,
+                by_id=by_id,
+                reason=reason,
+            )
+            for reg, user in pairs
+        ]
     )
 
 
