@@ -580,3 +580,14 @@ def test_the_admin_refuses_a_confirmation_without_an_address(admin_client):
     assert response.status_code == 200
     assert "Only an existing institutional address can be confirmed." in response.content.decode()
     assert confirmed_at(student) is None
+
+
+def test_home_page_warns_about_an_unconfirmed_university_address(client):
+    student = UserFactory(institutional_email="new@uni-heidelberg.de",
+                          institutional_email_verified_at=None)
+    client.force_login(student)
+    body = client.get("/").content.decode()
+    assert "is not confirmed yet" in body and "not confirmed" in body
+    student.institutional_email_verified_at = timezone.now()
+    student.save()
+    assert "is not confirmed yet" not in client.get("/").content.decode()
