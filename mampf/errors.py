@@ -6,18 +6,30 @@ Views show ``str(exc)``; none of these is ever a 500.
 from django.utils.translation import gettext_lazy as _
 
 
-class ProfileError(Exception):
-    code = "profile_error"
-    default_message = _("Your profile could not be changed.")
+class DomainError(Exception):
+    """Base of every service refusal: a stable machine-readable ``code`` and a human message.
 
-    def __init__(self, message=None, *, code: str | None = None):
+    ``registration.errors.RegistrationError`` and ``rosters.errors.RosterError`` build on it, so
+    a view can catch one class and show ``str(exc)``.
+    """
+
+    code = "domain_error"
+    default_message = _("The request could not be carried out.")
+
+    def __init__(self, message=None, *, code: str | None = None, details: dict | None = None):
         self.message = message if message is not None else self.default_message
         if code is not None:
             self.code = code
+        self.details = details or {}
         super().__init__(str(self.message))
 
     def __str__(self):
         return str(self.message)
+
+
+class ProfileError(DomainError):
+    code = "profile_error"
+    default_message = _("Your profile could not be changed.")
 
 
 class ConfirmationLinkInvalid(ProfileError):

@@ -6,20 +6,12 @@ human message. Views turn them into a message for the user; nothing here is ever
 
 from django.utils.translation import gettext_lazy as _
 
+from mampf.errors import DomainError
 
-class RegistrationError(Exception):
+
+class RegistrationError(DomainError):
     code = "registration_error"
     default_message = _("The registration could not be processed.")
-
-    def __init__(self, message=None, *, code: str | None = None, details: dict | None = None):
-        self.message = message if message is not None else self.default_message
-        if code is not None:
-            self.code = code
-        self.details = details or {}
-        super().__init__(str(self.message))
-
-    def __str__(self):
-        return str(self.message)
 
 
 class CampaignNotOpen(RegistrationError):

@@ -2,19 +2,12 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from mampf.errors import DomainError
 
-class RosterError(Exception):
+
+class RosterError(DomainError):
     code = "roster_error"
     default_message = _("The roster could not be changed.")
-
-    def __init__(self, message=None, *, code: str | None = None):
-        self.message = message if message is not None else self.default_message
-        if code is not None:
-            self.code = code
-        super().__init__(str(self.message))
-
-    def __str__(self):
-        return str(self.message)
 
 
 class GroupFull(RosterError):
