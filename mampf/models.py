@@ -216,7 +216,21 @@ class Lecture(Registerable):
         return self.pk
 
 
-class Tutorial(Registerable):
+class BelongsToLecture:
+    """For groups inside a lecture: their ``lecture`` field is the parent lecture."""
+
+    lecture_id: int
+
+    @property
+    def parent_lecture(self) -> Lecture:
+        return self.lecture
+
+    @property
+    def parent_lecture_id(self) -> int:
+        return self.lecture_id
+
+
+class Tutorial(BelongsToLecture, Registerable):
     class Weekday(models.IntegerChoices):
         MONDAY = 0, _("Monday")
         TUESDAY = 1, _("Tuesday")
@@ -245,13 +259,6 @@ class Tutorial(Registerable):
     def __str__(self):
         return self.title
 
-    @property
-    def parent_lecture(self) -> Lecture:
-        return self.lecture
-
-    @property
-    def parent_lecture_id(self) -> int:
-        return self.lecture_id
 
     @property
     def propagates_to_lecture(self) -> bool:
@@ -270,7 +277,7 @@ class Tutorial(Registerable):
         return " ".join(parts)
 
 
-class Talk(Registerable):
+class Talk(BelongsToLecture, Registerable):
     lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="talks")
     position = models.PositiveIntegerField(_("position"))
     date = models.DateField(_("date"), null=True, blank=True)
@@ -286,20 +293,13 @@ class Talk(Registerable):
     def __str__(self):
         return f"{self.position}. {self.title}"
 
-    @property
-    def parent_lecture(self) -> Lecture:
-        return self.lecture
-
-    @property
-    def parent_lecture_id(self) -> int:
-        return self.lecture_id
 
     @property
     def propagates_to_lecture(self) -> bool:
         return True
 
 
-class Cohort(Registerable):
+class Cohort(BelongsToLecture, Registerable):
     class Purpose(models.TextChoices):
         ENROLLMENT = "enrollment", _("Enrollment")
         PLANNING = "planning", _("Planning")
@@ -323,20 +323,13 @@ class Cohort(Registerable):
     def __str__(self):
         return self.title
 
-    @property
-    def parent_lecture(self) -> Lecture:
-        return self.lecture
-
-    @property
-    def parent_lecture_id(self) -> int:
-        return self.lecture_id
 
     @property
     def propagates_to_lecture(self) -> bool:
         return self.propagate_to_lecture
 
 
-class Exam(Registerable):
+class Exam(BelongsToLecture, Registerable):
     lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="exams")
     date = models.DateTimeField(_("date"), null=True, blank=True)
     location = models.CharField(_("location"), max_length=200, blank=True)
@@ -349,10 +342,3 @@ class Exam(Registerable):
     def __str__(self):
         return self.title
 
-    @property
-    def parent_lecture(self) -> Lecture:
-        return self.lecture
-
-    @property
-    def parent_lecture_id(self) -> int:
-        return self.lecture_id
