@@ -259,7 +259,6 @@ class Tutorial(BelongsToLecture, Registerable):
     def __str__(self):
         return self.title
 
-
     @property
     def propagates_to_lecture(self) -> bool:
         return True
@@ -293,7 +292,6 @@ class Talk(BelongsToLecture, Registerable):
     def __str__(self):
         return f"{self.position}. {self.title}"
 
-
     @property
     def propagates_to_lecture(self) -> bool:
         return True
@@ -323,7 +321,6 @@ class Cohort(BelongsToLecture, Registerable):
     def __str__(self):
         return self.title
 
-
     @property
     def propagates_to_lecture(self) -> bool:
         return self.propagate_to_lecture
@@ -341,4 +338,3 @@ class Exam(BelongsToLecture, Registerable):
 
     def __str__(self):
         return self.title
-
