@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_fsm.admin import FSMAdminMixin
 
 from registration import policies, services
@@ -37,7 +38,10 @@ TRANSITION_LABELS = {
 
 
 def _run_on_each(modeladmin, request, objects, action, *, done_message):
-    """Run a service per object; report each refusal by name and the successes in one line."""
+    """Run a service per object; report each refusal by name and the successes in one line.
+
+    ``done_message`` is a function of the count (an ``ngettext`` call), so plurals translate.
+    """
     done = 0
     for obj in objects:
         try:
@@ -47,7 +51,7 @@ def _run_on_each(modeladmin, request, objects, action, *, done_message):
         else:
             done += 1
     if done:
-        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+        modeladmin.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
 
 class _ServiceErrorsAsMessages:
@@ -162,7 +166,12 @@ class CampaignAdmin(_ServiceErrorsAsMessages, FSMAdminMixin, admin.ModelAdmin):
     change_form_template = "registration/staff/admin_campaign_change_form.html"
     fsm_fields = ["status"]
     list_display = (
-        "title", "lecture", "allocation_mode", "status", "registration_deadline", "planning_only",
+        "title",
+        "lecture",
+        "allocation_mode",
+        "status",
+        "registration_deadline",
+        "planning_only",
     )
     list_filter = ("status", "allocation_mode", "planning_only", "lecture__term")
     list_select_related = ("lecture",)
@@ -218,9 +227,13 @@ class CampaignAdmin(_ServiceErrorsAsMessages, FSMAdminMixin, admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         _run_on_each(
-            self, request, list(queryset),
+            self,
+            request,
+            list(queryset),
             lambda campaign: services.campaign_delete(campaign, by=request.user),
-            done_message=_("%(count)d campaigns deleted."),
+            done_message=lambda n: ngettext(
+                "%(count)d campaign deleted.", "%(count)d campaigns deleted.", n
+            ),
         )
 
     # -- status changes through the services ---------------------------------------------------
@@ -239,8 +252,9 @@ class CampaignAdmin(_ServiceErrorsAsMessages, FSMAdminMixin, admin.ModelAdmin):
         """The change page's buttons: run the service, never the bare FSM method."""
         service = TRANSITION_SERVICES.get(transition_name)
         if service is None:
-            self.message_user(request, _("That status change is not available here."),
-                              messages.ERROR)
+            self.message_user(
+                request, _("That status change is not available here."), messages.ERROR
+            )
             return False
         try:
             service(obj, by=request.user)
@@ -257,8 +271,9 @@ class CampaignAdmin(_ServiceErrorsAsMessages, FSMAdminMixin, admin.ModelAdmin):
     def response_change(self, request, obj):
         transition_name = request.POST.get(self.fsm_post_param)
         if transition_name and transition_name not in TRANSITION_SERVICES:
-            self.message_user(request, _("That status change is not available here."),
-                              messages.ERROR)
+            self.message_user(
+                request, _("That status change is not available here."), messages.ERROR
+            )
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 
@@ -270,25 +285,37 @@ class CampaignAdmin(_ServiceErrorsAsMessages, FSMAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Open selected campaigns"), permissions=["change"])
     def open_selected(self, request, queryset):
         _run_on_each(
-            self, request, list(queryset),
+            self,
+            request,
+            list(queryset),
             lambda campaign: services.campaign_open(campaign, by=request.user),
-            done_message=_("%(count)d campaigns opened."),
+            done_message=lambda n: ngettext(
+                "%(count)d campaign opened.", "%(count)d campaigns opened.", n
+            ),
         )
 
     @admin.action(description=_("Close selected campaigns"), permissions=["change"])
     def close_selected(self, request, queryset):
         _run_on_each(
-            self, request, list(queryset),
+            self,
+            request,
+            list(queryset),
             lambda campaign: services.campaign_close(campaign, by=request.user),
-            done_message=_("%(count)d campaigns closed."),
+            done_message=lambda n: ngettext(
+                "%(count)d campaign closed.", "%(count)d campaigns closed.", n
+            ),
         )
 
     @admin.action(description=_("Reopen selected campaigns"), permissions=["change"])
     def reopen_selected(self, request, queryset):
         _run_on_each(
-            self, request, list(queryset),
+            self,
+            request,
+            list(queryset),
             lambda campaign: services.campaign_reopen(campaign, by=request.user),
-            done_message=_("%(count)d campaigns reopened."),
+            done_message=lambda n: ngettext(
+                "%(count)d campaign reopened.", "%(count)d campaigns reopened.", n
+            ),
         )
 
 
@@ -361,9 +388,13 @@ class ItemAdmin(_ServiceErrorsAsMessages, admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         _run_on_each(
-            self, request, list(queryset.select_related("campaign", "registerable")),
+            self,
+            request,
+            list(queryset.select_related("campaign", "registerable")),
             lambda item: services.item_remove(item=item, by=request.user),
-            done_message=_("%(count)d items removed."),
+            done_message=lambda n: ngettext(
+                "%(count)d item removed.", "%(count)d items removed.", n
+            ),
         )
 
 
@@ -380,8 +411,10 @@ class PolicyAdminForm(forms.ModelForm):
         campaign = cleaned.get("campaign") or getattr(self.instance, "campaign", None)
         if campaign is not None and not campaign.is_draft:
             raise ValidationError(
-                _("Rules are locked once the campaign has opened: new rules could invalidate "
-                  "places students already hold.")
+                _(
+                    "Rules are locked once the campaign has opened: new rules could invalidate "
+                    "places students already hold."
+                )
             )
         kind = cleaned.get("kind") or self.instance.kind
         if kind and "config" in cleaned:
@@ -429,8 +462,12 @@ class PolicyAdmin(_ServiceErrorsAsMessages, admin.ModelAdmin):
             )
             return
         created = services.policy_add(
-            campaign=data["campaign"], kind=data["kind"], phase=data["phase"],
-            config=data["config"], by=request.user, active=data["active"],
+            campaign=data["campaign"],
+            kind=data["kind"],
+            phase=data["phase"],
+            config=data["config"],
+            by=request.user,
+            active=data["active"],
         )
         obj.pk = created.pk
 
@@ -439,9 +476,13 @@ class PolicyAdmin(_ServiceErrorsAsMessages, admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         _run_on_each(
-            self, request, list(queryset.select_related("campaign")),
+            self,
+            request,
+            list(queryset.select_related("campaign")),
             lambda policy: services.policy_remove(policy=policy, by=request.user),
-            done_message=_("%(count)d policies removed."),
+            done_message=lambda n: ngettext(
+                "%(count)d policy removed.", "%(count)d policies removed.", n
+            ),
         )
 
 
@@ -453,12 +494,21 @@ class UserRegistrationAdmin(admin.ModelAdmin):
     """Read only: registrations change through the students' actions and allocation."""
 
     list_display = (
-        "user", "campaign", "item", "status", "preference_rank", "rejection_reason", "created_at",
+        "user",
+        "campaign",
+        "item",
+        "status",
+        "preference_rank",
+        "rejection_reason",
+        "created_at",
     )
     list_filter = ("status", "campaign__status", "campaign__allocation_mode")
     list_select_related = ("user", "campaign", "item__registerable")
     search_fields = (
-        "user__name", "user__email", "user__matriculation_number", "campaign__title",
+        "user__name",
+        "user__email",
+        "user__matriculation_number",
+        "campaign__title",
     )
     autocomplete_fields = ("user",)
     raw_id_fields = ("campaign", "item")

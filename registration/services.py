@@ -16,6 +16,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mampf.models import Cohort, Lecture, Registerable
 from registration import errors, policies
@@ -197,7 +198,9 @@ def _validate_campaign_fields(data: dict) -> None:
 def campaign_create(*, lecture: Lecture, by, **fields) -> Campaign:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise errors.InvalidConfiguration(f"Unknown fields: {', '.join(sorted(unknown))}")
+        raise errors.InvalidConfiguration(
+            _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     data = {
         "allocation_mode": Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
         "max_preferences": 3,
@@ -215,7 +218,9 @@ def campaign_update(campaign: Campaign, *, by, **changes) -> Campaign:
     """Change settings, refusing frozen fields with the reason (spec: freezing rules)."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise errors.InvalidConfiguration(f"Unknown fields: {', '.join(sorted(unknown))}")
+        raise errors.InvalidConfiguration(
+            _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         campaign = _lock_campaign(campaign)
         frozen = frozen_fields(campaign)
@@ -301,9 +306,12 @@ def item_set_capacity(*, item: Item, capacity: int | None, by) -> Registerable:
             confirmed = confirmed_count(item)
             if capacity < confirmed:
                 raise errors.Frozen(
-                    _(
+                    ngettext(
+                        "%(confirmed)d student already holds a place; the capacity cannot drop "
+                        "below that.",
                         "%(confirmed)d students already hold a place; the capacity cannot drop "
-                        "below that."
+                        "below that.",
+                        confirmed,
                     )
                     % {"confirmed": confirmed},
                     details={"confirmed": confirmed},

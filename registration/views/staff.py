@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mampf import permissions
@@ -204,7 +204,10 @@ def campaign_create(request, lecture_id: int):
         if form.is_valid():
             try:
                 campaign = _create_from_wizard(
-                    lecture=lecture, pattern=pattern, form=form, candidates=candidates,
+                    lecture=lecture,
+                    pattern=pattern,
+                    form=form,
+                    candidates=candidates,
                     by=request.user,
                 )
             except RegistrationError as exc:
@@ -308,9 +311,7 @@ def campaign_items(request, campaign_id: int):
             except RegistrationError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(
-                    request, _("“%(title)s” was added.") % {"title": chosen}
-                )
+                messages.success(request, _("“%(title)s” was added.") % {"title": chosen})
             return _to_campaign_page("staff_campaign_items", campaign)
     else:
         add_form = forms.ItemAddForm(registerables=addable)
@@ -535,8 +536,10 @@ def _consequences(campaign: Campaign, action: str) -> tuple[list[str], list[str]
     if action == "open":
         effects.append(_("Students can register until the deadline."))
         effects.append(
-            _("Settings will be locked after opening: allocation mode, opening time, maximum "
-              "number of preferences and policies can no longer change.")
+            _(
+                "Settings will be locked after opening: allocation mode, opening time, maximum "
+                "number of preferences and policies can no longer change."
+            )
         )
         if not campaign.items.exists():
             problems.append(_("Add at least one item before opening the campaign."))
@@ -551,7 +554,11 @@ def _consequences(campaign: Campaign, action: str) -> tuple[list[str], list[str]
         if campaign.is_preference_based:
             count = selectors.non_pending_count(campaign=campaign)
             effects.append(
-                _("%(count)d registrations will go back to pending until the next allocation.")
+                ngettext(
+                    "%(count)d registration will go back to pending until the next allocation.",
+                    "%(count)d registrations will go back to pending until the next allocation.",
+                    count,
+                )
                 % {"count": count}
             )
         if not campaign.deadline_in_future():
@@ -615,9 +622,7 @@ urlpatterns = [
         campaign_settings,
         name="staff_campaign_settings",
     ),
-    path(
-        "staff/campaigns/<int:campaign_id>/items/", campaign_items, name="staff_campaign_items"
-    ),
+    path("staff/campaigns/<int:campaign_id>/items/", campaign_items, name="staff_campaign_items"),
     path(
         "staff/campaigns/<int:campaign_id>/items/<int:item_id>/remove/",
         item_remove,

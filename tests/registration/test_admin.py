@@ -106,7 +106,7 @@ def test_open_action_opens_a_ready_draft_and_refuses_one_without_items(admin_cli
         ready, "draft", "open", admin_user)
     texts = messages_of(response)
     assert any(t.startswith("Empty:") and "Add at least one item" in t for t in texts)
-    assert "1 campaigns opened." in texts
+    assert "1 campaign opened." in texts
 
 
 def test_close_and_reopen_actions_use_the_services(admin_client):
