@@ -38,7 +38,8 @@ test: install-dev
 bench: install-dev
 	$(BIN)/python tests/benchmarks/bench_solver.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_registration_rush.py $(BENCH_ARGS)
-	@if [ -f tests/benchmarks/bench_allocation.py ]; then $(BIN)/python tests/benchmarks/bench_allocation.py $(BENCH_ARGS); fi
+	$(BIN)/python tests/benchmarks/bench_registration_rush.py --concurrency 8 --workers 3 --threads 2 $(BENCH_ARGS)
+	$(BIN)/python tests/benchmarks/bench_allocation.py $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
