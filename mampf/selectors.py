@@ -52,6 +52,8 @@ def memberships_of_student(*, user) -> dict[str, list]:
 
 def lecture_overview(*, lecture_id: int) -> Lecture:
     """A lecture with every group kind and roster counts, in a fixed number of queries."""
+    if not 0 < lecture_id < 2**63:
+        raise Lecture.DoesNotExist  # a URL id beyond the database's integers
     counted = {"roster_size": Count("roster_entries")}
     return (
         Lecture.objects.select_related("term", "teacher")

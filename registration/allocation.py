@@ -31,6 +31,7 @@ from registration import errors, policies, solvers
 from registration.lifecycle import lock_campaign, transition, translate_db_errors
 from registration.models import AllocationRun, Campaign, Policy, UserRegistration
 from rosters import services as roster_services
+from rosters.models import RosterEntry
 
 Status = Campaign.Status
 RegStatus = UserRegistration.Status
@@ -313,9 +314,15 @@ def _allocate_locked(campaign: Campaign, *, run: AllocationRun, by) -> None:
             continue
         preferences[user_id].append(item_id)
         row_of[(user_id, item_id)] = pk
-    items = list(campaign.items.values_list("pk", "registerable__capacity", "exclusive"))
-    capacities = {pk: capacity for pk, capacity, _exclusive in items}
-    exclusive = {pk: flag for pk, _capacity, flag in items}
+    items = list(
+        campaign.items.values_list("pk", "registerable_id", "registerable__capacity", "exclusive")
+    )
+    held = _seats_held_elsewhere(campaign, {reg_id for _pk, reg_id, _cap, _ex in items})
+    capacities = {
+        pk: None if capacity is None else max(0, capacity - len(held.get(reg_id, ())))
+        for pk, reg_id, capacity, _exclusive in items
+    }
+    exclusive = {pk: flag for pk, _reg, _capacity, flag in items}
 
     _report(run, percent=40, phase=_("Solving"))
     result = solvers.allocate(
@@ -357,6 +364,52 @@ def _allocate_locked(campaign: Campaign, *, run: AllocationRun, by) -> None:
     AllocationRun.objects.filter(pk=run.pk).update(
         status=AllocationRun.Status.SUCCEEDED, finished_at=timezone.now(), statistics=statistics
     )
+
+
+def _seats_held_elsewhere(campaign: Campaign, registerable_ids) -> dict[int, set[int]]:
+    """Per group, the people who hold a place without this campaign: on the roster by hand or
+    through another campaign, or confirmed in another campaign whose results are pending."""
+    held: dict[int, set[int]] = defaultdict(set)
+    on_roster = (
+        RosterEntry.objects.filter(registerable_id__in=list(registerable_ids))
+        .exclude(source_campaign=campaign)
+        .values_list("registerable_id", "user_id")
+    )
+    confirmed_elsewhere = (
+        UserRegistration.objects.filter(
+            item__registerable_id__in=list(registerable_ids), status=RegStatus.CONFIRMED
+        )
+        .exclude(campaign=campaign)
+        .exclude(campaign__status=Status.COMPLETED)
+        .values_list("item__registerable_id", "user_id")
+    )
+    for reg_id, user_id in [*on_roster, *confirmed_elsewhere]:
+        held[reg_id].add(user_id)
+    return held
+
+
+def _capacity_problems(campaign: Campaign, users_by_registerable: dict[int, set[int]]) -> list:
+    """Groups this campaign would fill beyond their capacity (capacity lowered after the
+    allocation, or people added by hand since)."""
+    problems = []
+    held = _seats_held_elsewhere(campaign, users_by_registerable)
+    for registerable in Registerable.objects.filter(pk__in=list(users_by_registerable)):
+        if registerable.capacity is None:
+            continue
+        others = held.get(registerable.pk, set())
+        room = max(0, registerable.capacity - len(others))
+        newcomers = users_by_registerable[registerable.pk] - others
+        if len(newcomers) > room:
+            problems.append(
+                _("%(group)s: %(assigned)d assigned but only %(room)d of %(capacity)d places left.")
+                % {
+                    "group": registerable.title,
+                    "assigned": len(newcomers),
+                    "room": room,
+                    "capacity": registerable.capacity,
+                }
+            )
+    return problems
 
 
 def _statistics(campaign: Campaign, *, result, applicants: int, policy_rejected: int) -> dict:
@@ -481,6 +534,17 @@ def _finalize_locked(campaign: Campaign, *, by) -> dict:
         if user_id not in failed:
             users_by_registerable[reg_id].add(user_id)
 
+    problems = _capacity_problems(campaign, users_by_registerable)
+    if problems:
+        raise errors.PolicyBlocker(
+            _(
+                "Some groups are too full: %(problems)s Run the allocation again or raise the "
+                "capacity."
+            )
+            % {"problems": " ".join(problems)},
+            code="capacity_exceeded",
+            details={"problems": problems},
+        )
     conflicts = roster_services.conflicting_tutorial_memberships(
         campaign=campaign, user_ids_by_registerable=users_by_registerable
     )

@@ -1,6 +1,6 @@
 """Shared plumbing of campaign state changes: locking, audited transitions, clean DB errors."""
 
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
@@ -49,3 +49,22 @@ def translate_db_errors(func):
     wrapper.__doc__ = func.__doc__
     wrapper.__wrapped__ = func
     return wrapper
+
+
+def share_lock_campaign(campaign_id: int) -> Campaign:
+    """Re-read the campaign under a shared row lock (PostgreSQL ``FOR SHARE``).
+
+    Student writes take it, state changes take ``FOR UPDATE``: many registrations proceed side
+    by side, but none can slip in while a campaign is being closed, reverted or deleted, and a
+    status read here stays true until the registration commits. SQLite serializes all writers
+    anyway, so there a plain read is enough.
+    """
+    if connection.vendor != "postgresql":
+        return Campaign.objects.get(pk=campaign_id)
+    table = connection.ops.quote_name(Campaign._meta.db_table)
+    rows = list(
+        Campaign.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR SHARE", [campaign_id])  # noqa: S608
+    )
+    if not rows:
+        raise Campaign.DoesNotExist
+    return rows[0]

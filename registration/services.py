@@ -21,9 +21,11 @@ from django.utils.translation import ngettext
 from mampf.models import Cohort, Lecture, Registerable
 from registration import errors, policies
 from registration.lifecycle import lock_campaign as _lock_campaign
+from registration.lifecycle import share_lock_campaign as _share_lock_campaign
 from registration.lifecycle import transition as _transition
 from registration.lifecycle import translate_db_errors as _translate_db_errors
 from registration.models import Campaign, Item, Policy, UserRegistration
+from rosters.models import RosterEntry
 
 Status = Campaign.Status
 RegStatus = UserRegistration.Status
@@ -51,7 +53,28 @@ def _require_eligible(campaign: Campaign, user) -> None:
 
 
 def confirmed_count(item: Item) -> int:
+    """Confirmed registrations of this item (this campaign's places)."""
     return UserRegistration.objects.filter(item=item, status=RegStatus.CONFIRMED).count()
+
+
+def seats_taken(item: Item) -> int:
+    """Places of the item's group already taken, each person once: confirmed registrations in
+    every campaign whose results are not in the roster yet, plus everyone on the roster (added
+    by hand, or by an earlier campaign). The same group may be an item of several campaigns."""
+    confirmed = (
+        UserRegistration.objects.filter(
+            item__registerable_id=item.registerable_id, status=RegStatus.CONFIRMED
+        )
+        .exclude(campaign__status=Status.COMPLETED)
+        .order_by()
+        .values("user_id")
+    )
+    on_roster = (
+        RosterEntry.objects.filter(registerable_id=item.registerable_id)
+        .order_by()
+        .values("user_id")
+    )
+    return confirmed.union(on_roster).count()
 
 
 # -- lifecycle ----------------------------------------------------------------------------------
@@ -178,11 +201,20 @@ def frozen_fields(campaign: Campaign) -> dict[str, str]:
     return {name: reason for name in FROZEN_AFTER_DRAFT}
 
 
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
 def _validate_campaign_fields(data: dict) -> None:
     deadline = data.get("registration_deadline")
     opens_at = data.get("registration_opens_at")
     if deadline is None:
         raise errors.InvalidConfiguration(_("Set a registration deadline."))
+    for moment in (deadline, opens_at):
+        if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise errors.InvalidConfiguration(
+                _("Dates must lie between the years %(earliest)d and %(latest)d.")
+                % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
+            )
     if opens_at is not None and opens_at >= deadline:
         raise errors.InvalidConfiguration(_("The opening time must be before the deadline."))
     if not str(data.get("title") or "").strip():
@@ -431,9 +463,9 @@ def register(*, user, item: Item) -> UserRegistration:
     try:
         with transaction.atomic():
             _lock_user(user)
-            registerable = _lock_registerable(item.registerable_id)
-            campaign = Campaign.objects.get(pk=campaign.pk)
+            campaign = _share_lock_campaign(campaign.pk)
             _require_open(campaign)  # the deadline is checked at the moment of the write
+            registerable = _lock_registerable(item.registerable_id)
             mine = {
                 r.item_id: r for r in UserRegistration.objects.filter(campaign=campaign, user=user)
             }
@@ -445,7 +477,7 @@ def register(*, user, item: Item) -> UserRegistration:
             ):
                 raise errors.AlreadyRegistered()
             capacity = registerable.capacity
-            taken = confirmed_count(item)
+            taken = seats_taken(item)
             full = capacity is not None and taken >= capacity
             status = RegStatus.REJECTED if full else RegStatus.CONFIRMED
             reason = "item_full" if full else ""
@@ -475,7 +507,7 @@ def withdraw(*, user, item: Item) -> None:
     """Give up a place (FCFS) or drop an item from the ranking (preference-based)."""
     with transaction.atomic():
         _lock_user(user)
-        campaign = Campaign.objects.get(pk=item.campaign_id)
+        campaign = _share_lock_campaign(item.campaign_id)
         _require_open(campaign)
         if not campaign.allow_withdrawal:
             raise errors.WithdrawalNotAllowed()
@@ -533,7 +565,7 @@ def submit_preferences(
         )
     with transaction.atomic():
         _lock_user(user)
-        campaign = Campaign.objects.get(pk=campaign.pk)
+        campaign = _share_lock_campaign(campaign.pk)
         _require_open(campaign)
         UserRegistration.objects.filter(campaign=campaign, user=user).delete()
         rows = [
@@ -559,7 +591,7 @@ def withdraw_preferences(*, user, campaign: Campaign) -> int:
     """Remove the whole ranking while the campaign is open."""
     with transaction.atomic():
         _lock_user(user)
-        campaign = Campaign.objects.get(pk=campaign.pk)
+        campaign = _share_lock_campaign(campaign.pk)
         _require_open(campaign)
         if not campaign.allow_withdrawal:
             raise errors.WithdrawalNotAllowed()

@@ -218,12 +218,17 @@ def remove_user(
     with transaction.atomic():
         cascade_ids: list[int] = []
         if isinstance(registerable, Lecture):
+            # Lock the lecture with all its groups (one ascending order, like every other
+            # change), then read the memberships: an add that commits meanwhile is included.
+            groups = _groups_of_lecture(registerable)
+            _lock(registerable.pk, *groups)
             cascade_ids = list(
-                RosterEntry.objects.filter(
-                    user=user, registerable_id__in=_groups_of_lecture(registerable)
-                ).values_list("registerable_id", flat=True)
+                RosterEntry.objects.filter(user=user, registerable_id__in=groups).values_list(
+                    "registerable_id", flat=True
+                )
             )
-        _lock(registerable.pk, *cascade_ids)
+        else:
+            _lock(registerable.pk)
         deleted, _details = RosterEntry.objects.filter(
             registerable_id=registerable.pk, user=user
         ).delete()
@@ -269,7 +274,7 @@ def move_user(
         raise errors.InvalidMove()
     try:
         with transaction.atomic():
-            _lock(source.pk, target.pk)
+            _lock(source.pk, target.pk, target.parent_lecture_id)
             entry = RosterEntry.objects.filter(registerable_id=source.pk, user=user).first()
             if entry is None:
                 raise errors.NotOnRoster(
@@ -286,6 +291,7 @@ def move_user(
                 source_campaign=None,
                 added_by=by if getattr(by, "pk", None) else None,
             )
+            _propagate_to_lecture(registerable=target, user=user, by=by)
             _audit(
                 RosterChange.Action.MOVED,
                 user=user,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from registration import policies
 from registration.models import Campaign, Policy, UserRegistration
 from registration.selectors import staff as selectors
+from registration.services import EARLIEST_YEAR, LATEST_YEAR
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 
@@ -27,6 +28,15 @@ PATTERN_CHOICES = [
     (selectors.PATTERN_MIXED, _("Mixed track (discouraged)")),
 ]
 
+
+
+def _plausible_moment(value) -> None:
+    """Keep dates in a range the database and the time-zone tables can represent."""
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            _("Enter a date between the years %(earliest)d and %(latest)d.")
+            % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
+        )
 
 class PatternForm(forms.Form):
     """Wizard step 1: which configuration pattern the new campaign follows."""
@@ -47,12 +57,15 @@ class CampaignSettingsForm(forms.Form):
         label=_("Allocation mode"), choices=Campaign.AllocationMode.choices
     )
     registration_deadline = forms.DateTimeField(
-        label=_("Registration deadline"), widget=_datetime_widget()
+        label=_("Registration deadline"),
+        widget=_datetime_widget(),
+        validators=[_plausible_moment],
     )
     registration_opens_at = forms.DateTimeField(
         label=_("Registration opens at"),
         required=False,
         widget=_datetime_widget(),
+        validators=[_plausible_moment],
         help_text=_("Leave empty to open by hand; otherwise the campaign opens by itself."),
     )
     max_preferences = forms.IntegerField(

@@ -390,3 +390,8 @@ def test_lecture_detail_links_the_admin_only_for_staff_who_may_edit_there(client
     body = client.get(reverse("lecture_detail", args=[lecture.pk])).content.decode()
 
     assert (reverse("admin:mampf_lecture_change", args=[lecture.pk]) in body) is is_superuser
+
+
+def test_lecture_overview_with_an_id_beyond_the_database_is_a_404(client):
+    client.force_login(StaffFactory())
+    assert client.get("/lectures/99999999999999999999999/").status_code == 404

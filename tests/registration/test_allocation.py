@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from mampf.models import Registerable
 from registration import errors, services
 from registration.models import AllocationRun, Campaign, CampaignTransition, UserRegistration
 from rosters.models import RosterChange, RosterEntry
@@ -230,6 +231,7 @@ def test_rematerialization_removes_only_this_campaigns_entries():
     campaign, (a, b), (first, second, third) = allocated_campaign()
     manual_student = UserFactory()
     RosterEntry.objects.create(registerable_id=a.registerable_id, user=manual_student)
+    Registerable.objects.filter(pk=a.registerable_id).update(capacity=2)  # room for both
     services.campaign_finalize(campaign)
     Campaign.objects.filter(pk=campaign.pk).update(
         registration_deadline=timezone.now() + datetime.timedelta(days=1))
@@ -346,3 +348,46 @@ def test_query_count_does_not_grow_with_the_number_of_students():
     else:
         # SQLite caps a statement at 999 parameters, so Django splits big bulk inserts in batches.
         assert large[0] == small[0] and 0 <= large[1] - small[1] <= 3
+
+
+def test_same_group_in_two_fcfs_campaigns_is_never_oversold():
+    first = CampaignFactory(status=Status.OPEN)
+    second = CampaignFactory(status=Status.OPEN, lecture=first.lecture)
+    tutorial = TutorialFactory(lecture=first.lecture, capacity=1)
+    one = ItemFactory(campaign=first, registerable=tutorial)
+    other = ItemFactory(campaign=second, registerable=tutorial)
+    services.register(user=UserFactory(), item=one)
+    with pytest.raises(errors.ItemFull):
+        services.register(user=UserFactory(), item=other)
+
+
+def test_fcfs_counts_people_already_on_the_roster():
+    campaign = CampaignFactory(status=Status.OPEN)
+    item = ItemFactory(campaign=campaign, registerable__capacity=1)
+    RosterEntry.objects.create(registerable_id=item.registerable_id, user=UserFactory())
+    with pytest.raises(errors.ItemFull):
+        services.register(user=UserFactory(), item=item)
+
+
+def test_allocation_leaves_room_for_people_already_on_the_roster():
+    campaign, (a, b) = closed_preference_campaign(capacities=(2, 2))
+    RosterEntry.objects.create(registerable_id=a.registerable_id, user=UserFactory())
+    students = [UserFactory() for _ in range(2)]
+    for student in students:
+        rank(campaign, student, [a])
+    run = services.campaign_allocate(campaign, seed=1)
+    assert run.statistics["assigned"] == 1 and run.statistics["unassigned"] == 1
+    services.campaign_finalize(campaign)
+    assert RosterEntry.objects.filter(registerable_id=a.registerable_id).count() == 2
+
+
+def test_finalize_refuses_to_overfill_a_group_whose_capacity_dropped():
+    campaign, (a, _b, _c) = closed_preference_campaign(capacities=(3, 1, 1))
+    for _ in range(3):
+        rank(campaign, UserFactory(), [a])
+    services.campaign_allocate(campaign, seed=1)
+    Registerable.objects.filter(pk=a.registerable_id).update(capacity=1)
+    with pytest.raises(errors.PolicyBlocker) as refused:
+        services.campaign_finalize(campaign)
+    assert refused.value.code == "capacity_exceeded"
+    assert not RosterEntry.objects.exists()

@@ -5,7 +5,7 @@ cannot show the race). Each worker thread has its own database connection, close
 thread ends; all workers start together behind a ``threading.Barrier``.
 
 To make the race window wide and the control reliable on a small machine, every test here wraps
-``registration.services.confirmed_count`` so it sleeps a few milliseconds after counting. The
+``registration.services.seats_taken`` so it sleeps a few milliseconds after counting. The
 real test and the control are the same test except for ``REGISTRATION_CAPACITY_LOCK``: the
 control switches the lock off and must observe an oversell, which proves the test can see one.
 """
@@ -41,14 +41,14 @@ Confirmed = UserRegistration.Status.CONFIRMED
 @pytest.fixture
 def wide_race_window(monkeypatch):
     """Sleep after counting confirmed seats, so unlocked requests reliably interleave."""
-    real_confirmed_count = services.confirmed_count
+    real_seats_taken = services.seats_taken
 
-    def slow_confirmed_count(item):
-        taken = real_confirmed_count(item)
+    def slow_seats_taken(item):
+        taken = real_seats_taken(item)
         time.sleep(RACE_WINDOW_SECONDS)
         return taken
 
-    monkeypatch.setattr(services, "confirmed_count", slow_confirmed_count)
+    monkeypatch.setattr(services, "seats_taken", slow_seats_taken)
 
 
 @pytest.fixture
@@ -275,3 +275,48 @@ def test_a_double_click_stores_exactly_one_registration(campaign, wide_race_wind
     }
     assert UserRegistration.objects.filter(user=student).count() == 1
     assert confirmed_in(item) == 1
+
+
+def test_a_campaign_being_deleted_or_reverted_waits_for_a_registration_in_flight(
+    campaign, monkeypatch
+):
+    """A registration holds a shared lock on its campaign until it commits, so a delete (or a
+    revert to draft) that starts meanwhile waits, then sees the registration and refuses."""
+    item = add_item(campaign)
+    open_it(campaign)
+    student = make_students(1, prefix="inflight")[0]
+    inside = threading.Event()
+    real_share_lock = services._share_lock_campaign
+
+    def slow_share_lock(campaign_id):
+        locked = real_share_lock(campaign_id)
+        inside.set()
+        time.sleep(0.6)  # the registration is between its lock and its insert
+        return locked
+
+    monkeypatch.setattr(services, "_share_lock_campaign", slow_share_lock)
+    outcome = {}
+
+    def registering():
+        try:
+            outcome["registration"] = services.register(user=student, item=item)
+        finally:
+            connection.close()
+
+    def deleting():
+        inside.wait(5)
+        try:
+            services.campaign_delete(campaign, by=None)
+            outcome["delete"] = "deleted"
+        except errors.Frozen:
+            outcome["delete"] = "refused"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=registering), threading.Thread(target=deleting)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert outcome == {"registration": outcome["registration"], "delete": "refused"}
+    assert UserRegistration.objects.filter(user=student, status="confirmed").exists()

@@ -904,3 +904,29 @@ def test_detail_and_items_queries_are_bounded(client, lecture, django_assert_max
         assert response.status_code == 200
         assert len(response.context["items"] if name == "staff_campaign_items"
                    else response.context["overview"].items) == 24
+
+
+@pytest.mark.parametrize("field", ["registration_deadline", "registration_opens_at"])
+@pytest.mark.parametrize("moment", ["0001-01-01T00:30", "9999-12-31T23:59"])
+def test_settings_refuse_dates_out_of_range_without_a_500(client, lecture, campaign, field,
+                                                          moment):
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_campaign_settings", args=[campaign.pk])
+    before = campaign.registration_deadline
+    response = client.post(url, settings_data(campaign, **{field: moment}))
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    campaign.refresh_from_db()
+    assert campaign.registration_deadline == before
+
+
+def test_service_refuses_dates_out_of_range(lecture):
+    import datetime as dt
+
+    from registration import errors as registration_errors
+    from registration import services as registration_services
+
+    far = dt.datetime(2150, 1, 1, tzinfo=dt.UTC)
+    with pytest.raises(registration_errors.InvalidConfiguration):
+        registration_services.campaign_create(lecture=lecture, by=None, title="T",
+                                              registration_deadline=far)

@@ -422,3 +422,14 @@ def test_the_last_seat_goes_to_exactly_one_of_two_simultaneous_adds(on_postgres)
         losers = [outcome for outcome in outcomes if isinstance(outcome, errors.GroupFull)]
         assert (len(winners), len(losers)) == (1, 1), f"round {round_number}: {outcomes}"
         assert len(on_roster(tutorial)) == 1
+
+
+def test_move_into_a_propagating_cohort_adds_the_student_to_the_lecture():
+    lecture = LectureFactory()
+    quiet = CohortFactory(lecture=lecture, propagate_to_lecture=False)
+    loud = CohortFactory(lecture=lecture, propagate_to_lecture=True)
+    student = UserFactory()
+    add_user(registerable=quiet, user=student, by=None)
+    assert not RosterEntry.objects.filter(registerable_id=lecture.pk, user=student).exists()
+    move_user(user=student, source=quiet, target=loud, by=None)
+    assert RosterEntry.objects.filter(registerable_id=lecture.pk, user=student).exists()
