@@ -366,6 +366,46 @@ def _allocate_locked(campaign: Campaign, *, run: AllocationRun, by) -> None:
     )
 
 
+def _reject_pending(campaign: Campaign, *, assigned_user_ids: list[int]) -> int:
+    """Pending rows of assigned students become ``assigned_elsewhere``, all others
+    ``solver_unassigned``; returns how many students are left without a place. On PostgreSQL
+    two statements with an array parameter (no ids shipped back and forth)."""
+    now = timezone.now()
+    pending = campaign.registrations.filter(status=RegStatus.PENDING)
+    if connection.vendor != "postgresql":
+        pending.filter(user_id__in=assigned_user_ids).update(
+            status=RegStatus.REJECTED, rejection_reason="assigned_elsewhere", updated_at=now
+        )
+        without_place = pending.values("user_id").distinct().count()
+        pending.update(
+            status=RegStatus.REJECTED, rejection_reason="solver_unassigned", updated_at=now
+        )
+        return without_place
+    table = connection.ops.quote_name(UserRegistration._meta.db_table)
+    update = (
+        f"UPDATE {table} SET status = %s, rejection_reason = %s, updated_at = %s "  # noqa: S608
+        "WHERE campaign_id = %s AND status = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            update + " AND user_id = ANY(%s)",
+            [
+                RegStatus.REJECTED,
+                "assigned_elsewhere",
+                now,
+                campaign.pk,
+                RegStatus.PENDING,
+                assigned_user_ids,
+            ],
+        )
+        cursor.execute(
+            f"WITH rejected AS ({update} RETURNING user_id) "  # noqa: S608 - the table name
+            "SELECT COUNT(DISTINCT user_id) FROM rejected",
+            [RegStatus.REJECTED, "solver_unassigned", now, campaign.pk, RegStatus.PENDING],
+        )
+        return cursor.fetchone()[0]
+
+
 def _seats_held_elsewhere(campaign: Campaign, registerable_ids) -> dict[int, set[int]]:
     """Per group, the people who hold a place without this campaign: on the roster by hand or
     through another campaign, or confirmed in another campaign whose results are pending."""
@@ -571,23 +611,9 @@ def _finalize_locked(campaign: Campaign, *, by) -> dict:
         campaign=campaign, user_ids_by_registerable=users_by_registerable, by=by
     )
 
-    # Every remaining pending row becomes an explicit rejection, by id (a plan that does not
-    # depend on table statistics, which are stale right after a bulk allocation).
-    assigned = {user_id for _pk, user_id, _item, _reg in confirmed if user_id not in failed}
-    pending = list(
-        campaign.registrations.filter(status=RegStatus.PENDING).values_list("pk", "user_id")
-    )
-    _bulk_set(
-        [pk for pk, user_id in pending if user_id in assigned],
-        status=RegStatus.REJECTED,
-        rejection_reason="assigned_elsewhere",
-    )
-    _bulk_set(
-        [pk for pk, user_id in pending if user_id not in assigned],
-        status=RegStatus.REJECTED,
-        rejection_reason="solver_unassigned",
-    )
-    without_place = len({user_id for _pk, user_id in pending if user_id not in assigned})
+    # Every remaining pending row becomes an explicit rejection.
+    assigned = sorted({user_id for _pk, user_id, _item, _reg in confirmed if user_id not in failed})
+    without_place = _reject_pending(campaign, assigned_user_ids=assigned)
     return {
         "added": materialized.added,
         "removed": materialized.removed,

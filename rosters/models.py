@@ -48,7 +48,12 @@ class RosterEntry(models.Model):
 
 
 class RosterChange(models.Model):
-    """Append-only audit of roster maintenance: who changed whose membership, when and why."""
+    """Append-only audit of roster maintenance: who changed whose membership, when and why.
+
+    Its references are not database foreign keys (``db_constraint=False``): a constraint check
+    locks the referenced user, group and campaign row for every audit row, which cost about 40 %
+    of finalizing a 10,000-student campaign. Deletions through Django still cascade or null them.
+    """
 
     class Action(models.TextChoices):
         ADDED = "added", _("added")
@@ -57,10 +62,16 @@ class RosterChange(models.Model):
 
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roster_changes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="roster_changes",
+        db_constraint=False,
     )
     registerable = models.ForeignKey(
-        "mampf.Registerable", on_delete=models.CASCADE, related_name="roster_changes"
+        "mampf.Registerable",
+        on_delete=models.CASCADE,
+        related_name="roster_changes",
+        db_constraint=False,
     )
     from_registerable = models.ForeignKey(
         "mampf.Registerable",
@@ -69,14 +80,23 @@ class RosterChange(models.Model):
         blank=True,
         related_name="+",
         help_text=_("For moves: the group the user left."),
+        db_constraint=False,
     )
     source_campaign = models.ForeignKey(
-        "registration.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
+        "registration.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
+        db_constraint=False,
     )
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
+        db_constraint=False,
     )
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)

@@ -433,3 +433,21 @@ def test_move_into_a_propagating_cohort_adds_the_student_to_the_lecture():
     assert not RosterEntry.objects.filter(registerable_id=lecture.pk, user=student).exists()
     move_user(user=student, source=quiet, target=loud, by=None)
     assert RosterEntry.objects.filter(registerable_id=lecture.pk, user=student).exists()
+
+
+def test_audit_rows_follow_deletions_through_django_without_database_foreign_keys():
+    from registration.models import Campaign
+    from tests.factories import CampaignFactory
+
+    lecture = LectureFactory()
+    tutorial = TutorialFactory(lecture=lecture)
+    student, staff = UserFactory(), StaffFactory()
+    campaign = CampaignFactory(lecture=lecture)
+    add_user(registerable=tutorial, user=student, by=staff, source_campaign=campaign)
+    assert RosterChange.objects.filter(user=student).count() == 2  # tutorial and lecture
+    Campaign.objects.filter(pk=campaign.pk).delete()
+    assert not RosterChange.objects.filter(source_campaign_id=campaign.pk).exists()
+    staff.delete()
+    assert RosterChange.objects.filter(user=student, by__isnull=True).count() == 2
+    student.delete()
+    assert not RosterChange.objects.exists()
