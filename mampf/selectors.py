@@ -50,10 +50,19 @@ def memberships_of_student(*, user) -> dict[str, list]:
     }
 
 
+MAX_DB_ID = 2**63 - 1
+
+
+def is_valid_id(value) -> bool:
+    """Whether an id from a URL or a form can exist in the database at all (a larger one would
+    overflow the integer column, on SQLite with an error instead of no row)."""
+    return isinstance(value, int) and 0 < value <= MAX_DB_ID
+
+
 def lecture_overview(*, lecture_id: int) -> Lecture:
     """A lecture with every group kind and roster counts, in a fixed number of queries."""
-    if not 0 < lecture_id < 2**63:
-        raise Lecture.DoesNotExist  # a URL id beyond the database's integers
+    if not is_valid_id(lecture_id):
+        raise Lecture.DoesNotExist
     counted = {"roster_size": Count("roster_entries")}
     return (
         Lecture.objects.select_related("term", "teacher")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from rosters.selectors import MAX_DB_ID
+from mampf.selectors import MAX_DB_ID
 
 
 def _user_field():

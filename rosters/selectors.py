@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
+from mampf.selectors import is_valid_id
 from rosters.models import RosterChange, RosterEntry
 
 # Database ids are 64-bit; anything larger cannot exist and must not reach the driver.
-MAX_DB_ID = 2**63 - 1
 SEARCH_LIMIT = 20
 RECENT_CHANGES = 20
 # How the groups of one kind are listed (the lecture prefix of the models' ordering dropped).
@@ -38,9 +38,6 @@ def roster_user_ids(registerable) -> list[int]:
 def roster_size(registerable) -> int:
     return RosterEntry.objects.filter(registerable_id=registerable.pk).count()
 
-
-def is_valid_id(value) -> bool:
-    return isinstance(value, int) and 0 < value <= MAX_DB_ID
 
 
 def kind_label(registerable: Registerable) -> str:

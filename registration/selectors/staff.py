@@ -9,13 +9,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet
 
 from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial
+from mampf.selectors import is_valid_id
 from registration import policies
 from registration.models import Campaign, CampaignTransition, Item, Policy, UserRegistration
 
 RegStatus = UserRegistration.Status
 
 # Database ids are 64-bit; anything larger cannot exist and must not reach the driver.
-MAX_DB_ID = 2**63 - 1
 
 PATTERN_GROUP = "group"
 PATTERN_ENROLLMENT = "enrollment"
@@ -32,9 +32,6 @@ REGISTRATION_SORTS = {
 }
 DEFAULT_REGISTRATION_SORT = "name"
 
-
-def is_valid_id(value) -> bool:
-    return isinstance(value, int) and 0 < value <= MAX_DB_ID
 
 
 def lecture_for_staff(*, lecture_id: int) -> Lecture:

@@ -19,12 +19,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from mampf.models import Registerable, User
+from mampf.selectors import is_valid_id
 from registration import services
 from registration.errors import RegistrationError
 from registration.forms import allocation as forms
 from registration.models import AllocationRun, Campaign
 from registration.selectors import allocation as selectors
-from registration.selectors import staff as staff_selectors
 from registration.views import staff as staff_views
 from rosters import services as roster_services
 from rosters.errors import RosterError
@@ -218,7 +218,7 @@ def unassigned(request, campaign_id: int):
 @require_POST
 def unassigned_assign(request, campaign_id: int, user_id: int):
     campaign = staff_views.managed_campaign(request, campaign_id)
-    if not staff_selectors.is_valid_id(user_id) or not selectors.is_registrant(
+    if not is_valid_id(user_id) or not selectors.is_registrant(
         campaign=campaign, user_id=user_id
     ):
         raise Http404
