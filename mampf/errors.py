@@ -91,3 +91,14 @@ class AddressTaken(ProfileError):
         "This e-mail address already belongs to another account. If it is yours, please "
         "contact the course staff."
     )
+
+
+class Busy(DomainError):
+    """A lock wait timed out or the database refused under load: nothing changed, try again.
+
+    Raised by ``mampf.db.translate_db_errors``; each app may subclass it for a more specific
+    text (``registration.errors.TryAgain``, ``rosters.errors.Busy``) and keep the code ``busy``.
+    """
+
+    code = "busy"
+    default_message = _("Many people are working on this right now. Please try again in a moment.")
