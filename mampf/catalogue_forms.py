@@ -75,6 +75,8 @@ class GroupForm(forms.Form):
         if value is None:
             return ""
         field = self.base_fields[name]
+        if isinstance(field, forms.ChoiceField):
+            return str(value)
         return str(field.widget.format_value(field.prepare_value(value)))
 
     def values(self) -> dict[str, Any]:
@@ -82,8 +84,20 @@ class GroupForm(forms.Form):
         return dict(self.cleaned_data)
 
     def changes(self) -> dict[str, Any]:
-        """Only the submitted fields, for editing: the others keep their saved value."""
-        return {name: self.cleaned_data[name] for name in self.submitted}
+        """The submitted fields whose value differs from the saved one as the form shows it
+        (an exam time saved with seconds is not "changed" by posting it back to the minute);
+        fields not submitted keep their saved value."""
+        changes = {}
+        for name in self.submitted:
+            value = self.cleaned_data[name]
+            if self.instance is not None:
+                try:
+                    if self.fields[name].clean(self._saved(name)) == value:
+                        continue
+                except forms.ValidationError:
+                    pass
+            changes[name] = value
+        return changes
 
 
 class TutorialForm(GroupForm):
