@@ -167,7 +167,9 @@ class CohortForm(GroupForm):
     model = Cohort
 
     title = _title_field()
-    purpose = forms.ChoiceField(label=_("Purpose"), choices=Cohort.Purpose.choices)
+    purpose = forms.ChoiceField(
+        label=_("Purpose"), choices=Cohort.Purpose.choices, initial=Cohort.Purpose.GENERAL
+    )
     propagate_to_lecture = forms.TypedChoiceField(
         label=_("Members join the lecture"),
         choices=[("no", _("No")), ("yes", _("Yes"))],
