@@ -113,12 +113,14 @@ def group_edit(request, group_id: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.update_group(group=group, changes=form.changes(), by=request.user)
+                saved = services.update_group(
+                    group=group, changes=form.changes(), by=request.user
+                )
             except CatalogueError as exc:
                 messages.error(request, str(exc))
                 status = 400
             else:
-                messages.success(request, _("“%(title)s” was saved.") % {"title": group.title})
+                messages.success(request, _("“%(title)s” was saved.") % {"title": saved.title})
                 return _to_groups(group.lecture_id)
         else:
             status = 400

@@ -4,10 +4,11 @@ nothing, refusals are messages, and the groups page has a query bound at a reali
 import datetime
 
 import pytest
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from mampf.models import Cohort, Exam, Registerable, Talk, Tutorial, User
 from rosters.models import RosterEntry
@@ -430,3 +431,27 @@ def test_groups_page_has_bounded_queries(teacher_client, busy_lecture,
     assert sorted(t.roster_size for t in groups.tutorials) == [62] * 4 + [63] * 4
     assert groups.exams[0].roster_size == 500
     assert "500 / 600" in response.content.decode()
+
+
+def test_any_active_account_may_tutor_even_a_student_of_the_lecture(teacher_client, lecture,
+                                                                     tutorial):
+    student = UserFactory(email="stud@example.org")
+    RosterEntry.objects.create(registerable=lecture, user=student)
+
+    teacher_client.post(url("tutor_add", tutorial.pk), {"email": "stud@example.org"})
+
+    assert tutorial.tutors.filter(pk=student.pk).exists()
+
+
+def test_the_saved_message_names_the_new_title(teacher_client, tutorial):
+    response = teacher_client.post(url("group_edit", tutorial.pk), {"title": "Tutorial Z"})
+    assert "“Tutorial Z” was saved." in message_texts(response)
+
+
+def test_groups_page_speaks_german(teacher_client, lecture, tutorial):
+    try:
+        page = teacher_client.get(url("lecture_groups", lecture.pk),
+                                  HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)  # the middleware leaves German active
+    assert "Tutorium hinzufügen" in page and "Bearbeiten" in page
