@@ -8,28 +8,25 @@ and ``rosters.services`` write, refusing with a ``RosterError`` that is shown as
 
 from __future__ import annotations
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mampf import permissions
+from mampf import exports, permissions
 from mampf.models import Lecture, Registerable, Tutorial
 from rosters import forms, selectors, services
 from rosters.errors import RosterError
 from rosters.models import RosterEntry
 
 MEMBERS_PER_PAGE = 250
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # -- access -------------------------------------------------------------------------------------
@@ -77,48 +74,28 @@ def _form_errors(request, form) -> None:
             messages.error(request, error)
 
 
-# -- CSV ----------------------------------------------------------------------------------------
+# -- exports ------------------------------------------------------------------------------------
 
 
-def csv_cell(value) -> str:
-    """Text for one CSV cell; a leading formula character is neutralized with a quote."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
-def _csv_response(rows, *, filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Kind"),
-            _("Group"),
-            _("Tutors"),
-            _("Name"),
-            _("E-mail"),
-            _("Matriculation number"),
-            _("Source"),
-            _("Added at"),
-        ]
+def _export(fmt: str, rows, *, filename: str):
+    header = [
+        _("Kind"),
+        _("Group"),
+        _("Tutors"),
+        _("Name"),
+        _("E-mail"),
+        _("Matriculation number"),
+        _("Source"),
+        _("Added at"),
+    ]
+    values = (
+        (row.kind, row.group, row.tutors, row.name, row.email, row.matriculation_number,
+         row.source, row.added_at)
+        for row in rows
     )
-    for row in rows:
-        writer.writerow(
-            csv_cell(cell)
-            for cell in (
-                row.kind,
-                row.group,
-                row.tutors,
-                row.name,
-                row.email,
-                row.matriculation_number,
-                row.source,
-                timezone.localtime(row.added_at).strftime("%Y-%m-%d %H:%M"),
-            )
-        )
-    return response
+    return exports.table_response(
+        fmt, filename=filename, header=header, rows=values, sheet_title=_("Rosters")
+    )
 
 
 # -- lecture overview ---------------------------------------------------------------------------
@@ -134,10 +111,10 @@ def lecture_rosters(request, lecture_id: int):
 
 @login_required
 @require_GET
-def lecture_rosters_csv(request, lecture_id: int):
+def lecture_rosters_export(request, lecture_id: int, fmt: str = "csv"):
     lecture = _managed_lecture(request, lecture_id)
     rows = selectors.lecture_export_rows(lecture=lecture, manual_label=_("manual"))
-    return _csv_response(rows, filename=f"lecture-{lecture.pk}-rosters.csv")
+    return _export(fmt, rows, filename=exports.export_name(lecture.title, _("rosters")))
 
 
 # -- one roster ---------------------------------------------------------------------------------
@@ -180,10 +157,12 @@ def roster_detail(request, registerable_id: int):
 
 @login_required
 @require_GET
-def roster_csv(request, registerable_id: int):
+def roster_export(request, registerable_id: int, fmt: str = "csv"):
     registerable, _can_edit = _viewable_roster(request, registerable_id)
     rows = selectors.roster_export_rows(registerable=registerable, manual_label=_("manual"))
-    return _csv_response(rows, filename=f"roster-{registerable.pk}.csv")
+    lecture = registerable.parent_lecture
+    group = "" if registerable.pk == lecture.pk else registerable.title
+    return _export(fmt, rows, filename=exports.export_name(lecture.title, group, _("roster")))
 
 
 @login_required
@@ -298,13 +277,25 @@ urlpatterns = [
     path("staff/lectures/<int:lecture_id>/rosters/", lecture_rosters, name="lecture_rosters"),
     path(
         "staff/lectures/<int:lecture_id>/rosters.csv",
-        lecture_rosters_csv,
+        lecture_rosters_export,
         name="lecture_rosters_csv",
+    ),
+    path(
+        "staff/lectures/<int:lecture_id>/rosters.xlsx",
+        lecture_rosters_export,
+        {"fmt": "xlsx"},
+        name="lecture_rosters_xlsx",
     ),
     path("staff/rosters/<int:registerable_id>/", roster_detail, name="roster_detail"),
     path("staff/rosters/<int:registerable_id>/add/", roster_add, name="roster_add"),
     path("staff/rosters/<int:registerable_id>/remove/", roster_remove, name="roster_remove"),
     path("staff/rosters/<int:registerable_id>/move/", roster_move, name="roster_move"),
-    path("staff/rosters/<int:registerable_id>/roster.csv", roster_csv, name="roster_csv"),
+    path("staff/rosters/<int:registerable_id>/roster.csv", roster_export, name="roster_csv"),
+    path(
+        "staff/rosters/<int:registerable_id>/roster.xlsx",
+        roster_export,
+        {"fmt": "xlsx"},
+        name="roster_xlsx",
+    ),
     path("my-groups/", my_groups, name="my_groups"),
 ]

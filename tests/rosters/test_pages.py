@@ -2,15 +2,17 @@
 read-only view and "my groups"; refusals, junk input and query bounds at realistic sizes."""
 
 import csv
+import datetime
 import io
+from urllib.parse import unquote
 
+import openpyxl
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from mampf.models import Registerable, User
 from rosters.models import RosterChange, RosterEntry
-from rosters.views import csv_cell
 from tests.factories import (
     CampaignFactory,
     CohortFactory,
@@ -209,8 +211,20 @@ def test_every_kind_of_roster_has_a_detail_page(staff_client, lecture):
 
 
 def read_csv(response):
-    text = b"".join(response.streaming_content if response.streaming else [response.content])
-    return list(csv.reader(io.StringIO(text.decode())))
+    """The rows of a CSV download, checking the German-Excel format on the way."""
+    raw = b"".join(response.streaming_content if response.streaming else [response.content])
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
+    text = raw.decode("utf-8-sig")
+    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+
+
+def read_xlsx(response):
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    return workbook.active
 
 
 def test_lecture_csv_has_every_roster_with_source_and_no_formulas(
@@ -239,12 +253,49 @@ def test_roster_csv_holds_only_that_roster(staff_client, tutorial_a, tutorial_b,
     assert [row[3] for row in rows[1:]] == ["Ada Lovelace"]
 
 
-def test_csv_cell_neutralizes_formula_prefixes():
-    assert csv_cell("=1+1") == "'=1+1"
-    assert csv_cell("@SUM(A1)") == "'@SUM(A1)"
-    assert csv_cell("-2") == "'-2"
-    assert csv_cell("Ada") == "Ada"
-    assert csv_cell(None) == ""
+def test_roster_csv_speaks_german_and_names_lecture_and_group(client, lecture, tutorial_a, ada):
+    lecture.title = "Übungen zur Analysis II"
+    lecture.save()
+    client.force_login(lecture.teacher)
+    client.cookies.load({"django_language": "de"})
+    response = client.get(url("roster_csv", tutorial_a.pk))
+    rows = read_csv(response)
+    assert rows[0][:6] == ["Art", "Gruppe", "Tutor/innen", "Name", "E-Mail", "Matrikelnummer"]
+    assert rows[1][0] == "Tutorium" and rows[1][3] == "Ada Lovelace"
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; ")
+    assert 'filename="ubungen-zur-analysis-ii-tutorial-a-teilnehmerliste.csv"' in disposition
+    encoded = disposition.split("filename*=UTF-8''")[1]
+    assert unquote(encoded) == "Übungen zur Analysis II - Tutorial A - Teilnehmerliste.csv"
+
+
+def test_exports_offer_xlsx_with_typed_cells(staff_client, lecture, tutorial_a, ada):
+    sneaky = UserFactory(name="=1+1", matriculation_number="@A1")
+    put_on(tutorial_a, sneaky)
+    page = staff_client.get(url("roster_detail", tutorial_a.pk)).content.decode()
+    assert url("roster_xlsx", tutorial_a.pk) in page
+    overview = staff_client.get(url("lecture_rosters", lecture.pk)).content.decode()
+    assert url("lecture_rosters_xlsx", lecture.pk) in overview
+    response = staff_client.get(url("roster_xlsx", tutorial_a.pk))
+    assert 'filename="analysis-ii-tutorial-a-roster.xlsx"' in response["Content-Disposition"]
+    sheet = read_xlsx(response)
+    assert sheet.freeze_panes == "A2"
+    header = [cell for cell in next(sheet.iter_rows(max_row=1))]
+    assert [c.value for c in header][:4] == ["Kind", "Group", "Tutors", "Name"]
+    assert all(c.font.b for c in header)
+    rows = {row[3].value: row for row in sheet.iter_rows(min_row=2)}
+    assert isinstance(rows["Ada Lovelace"][7].value, datetime.datetime)
+    # Text that looks like a formula stays text: no formula cell, nothing evaluated.
+    assert rows["=1+1"][3].data_type == "s" and rows["=1+1"][4].value == sneaky.email
+    assert rows["=1+1"][5].value == "@A1" and rows["=1+1"][5].data_type == "s"
+    lecture_sheet = read_xlsx(staff_client.get(url("lecture_rosters_xlsx", lecture.pk)))
+    assert lecture_sheet.max_row == 1 + 4  # header, two on the tutorial, two on the lecture
+
+
+def test_xlsx_exports_refuse_like_the_csv(client, users, lecture, tutorial_a):
+    client.force_login(users["student"])
+    assert client.get(url("roster_xlsx", tutorial_a.pk)).status_code == 403
+    assert client.get(url("lecture_rosters_xlsx", lecture.pk)).status_code == 403
 
 
 # -- one roster: add ----------------------------------------------------------------------------
