@@ -18,11 +18,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mampf import exports, permissions
 from mampf.models import Lecture, Registerable, Tutorial
-from rosters import forms, selectors, services
+from rosters import bulk, forms, selectors, services
 from rosters.errors import RosterError
 from rosters.models import RosterEntry
 
@@ -141,11 +142,14 @@ def roster_detail(request, registerable_id: int):
         "filter_term": filter_form.term(),
         "page_obj": page,
         "changes": selectors.recent_changes(registerable=registerable),
+        "emails": selectors.roster_emails(registerable=registerable),
     }
     if can_edit:
         search_form = forms.SearchForm(request.GET or None)
+        siblings = selectors.sibling_groups(registerable=registerable)
         context.update(
-            siblings=selectors.sibling_groups(registerable=registerable),
+            siblings=siblings,
+            bulk_form=forms.BulkForm(siblings=siblings, auto_id="bulk-%s"),
             search_form=search_form,
             search_term=search_form.term(),
             candidates=selectors.search_candidates(
@@ -263,6 +267,105 @@ def roster_move(request, registerable_id: int):
     return _to_roster(registerable)
 
 
+@login_required
+@require_POST
+def roster_bulk(request, registerable_id: int):
+    """Move or remove the selected members, all or nothing; removal asks first."""
+    registerable = _editable_roster(request, registerable_id)
+    siblings = selectors.sibling_groups(registerable=registerable)
+    form = forms.BulkForm(request.POST, siblings=siblings)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _to_roster(registerable)
+    data = form.cleaned_data
+    students = selectors.members_by_ids(registerable=registerable, user_ids=data["user"])
+    if len(students) < len(data["user"]):
+        messages.error(
+            request,
+            _("Some of the selected students are no longer on this roster. Nothing was changed; "
+              "please check the list and try again."),
+        )
+        return _to_roster(registerable)
+    if data["action"] == "remove" and not data["confirm"]:
+        return render(
+            request,
+            "rosters/roster_bulk_remove_confirm.html",
+            {
+                "registerable": registerable,
+                "lecture": registerable.parent_lecture,
+                "students": students,
+                "is_lecture": isinstance(registerable, Lecture),
+            },
+        )
+    try:
+        if data["action"] == "move":
+            target = Registerable.objects.get(pk=data["target"])
+            bulk.move_users(
+                users=students,
+                source=registerable,
+                target=target,
+                by=request.user,
+                allow_overfill=data["allow_overfill"],
+            )
+        else:
+            bulk.remove_users(users=students, registerable=registerable, by=request.user)
+    except RosterError as exc:
+        messages.error(request, str(exc))
+    else:
+        if data["action"] == "move":
+            text = ngettext(
+                "%(count)d student was moved from “%(source)s” to “%(target)s”.",
+                "%(count)d students were moved from “%(source)s” to “%(target)s”.",
+                len(students),
+            ) % {"count": len(students), "source": registerable.title, "target": target.title}
+        else:
+            text = ngettext(
+                "%(count)d student was removed from “%(group)s”.",
+                "%(count)d students were removed from “%(group)s”.",
+                len(students),
+            ) % {"count": len(students), "group": registerable.title}
+        messages.success(request, text)
+    return _to_roster(registerable)
+
+
+@login_required
+@require_POST
+def roster_move_here(request, registerable_id: int):
+    """Move a student found by the search from their other group of the lecture into this one."""
+    registerable = _editable_roster(request, registerable_id)
+    find = request.POST.get("find", "")[:100]
+    form = forms.MoveHereForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _to_roster(registerable, find=find)
+    student = get_object_or_404(get_user_model(), pk=form.cleaned_data["user"], is_active=True)
+    source = selectors.sibling_group_of(registerable=registerable, user_id=student.pk)
+    if source is None:
+        messages.error(
+            request,
+            _("%(name)s is in no other group of this kind in the lecture; add them instead.")
+            % {"name": student.name},
+        )
+        return _to_roster(registerable, find=find)
+    try:
+        services.move_user(
+            user=student,
+            source=source,
+            target=registerable,
+            by=request.user,
+            allow_overfill=form.cleaned_data["allow_overfill"],
+        )
+    except RosterError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(name)s was moved from “%(source)s” to “%(target)s”.")
+            % {"name": student.name, "source": source.title, "target": registerable.title},
+        )
+    return _to_roster(registerable, find=find)
+
+
 # -- tutors -------------------------------------------------------------------------------------
 
 
@@ -290,6 +393,12 @@ urlpatterns = [
     path("staff/rosters/<int:registerable_id>/add/", roster_add, name="roster_add"),
     path("staff/rosters/<int:registerable_id>/remove/", roster_remove, name="roster_remove"),
     path("staff/rosters/<int:registerable_id>/move/", roster_move, name="roster_move"),
+    path("staff/rosters/<int:registerable_id>/bulk/", roster_bulk, name="roster_bulk"),
+    path(
+        "staff/rosters/<int:registerable_id>/move-here/",
+        roster_move_here,
+        name="roster_move_here",
+    ),
     path("staff/rosters/<int:registerable_id>/roster.csv", roster_export, name="roster_csv"),
     path(
         "staff/rosters/<int:registerable_id>/roster.xlsx",

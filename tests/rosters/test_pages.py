@@ -468,6 +468,206 @@ def test_lecture_roster_offers_no_move(staff_client, lecture, ada):
     assert message_texts(response)
 
 
+# -- one roster: several at once, "move here", e-mail list ---------------------------------------
+
+
+def roster_state():
+    return sorted(RosterEntry.objects.values_list("registerable_id", "user_id"))
+
+
+@pytest.fixture
+def bea(tutorial_a):
+    student = UserFactory(name="Bea Bauer")
+    put_on(tutorial_a, student)
+    return student
+
+
+def test_move_select_starts_with_a_placeholder(staff_client, tutorial_a, tutorial_b, ada):
+    html = staff_client.get(url("roster_detail", tutorial_a.pk)).content.decode()
+    row_select = html.split(f'id="move-{ada.pk}" required>')[1].split("</select>")[0]
+    assert row_select.strip().startswith('<option value="">Choose a group …</option>')
+    bulk_select = html.split('id="bulk-target">')[1].split("</select>")[0]
+    assert bulk_select.strip().startswith('<option value="">Choose a group …</option>')
+    refused = staff_client.post(url("roster_move", tutorial_a.pk),
+                                {"user": ada.pk, "target": ""}, follow=True)
+    assert "Choose the group to move to." in message_texts(refused)
+    assert members(tutorial_a) == {ada.pk}
+
+
+def test_bulk_move_moves_everyone_and_tells_students_and_both_tutors(
+    staff_client, lecture, tutor, tutorial_a, ada, bea, mailoutbox,
+    django_capture_on_commit_callbacks, settings,
+):
+    settings.SITE_URL = "https://mampf.example.org"
+    other_tutor = UserFactory(name="Otto Tutor")
+    roomy = TutorialFactory(lecture=lecture, title="Tutorial C", capacity=5, tutors=[other_tutor])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            url("roster_bulk", tutorial_a.pk),
+            {"user": [ada.pk, bea.pk], "action": "move", "target": roomy.pk}, follow=True,
+        )
+    assert "2 students were moved from “Tutorial A” to “Tutorial C”." in message_texts(response)
+    assert members(tutorial_a) == set() and members(roomy) == {ada.pk, bea.pk}
+    assert RosterChange.objects.filter(action="moved", registerable=roomy).count() == 2
+    by_address = {m.to[0]: m for m in mailoutbox}
+    assert set(by_address) == {ada.email, bea.email, tutor.email, other_tutor.email}
+    assert len(mailoutbox) == 4  # the tutors get one e-mail for the whole move
+    student_mail = by_address[ada.email]
+    assert student_mail.subject == "Your group changed: Tutorial C"
+    assert "Hello Ada Lovelace," in student_mail.body
+    assert "from Tutorial A (" in student_mail.body and "SR 1" in student_mail.body
+    assert "https://mampf.example.org/" in student_mail.body
+    tutor_mail = by_address[tutor.email]
+    assert "Ada Lovelace, Bea Bauer" in tutor_mail.body
+    assert "https://mampf.example.org" + url("my_groups") in tutor_mail.body
+
+
+def test_bulk_move_is_all_or_nothing_and_names_who_and_why(
+    staff_client, tutorial_a, tutorial_b, ada, bea, mailoutbox, django_capture_on_commit_callbacks
+):
+    before = roster_state()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            url("roster_bulk", tutorial_a.pk),
+            {"user": [ada.pk, bea.pk], "action": "move", "target": tutorial_b.pk}, follow=True,
+        )
+    [text] = message_texts(response)
+    assert text.startswith("Nothing was changed: 1 of 2 could not be changed.")
+    assert "Bea Bauer: “Tutorial B” is full (1 places)." in text
+    assert roster_state() == before
+    assert not RosterChange.objects.filter(action="moved").exists()
+    assert mailoutbox == []
+    staff_client.post(url("roster_bulk", tutorial_a.pk), {
+        "user": [ada.pk, bea.pk], "action": "move", "target": tutorial_b.pk,
+        "allow_overfill": "on"})
+    assert members(tutorial_b) == {ada.pk, bea.pk}
+
+
+def test_bulk_remove_asks_first_then_removes_all(staff_client, lecture, tutorial_a, ada, bea):
+    confirm = staff_client.post(url("roster_bulk", tutorial_a.pk),
+                                {"user": [ada.pk, bea.pk], "action": "remove"})
+    assert confirm.status_code == 200
+    html = confirm.content.decode()
+    assert "Remove these 2 students from “Tutorial A”?" in html
+    assert "Ada Lovelace" in html and "Bea Bauer" in html
+    assert members(tutorial_a) == {ada.pk, bea.pk}
+    done = staff_client.post(url("roster_bulk", tutorial_a.pk),
+                             {"user": [ada.pk, bea.pk], "action": "remove", "confirm": "1"},
+                             follow=True)
+    assert "2 students were removed from “Tutorial A”." in message_texts(done)
+    assert members(tutorial_a) == set()
+    assert {ada.pk, bea.pk} <= members(lecture)  # they stay on the lecture roster
+
+
+def test_bulk_refusals_change_nothing(staff_client, lecture, tutorial_a, tutorial_b, ada, bea):
+    outsider = UserFactory()
+    before = roster_state()
+    cases = [
+        {"action": "move", "target": tutorial_b.pk},  # nobody selected
+        {"user": [ada.pk], "action": "move"},  # no target
+        {"user": [ada.pk], "action": "move", "target": str(HUGE_ID)},
+        {"user": [ada.pk], "action": "explode", "target": tutorial_b.pk},
+        {"user": ["abc"], "action": "remove", "confirm": "1"},
+        {"user": [str(HUGE_ID)], "action": "remove", "confirm": "1"},
+        {"user": [ada.pk, outsider.pk], "action": "remove", "confirm": "1"},  # stale selection
+        {"user": [str(n) for n in range(1, 600)], "action": "remove", "confirm": "1"},
+    ]
+    for data in cases:
+        response = staff_client.post(url("roster_bulk", tutorial_a.pk), data, follow=True)
+        assert response.status_code == 200, data
+        assert message_texts(response), data
+    assert roster_state() == before
+
+
+def test_move_here_takes_a_student_from_another_group(staff_client, tutorial_a, tutorial_b):
+    carl = UserFactory(name="Carl Gauss")
+    put_on(tutorial_b, carl)
+    page = staff_client.get(url("roster_detail", tutorial_a.pk), {"find": "Carl"})
+    html = page.content.decode()
+    assert "already in Tutorial B" in html and url("roster_move_here", tutorial_a.pk) in html
+    response = staff_client.post(url("roster_move_here", tutorial_a.pk),
+                                 {"user": carl.pk, "find": "Carl"}, follow=True)
+    assert "Carl Gauss was moved from “Tutorial B” to “Tutorial A”." in message_texts(response)
+    assert members(tutorial_b) == set() and members(tutorial_a) == {carl.pk}
+    change = RosterChange.objects.get(action="moved")
+    assert (change.from_registerable_id, change.registerable_id) == (tutorial_b.pk,
+                                                                     tutorial_a.pk)
+
+
+def test_move_here_refusals_change_nothing(staff_client, tutorial_a, tutorial_b, ada):
+    loner = UserFactory(name="Lone Wolf")
+    full = TutorialFactory(lecture=tutorial_a.lecture, title="Tutorial F", capacity=1)
+    put_on(full, UserFactory())
+    before = roster_state()
+    nowhere = staff_client.post(url("roster_move_here", tutorial_a.pk), {"user": loner.pk},
+                                follow=True)
+    assert any("is in no other group" in text for text in message_texts(nowhere))
+    into_full = staff_client.post(url("roster_move_here", full.pk), {"user": ada.pk}, follow=True)
+    assert any("is full" in text for text in message_texts(into_full))
+    for junk in ("abc", "", str(HUGE_ID)):
+        response = staff_client.post(url("roster_move_here", tutorial_a.pk), {"user": junk},
+                                     follow=True)
+        assert response.status_code == 200 and message_texts(response)
+    assert staff_client.post(url("roster_move_here", tutorial_a.pk),
+                             {"user": 987654}).status_code == 404
+    assert roster_state() == before
+
+
+@pytest.mark.parametrize("role", ["student", "tutor", "other_teacher"])
+def test_others_may_not_bulk_change_or_move_here(client, users, tutorial_a, tutorial_b, ada,
+                                                 role):
+    client.force_login(users[role])
+    before = roster_state()
+    bulk = client.post(url("roster_bulk", tutorial_a.pk),
+                       {"user": [ada.pk], "action": "remove", "confirm": "1"})
+    here = client.post(url("roster_move_here", tutorial_b.pk), {"user": ada.pk})
+    assert bulk.status_code == 403 and here.status_code == 403
+    assert roster_state() == before
+
+
+def test_email_addresses_can_be_copied_without_javascript(client, staff_client, tutor,
+                                                          tutorial_a, ada, bea):
+    html = staff_client.get(url("roster_detail", tutorial_a.pk)).content.decode()
+    area = html.split('<textarea id="roster-email-list" readonly rows="4">')[1].split("<")[0]
+    assert area == f"{ada.email}, {bea.email}"
+    assert f"mailto:?bcc={ada.email},{bea.email}" in html
+    client.force_login(tutor)  # the group's tutor reads it too
+    assert ada.email in client.get(url("roster_detail", tutorial_a.pk)).content.decode()
+
+
+def test_move_mail_is_in_the_recipients_language_not_the_staff_members(
+    staff_client, tutorial_a, tutorial_b, ada, mailoutbox, django_capture_on_commit_callbacks,
+    settings,
+):
+    settings.LANGUAGE_CODE = "de"  # the students' language (no language stored per user yet)
+    settings.SITE_URL = "https://mampf.example.org/"
+    staff_client.cookies.load({"django_language": "en"})  # the teacher works in English
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url("roster_move", tutorial_a.pk),
+                                     {"user": ada.pk, "target": tutorial_b.pk}, follow=True)
+    assert "Ada Lovelace was moved from “Tutorial A” to “Tutorial B”." in message_texts(response)
+    by_address = {m.to[0]: m for m in mailoutbox}
+    mail = by_address[ada.email]
+    assert mail.subject == "Ihre Gruppe hat sich geändert: Tutorial B"
+    assert mail.body.startswith("Hallo Ada Lovelace,")
+    assert "Tutorial A (Montag 10:00" in mail.body  # the weekday in German too
+    assert "https://mampf.example.org/\n" in mail.body
+    tutor_mail = next(m for m in mailoutbox if m.to[0] != ada.email)
+    assert "Ada Lovelace" in tutor_mail.body and tutor_mail.body.startswith("Hallo ")
+
+
+def test_recipient_language_prefers_the_users_own(settings):
+    from types import SimpleNamespace
+
+    from mampf.mail import recipient_language
+
+    settings.LANGUAGE_CODE = "en"
+    assert recipient_language(SimpleNamespace(language="de")) == "de"
+    assert recipient_language(SimpleNamespace(language="de-AT")) == "de"
+    assert recipient_language(SimpleNamespace(language="xx")) == "en"
+    assert recipient_language(SimpleNamespace()) == "en"
+
+
 # -- my groups ----------------------------------------------------------------------------------
 
 
@@ -521,10 +721,10 @@ def test_roster_pages_have_bounded_queries(staff_client, big_lecture,
     with django_assert_max_num_queries(11):
         overview = staff_client.get(url("lecture_rosters", lecture.pk))
     assert [g.filled for g in overview.context["groups"][:3]] == [1500, 188, 188]
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # + the e-mail list
         detail = staff_client.get(url("roster_detail", lecture.pk), {"find": "Student 00"})
     assert detail.context["page_obj"].paginator.count == 1500
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # + the e-mail list
         tutorial_page = staff_client.get(url("roster_detail", tutorials[0].pk))
     assert len(tutorial_page.context["page_obj"].object_list) == 188
     assert len(tutorial_page.context["siblings"]) == 7
