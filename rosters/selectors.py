@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
+from mampf.pending import pending_user_ids
 from mampf.selectors import is_valid_id
 from rosters.models import RosterChange, RosterEntry
 
@@ -358,6 +359,18 @@ def roster_emails(*, registerable: Registerable) -> list[str]:
         .order_by("user__name", "user__email")
         .values_list("user__email", flat=True)
     )
+
+
+def confirmed_not_listed(*, registerable: Registerable) -> int:
+    """People with a confirmed place in this group (``mampf.pending``, e.g. a first-come-first-
+    served campaign not finalized yet) who are not on its roster yet (two queries)."""
+    waiting = pending_user_ids([registerable.pk]).get(registerable.pk, set())
+    if not waiting:
+        return 0
+    listed = RosterEntry.objects.filter(
+        registerable_id=registerable.pk, user_id__in=waiting
+    ).count()
+    return len(waiting) - listed
 
 
 # -- tutors -------------------------------------------------------------------------------------

@@ -143,6 +143,7 @@ def roster_detail(request, registerable_id: int):
         "page_obj": page,
         "changes": selectors.recent_changes(registerable=registerable),
         "emails": selectors.roster_emails(registerable=registerable),
+        "confirmed_not_listed": selectors.confirmed_not_listed(registerable=registerable),
     }
     if can_edit:
         search_form = forms.SearchForm(request.GET or None)

@@ -12,11 +12,13 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from mampf.models import Registerable, User
+from registration.models import Campaign, UserRegistration
 from rosters.models import RosterChange, RosterEntry
 from tests.factories import (
     CampaignFactory,
     CohortFactory,
     ExamFactory,
+    ItemFactory,
     LectureFactory,
     StaffFactory,
     TalkFactory,
@@ -668,6 +670,40 @@ def test_recipient_language_prefers_the_users_own(settings):
     assert recipient_language(SimpleNamespace()) == "en"
 
 
+def confirm(campaign, registerable, user, *, status="confirmed"):
+    item = campaign.items.filter(registerable=registerable).first() or ItemFactory(
+        campaign=campaign, registerable=registerable)
+    return UserRegistration.objects.create(campaign=campaign, item=item, user=user,
+                                           status=status, exclusive=item.exclusive)
+
+
+def test_roster_page_counts_confirmed_places_not_yet_in_the_list(
+    client, staff_client, tutor, lecture, tutorial_a, tutorial_b, ada
+):
+    fcfs = CampaignFactory(lecture=lecture, status=Campaign.Status.OPEN,
+                           allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED)
+    confirm(fcfs, tutorial_a, UserFactory())
+    confirm(fcfs, tutorial_a, UserFactory())
+    confirm(fcfs, tutorial_a, ada)  # already on the roster: not counted twice
+    confirm(fcfs, tutorial_a, UserFactory(), status="rejected")
+    confirm(fcfs, tutorial_b, UserFactory())  # another group
+    done = CampaignFactory(lecture=lecture, status=Campaign.Status.COMPLETED,
+                           allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED)
+    confirm(done, tutorial_a, UserFactory())  # finalized: its people are on the roster
+    ranked = CampaignFactory(lecture=lecture, status=Campaign.Status.PROCESSING,
+                             allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED)
+    confirm(ranked, tutorial_a, UserFactory())  # a proposal, not a place yet
+    page = staff_client.get(url("roster_detail", tutorial_a.pk))
+    assert page.context["confirmed_not_listed"] == 2
+    assert "2 confirmed, not yet in the list" in page.content.decode()
+    client.force_login(tutor)  # the tutor sees it too
+    assert "2 confirmed, not yet in the list" in client.get(
+        url("roster_detail", tutorial_a.pk)).content.decode()
+    Campaign.objects.filter(pk=fcfs.pk).update(status=Campaign.Status.COMPLETED)
+    quiet = staff_client.get(url("roster_detail", tutorial_a.pk))
+    assert "not yet in the list" not in quiet.content.decode()
+
+
 # -- my groups ----------------------------------------------------------------------------------
 
 
@@ -721,10 +757,10 @@ def test_roster_pages_have_bounded_queries(staff_client, big_lecture,
     with django_assert_max_num_queries(11):
         overview = staff_client.get(url("lecture_rosters", lecture.pk))
     assert [g.filled for g in overview.context["groups"][:3]] == [1500, 188, 188]
-    with django_assert_max_num_queries(15):  # + the e-mail list
+    with django_assert_max_num_queries(16):  # + e-mail list, confirmed places
         detail = staff_client.get(url("roster_detail", lecture.pk), {"find": "Student 00"})
     assert detail.context["page_obj"].paginator.count == 1500
-    with django_assert_max_num_queries(15):  # + the e-mail list
+    with django_assert_max_num_queries(16):  # + e-mail list, confirmed places
         tutorial_page = staff_client.get(url("roster_detail", tutorials[0].pk))
     assert len(tutorial_page.context["page_obj"].object_list) == 188
     assert len(tutorial_page.context["siblings"]) == 7
