@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -35,14 +36,28 @@ def site_url(path: str = "") -> str:
     return base + (path if path.startswith("/") else "/" + path)
 
 
-def recipient_language(user) -> str:
-    """The user's preferred language if the user model stores one, else the site's default."""
-    language = getattr(user, "language", "") or ""
+def _supported(language: str) -> str:
     available = {code for code, _name in settings.LANGUAGES}
     if language in available:
         return language
     short = language.split("-")[0]
     return short if short in available else settings.LANGUAGE_CODE
+
+
+def recipient_language(user) -> str:
+    """The user's preferred language if the user model stores one, else the site's default."""
+    return _supported(getattr(user, "language", "") or "")
+
+
+def languages_of(user_ids) -> dict[int, str]:
+    """``recipient_language`` for many users at once (at most one query; none while the user
+    model stores no language)."""
+    ids = list(user_ids)
+    model = get_user_model()
+    if not any(f.name == "language" for f in model._meta.get_fields()):
+        return dict.fromkeys(ids, settings.LANGUAGE_CODE)
+    stored = dict(model.objects.filter(pk__in=ids).values_list("pk", "language"))
+    return {pk: _supported(stored.get(pk) or "") for pk in ids}
 
 
 def describe_place(registerable: Registerable) -> str:
