@@ -42,7 +42,8 @@ def csv_rows(response):
 
 
 def test_csv_is_utf8_with_bom_semicolons_and_crlf():
-    response = exports.csv_response(filename="Liste", header=HEADER, rows=iter(ROWS))
+    with translation.override("en"):
+        response = exports.csv_response(filename="Liste", header=HEADER, rows=iter(ROWS))
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     raw = body(response)
