@@ -3,7 +3,8 @@
 from django.db.models import Count, Prefetch
 
 from mampf import permissions
-from mampf.models import Cohort, Exam, Lecture, Talk, Tutorial
+from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
+from mampf.pending import PendingPlace, pending_places_of
 
 
 def lectures_for_dashboard(*, user):
@@ -27,9 +28,11 @@ def tutorials_of_tutor(*, user):
 
 
 def memberships_of_student(*, user) -> dict[str, list]:
-    """Where the user is on a roster, by kind: one query per kind, whatever the numbers."""
+    """Where the user is on a roster, by kind: one query per kind, whatever the numbers; and
+    ``pending``: confirmed places not on a roster yet (``mampf.pending``, two queries more)."""
     on_roster = {"roster_entries__user": user}
     return {
+        "pending": confirmed_places_not_listed(user=user),
         "lectures": list(
             Lecture.objects.filter(**on_roster).select_related("term").order_by("title")
         ),
@@ -48,6 +51,19 @@ def memberships_of_student(*, user) -> dict[str, list]:
             Exam.objects.filter(**on_roster).select_related("lecture").order_by("date", "title")
         ),
     }
+
+
+def confirmed_places_not_listed(*, user) -> list[PendingPlace]:
+    """The user's confirmed places (``mampf.pending``) minus the rosters they are already on."""
+    places = pending_places_of(user)
+    if not places:
+        return []
+    listed = set(
+        Registerable.objects.non_polymorphic()
+        .filter(pk__in=[p.registerable_id for p in places], roster_entries__user=user)
+        .values_list("pk", flat=True)
+    )
+    return [place for place in places if place.registerable_id not in listed]
 
 
 MAX_DB_ID = 2**63 - 1

@@ -179,6 +179,8 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
 EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MaMpf <noreply@localhost>")
+# Where the site is reached from outside; e-mails link back to pages with absolute URLs.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Security (strict whenever DEBUG is off) ------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -206,6 +208,7 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "mampf.tasks.send_notification_email": {"queue": "mail"},
+    "mampf.tasks.send_user_notification": {"queue": "mail"},
     "registration.tasks.send_allocation_results": {"queue": "mail"},
 }
 CELERY_TASK_ACKS_LATE = True

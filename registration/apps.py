@@ -7,5 +7,9 @@ class RegistrationConfig(AppConfig):
     verbose_name = _("Registration")
 
     def ready(self):
-        # Built-in policy kinds register themselves on import.
-        from registration import policies  # noqa: F401
+        from mampf.pending import register_pending_source
+        from registration import policies  # noqa: F401  (built-in kinds register on import)
+        from registration.selectors.pending import SOURCE
+
+        # Confirmed FCFS places not on a roster yet, for the roster and start pages below us.
+        register_pending_source(SOURCE)

@@ -40,3 +40,13 @@ class InvalidMove(RosterError):
 class Busy(RosterError):
     code = "busy"
     default_message = _("Someone else is changing this roster right now. Please try again.")
+
+
+class BulkRefused(RosterError):
+    """A change to several students at once was refused for some of them: nothing changed.
+
+    ``details["refusals"]`` lists ``{"user", "name", "code", "message"}`` per refused student.
+    """
+
+    code = "bulk_refused"
+    default_message = _("Nothing was changed.")

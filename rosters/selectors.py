@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
+from mampf.pending import pending_user_ids
 from mampf.selectors import is_valid_id
 from rosters.models import RosterChange, RosterEntry
 
@@ -320,6 +321,56 @@ def entry_of(*, registerable: Registerable, user_id: int) -> RosterEntry:
     return RosterEntry.objects.select_related("user").get(
         registerable_id=registerable.pk, user_id=user_id
     )
+
+
+# -- roster page: selection, "move here", e-mail list (rosters pages) --------------------------
+
+
+def members_by_ids(*, registerable: Registerable, user_ids) -> list:
+    """The selected users that are on this roster, by name (one query)."""
+    ids = [pk for pk in user_ids if is_valid_id(pk)]
+    return list(
+        get_user_model()
+        .objects.filter(pk__in=ids, roster_entries__registerable_id=registerable.pk)
+        .order_by("name", "pk")
+    )
+
+
+def sibling_group_of(*, registerable: Registerable, user_id: int) -> Registerable | None:
+    """The other group of the same kind in this lecture the user is in, if any (one query)."""
+    if isinstance(registerable, Lecture) or not is_valid_id(user_id):
+        return None
+    model = type(registerable)
+    return (
+        model.objects.filter(
+            lecture_id=registerable.parent_lecture.pk, roster_entries__user_id=user_id
+        )
+        .exclude(pk=registerable.pk)
+        .order_by("pk")
+        .first()
+    )
+
+
+def roster_emails(*, registerable: Registerable) -> list[str]:
+    """Every member's e-mail address, by name (one query), for "copy e-mail addresses"."""
+    return list(
+        RosterEntry.objects.filter(registerable_id=registerable.pk)
+        .exclude(user__email="")
+        .order_by("user__name", "user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
+def confirmed_not_listed(*, registerable: Registerable) -> int:
+    """People with a confirmed place in this group (``mampf.pending``, e.g. a first-come-first-
+    served campaign not finalized yet) who are not on its roster yet (two queries)."""
+    waiting = pending_user_ids([registerable.pk]).get(registerable.pk, set())
+    if not waiting:
+        return 0
+    listed = RosterEntry.objects.filter(
+        registerable_id=registerable.pk, user_id__in=waiting
+    ).count()
+    return len(waiting) - listed
 
 
 # -- tutors -------------------------------------------------------------------------------------

@@ -20,8 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial
-from mampf.tasks import send_notification_email
-from rosters import errors
+from rosters import errors, notifications
 from rosters.models import RosterChange, RosterEntry
 
 
@@ -73,12 +72,6 @@ def _other_tutorial_entry(*, user, tutorial: Tutorial) -> RosterEntry | None:
     )
 
 
-def _notify(user, *, subject: str, body: str) -> None:
-    addresses = [user.email] if user.email else []
-    if addresses:
-        send_notification_email.delay_on_commit(subject=subject, body=body, to=addresses)
-
-
 def _audit(action, *, user, registerable, by, source=None, campaign=None, reason="") -> None:
     RosterChange.objects.create(
         action=action,
@@ -89,16 +82,6 @@ def _audit(action, *, user, registerable, by, source=None, campaign=None, reason
         by=by if getattr(by, "pk", None) else None,
         reason=reason[:300],
     )
-
-
-def _describe(registerable: Registerable) -> str:
-    registerable = _concrete(registerable)
-    if isinstance(registerable, Tutorial) and registerable.schedule:
-        details = [registerable.schedule]
-        if registerable.room:
-            details.append(registerable.room)
-        return f"{registerable.title} ({', '.join(details)})"
-    return registerable.title
 
 
 def _propagate_to_lecture(*, registerable: Registerable, user, by, campaign=None) -> None:
@@ -180,18 +163,7 @@ def add_user(
                 registerable=registerable, user=user, by=by, campaign=source_campaign
             )
             if notify:
-                _notify(
-                    user,
-                    subject=_("You were added to %(group)s") % {"group": registerable.title},
-                    body=_(
-                        "Hello %(name)s,\n\nyou are now on the list of %(group)s (%(lecture)s).\n"
-                    )
-                    % {
-                        "name": user.name,
-                        "group": _describe(registerable),
-                        "lecture": lecture.title,
-                    },
-                )
+                notifications.added(user=user, registerable=registerable, by=by)
             return entry
     except IntegrityError:
         raise errors.AlreadyOnRoster() from None
@@ -247,12 +219,7 @@ def remove_user(
                 reason="removed from the lecture",
             )
         if notify:
-            _notify(
-                user,
-                subject=_("You were removed from %(group)s") % {"group": registerable.title},
-                body=_("Hello %(name)s,\n\nyou are no longer on the list of %(group)s.\n")
-                % {"name": user.name, "group": _describe(registerable)},
-            )
+            notifications.removed(user=user, registerable=registerable, by=by)
 
 
 @_guard_operational
@@ -301,12 +268,7 @@ def move_user(
                 reason=reason,
             )
             if notify:
-                _notify(
-                    user,
-                    subject=_("Your group changed: %(group)s") % {"group": target.title},
-                    body=_("Hello %(name)s,\n\nyou were moved from %(source)s to %(target)s.\n")
-                    % {"name": user.name, "source": _describe(source), "target": _describe(target)},
-                )
+                notifications.moved(users=[user], source=source, target=target, by=by)
             return moved
     except IntegrityError:
         raise errors.AlreadyOnRoster() from None

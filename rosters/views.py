@@ -8,28 +8,26 @@ and ``rosters.services`` write, refusing with a ``RosterError`` that is shown as
 
 from __future__ import annotations
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mampf import permissions
+from mampf import exports, permissions
 from mampf.models import Lecture, Registerable, Tutorial
-from rosters import forms, selectors, services
+from rosters import bulk, forms, selectors, services
 from rosters.errors import RosterError
 from rosters.models import RosterEntry
 
 MEMBERS_PER_PAGE = 250
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # -- access -------------------------------------------------------------------------------------
@@ -77,48 +75,28 @@ def _form_errors(request, form) -> None:
             messages.error(request, error)
 
 
-# -- CSV ----------------------------------------------------------------------------------------
+# -- exports ------------------------------------------------------------------------------------
 
 
-def csv_cell(value) -> str:
-    """Text for one CSV cell; a leading formula character is neutralized with a quote."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
-def _csv_response(rows, *, filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Kind"),
-            _("Group"),
-            _("Tutors"),
-            _("Name"),
-            _("E-mail"),
-            _("Matriculation number"),
-            _("Source"),
-            _("Added at"),
-        ]
+def _export(fmt: str, rows, *, filename: str):
+    header = [
+        _("Kind"),
+        _("Group"),
+        _("Tutors"),
+        _("Name"),
+        _("E-mail"),
+        _("Matriculation number"),
+        _("Source"),
+        _("Added at"),
+    ]
+    values = (
+        (row.kind, row.group, row.tutors, row.name, row.email, row.matriculation_number,
+         row.source, row.added_at)
+        for row in rows
     )
-    for row in rows:
-        writer.writerow(
-            csv_cell(cell)
-            for cell in (
-                row.kind,
-                row.group,
-                row.tutors,
-                row.name,
-                row.email,
-                row.matriculation_number,
-                row.source,
-                timezone.localtime(row.added_at).strftime("%Y-%m-%d %H:%M"),
-            )
-        )
-    return response
+    return exports.table_response(
+        fmt, filename=filename, header=header, rows=values, sheet_title=_("Rosters")
+    )
 
 
 # -- lecture overview ---------------------------------------------------------------------------
@@ -134,10 +112,10 @@ def lecture_rosters(request, lecture_id: int):
 
 @login_required
 @require_GET
-def lecture_rosters_csv(request, lecture_id: int):
+def lecture_rosters_export(request, lecture_id: int, fmt: str = "csv"):
     lecture = _managed_lecture(request, lecture_id)
     rows = selectors.lecture_export_rows(lecture=lecture, manual_label=_("manual"))
-    return _csv_response(rows, filename=f"lecture-{lecture.pk}-rosters.csv")
+    return _export(fmt, rows, filename=exports.export_name(lecture.title, _("rosters")))
 
 
 # -- one roster ---------------------------------------------------------------------------------
@@ -164,11 +142,15 @@ def roster_detail(request, registerable_id: int):
         "filter_term": filter_form.term(),
         "page_obj": page,
         "changes": selectors.recent_changes(registerable=registerable),
+        "emails": selectors.roster_emails(registerable=registerable),
+        "confirmed_not_listed": selectors.confirmed_not_listed(registerable=registerable),
     }
     if can_edit:
         search_form = forms.SearchForm(request.GET or None)
+        siblings = selectors.sibling_groups(registerable=registerable)
         context.update(
-            siblings=selectors.sibling_groups(registerable=registerable),
+            siblings=siblings,
+            bulk_form=forms.BulkForm(siblings=siblings, auto_id="bulk-%s"),
             search_form=search_form,
             search_term=search_form.term(),
             candidates=selectors.search_candidates(
@@ -180,10 +162,12 @@ def roster_detail(request, registerable_id: int):
 
 @login_required
 @require_GET
-def roster_csv(request, registerable_id: int):
+def roster_export(request, registerable_id: int, fmt: str = "csv"):
     registerable, _can_edit = _viewable_roster(request, registerable_id)
     rows = selectors.roster_export_rows(registerable=registerable, manual_label=_("manual"))
-    return _csv_response(rows, filename=f"roster-{registerable.pk}.csv")
+    lecture = registerable.parent_lecture
+    group = "" if registerable.pk == lecture.pk else registerable.title
+    return _export(fmt, rows, filename=exports.export_name(lecture.title, group, _("roster")))
 
 
 @login_required
@@ -284,6 +268,105 @@ def roster_move(request, registerable_id: int):
     return _to_roster(registerable)
 
 
+@login_required
+@require_POST
+def roster_bulk(request, registerable_id: int):
+    """Move or remove the selected members, all or nothing; removal asks first."""
+    registerable = _editable_roster(request, registerable_id)
+    siblings = selectors.sibling_groups(registerable=registerable)
+    form = forms.BulkForm(request.POST, siblings=siblings)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _to_roster(registerable)
+    data = form.cleaned_data
+    students = selectors.members_by_ids(registerable=registerable, user_ids=data["user"])
+    if len(students) < len(data["user"]):
+        messages.error(
+            request,
+            _("Some of the selected students are no longer on this roster. Nothing was changed; "
+              "please check the list and try again."),
+        )
+        return _to_roster(registerable)
+    if data["action"] == "remove" and not data["confirm"]:
+        return render(
+            request,
+            "rosters/roster_bulk_remove_confirm.html",
+            {
+                "registerable": registerable,
+                "lecture": registerable.parent_lecture,
+                "students": students,
+                "is_lecture": isinstance(registerable, Lecture),
+            },
+        )
+    try:
+        if data["action"] == "move":
+            target = Registerable.objects.get(pk=data["target"])
+            bulk.move_users(
+                users=students,
+                source=registerable,
+                target=target,
+                by=request.user,
+                allow_overfill=data["allow_overfill"],
+            )
+        else:
+            bulk.remove_users(users=students, registerable=registerable, by=request.user)
+    except RosterError as exc:
+        messages.error(request, str(exc))
+    else:
+        if data["action"] == "move":
+            text = ngettext(
+                "%(count)d student was moved from “%(source)s” to “%(target)s”.",
+                "%(count)d students were moved from “%(source)s” to “%(target)s”.",
+                len(students),
+            ) % {"count": len(students), "source": registerable.title, "target": target.title}
+        else:
+            text = ngettext(
+                "%(count)d student was removed from “%(group)s”.",
+                "%(count)d students were removed from “%(group)s”.",
+                len(students),
+            ) % {"count": len(students), "group": registerable.title}
+        messages.success(request, text)
+    return _to_roster(registerable)
+
+
+@login_required
+@require_POST
+def roster_move_here(request, registerable_id: int):
+    """Move a student found by the search from their other group of the lecture into this one."""
+    registerable = _editable_roster(request, registerable_id)
+    find = request.POST.get("find", "")[:100]
+    form = forms.MoveHereForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _to_roster(registerable, find=find)
+    student = get_object_or_404(get_user_model(), pk=form.cleaned_data["user"], is_active=True)
+    source = selectors.sibling_group_of(registerable=registerable, user_id=student.pk)
+    if source is None:
+        messages.error(
+            request,
+            _("%(name)s is in no other group of this kind in the lecture; add them instead.")
+            % {"name": student.name},
+        )
+        return _to_roster(registerable, find=find)
+    try:
+        services.move_user(
+            user=student,
+            source=source,
+            target=registerable,
+            by=request.user,
+            allow_overfill=form.cleaned_data["allow_overfill"],
+        )
+    except RosterError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(name)s was moved from “%(source)s” to “%(target)s”.")
+            % {"name": student.name, "source": source.title, "target": registerable.title},
+        )
+    return _to_roster(registerable, find=find)
+
+
 # -- tutors -------------------------------------------------------------------------------------
 
 
@@ -298,13 +381,31 @@ urlpatterns = [
     path("staff/lectures/<int:lecture_id>/rosters/", lecture_rosters, name="lecture_rosters"),
     path(
         "staff/lectures/<int:lecture_id>/rosters.csv",
-        lecture_rosters_csv,
+        lecture_rosters_export,
         name="lecture_rosters_csv",
+    ),
+    path(
+        "staff/lectures/<int:lecture_id>/rosters.xlsx",
+        lecture_rosters_export,
+        {"fmt": "xlsx"},
+        name="lecture_rosters_xlsx",
     ),
     path("staff/rosters/<int:registerable_id>/", roster_detail, name="roster_detail"),
     path("staff/rosters/<int:registerable_id>/add/", roster_add, name="roster_add"),
     path("staff/rosters/<int:registerable_id>/remove/", roster_remove, name="roster_remove"),
     path("staff/rosters/<int:registerable_id>/move/", roster_move, name="roster_move"),
-    path("staff/rosters/<int:registerable_id>/roster.csv", roster_csv, name="roster_csv"),
+    path("staff/rosters/<int:registerable_id>/bulk/", roster_bulk, name="roster_bulk"),
+    path(
+        "staff/rosters/<int:registerable_id>/move-here/",
+        roster_move_here,
+        name="roster_move_here",
+    ),
+    path("staff/rosters/<int:registerable_id>/roster.csv", roster_export, name="roster_csv"),
+    path(
+        "staff/rosters/<int:registerable_id>/roster.xlsx",
+        roster_export,
+        {"fmt": "xlsx"},
+        name="roster_xlsx",
+    ),
     path("my-groups/", my_groups, name="my_groups"),
 ]

@@ -7,14 +7,13 @@ everyone else gets a 403, unknown ids a 404. Views stay thin: forms validate, se
 
 from __future__ import annotations
 
-import csv
 import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mampf import permissions
+from mampf import exports, permissions
 from mampf.models import Lecture
 from registration import policies, services
 from registration.errors import RegistrationError
@@ -443,26 +442,8 @@ def campaign_registrations(request, campaign_id: int):
     return render(request, "registration/staff/campaign_registrations.html", context)
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """Text for one CSV cell; a leading formula character is neutralized with a quote."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can feed a stream."""
-
-    def write(self, value):
-        return value
-
-
-def _csv_rows(registrations):
-    yield [
+def _export_header():
+    return [
         _("Name"),
         _("E-mail"),
         _("Matriculation number"),
@@ -472,6 +453,9 @@ def _csv_rows(registrations):
         _("Reason"),
         _("Registered at"),
     ]
+
+
+def _export_rows(registrations):
     for registration in registrations.iterator(chunk_size=500):
         user = registration.user
         yield [
@@ -480,27 +464,25 @@ def _csv_rows(registrations):
             user.matriculation_number,
             registration.item.registerable.title,
             registration.preference_rank,
-            registration.status,
+            registration.get_status_display(),
             registration.rejection_reason,
-            timezone.localtime(registration.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            registration.created_at,
         ]
 
 
 @login_required
 @require_GET
-def campaign_registrations_csv(request, campaign_id: int):
+def campaign_registrations_export(request, campaign_id: int, fmt: str = "csv"):
     campaign = managed_campaign(request, campaign_id)
     items = list(campaign.items.select_related("registerable"))
     _form, registrations = _filtered_registrations(request, campaign, items)
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow([csv_cell(cell) for cell in row]) for row in _csv_rows(registrations)),
-        content_type="text/csv; charset=utf-8",
+    return exports.table_response(
+        fmt,
+        filename=exports.export_name(campaign.lecture.title, campaign.title, _("registrations")),
+        header=_export_header(),
+        rows=_export_rows(registrations),
+        sheet_title=_("Registrations"),
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="campaign-{campaign.pk}-registrations.csv"'
-    )
-    return response
 
 
 # -- lifecycle ----------------------------------------------------------------------------------
@@ -650,8 +632,14 @@ urlpatterns = [
     ),
     path(
         "staff/campaigns/<int:campaign_id>/registrations.csv",
-        campaign_registrations_csv,
+        campaign_registrations_export,
         name="staff_campaign_registrations_csv",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/registrations.xlsx",
+        campaign_registrations_export,
+        {"fmt": "xlsx"},
+        name="staff_campaign_registrations_xlsx",
     ),
     path(
         "staff/campaigns/<int:campaign_id>/transition/<str:action>/",

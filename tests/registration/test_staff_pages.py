@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from mampf.exports import csv_text as csv_cell
 from mampf.models import User
 from registration.models import Campaign, CampaignTransition, Item, Policy, UserRegistration
-from registration.views.staff import csv_cell
 from tests.factories import (
     CampaignFactory,
     CohortFactory,
@@ -809,8 +809,8 @@ def test_registrations_paginate_fifty_per_page(client, lecture):
 
 
 def read_csv(response):
-    text = b"".join(response.streaming_content).decode()
-    return list(csv.reader(io.StringIO(text)))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
 
 
 def test_csv_export_has_the_columns_and_respects_filters(client, lecture, filled):
@@ -824,9 +824,9 @@ def test_csv_export_has_the_columns_and_respects_filters(client, lecture, filled
     assert rows[0] == ["Name", "E-mail", "Matriculation number", "Item", "Rank", "Status",
                        "Reason", "Registered at"]
     assert [r[:7] for r in rows[1:]] == [
-        ["Ada Lovelace", "ada@example.org", "111", "Monday group", "", "confirmed", ""],
-        ["Alan Turing", "alan@example.org", "222", "Friday group", "", "confirmed", ""],
-        ["Emmy Noether", "emmy@uni.example", "333", "Friday group", "", "rejected",
+        ["Ada Lovelace", "ada@example.org", "111", "Monday group", "", "Confirmed", ""],
+        ["Alan Turing", "alan@example.org", "222", "Friday group", "", "Confirmed", ""],
+        ["Emmy Noether", "emmy@uni.example", "333", "Friday group", "", "Rejected",
          "item_full"],
     ]
     rejected = read_csv(client.get(url, {"status": "rejected"}))

@@ -2,19 +2,23 @@
 read-only view and "my groups"; refusals, junk input and query bounds at realistic sizes."""
 
 import csv
+import datetime
 import io
+from urllib.parse import unquote
 
+import openpyxl
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from mampf.models import Registerable, User
+from registration.models import Campaign, UserRegistration
 from rosters.models import RosterChange, RosterEntry
-from rosters.views import csv_cell
 from tests.factories import (
     CampaignFactory,
     CohortFactory,
     ExamFactory,
+    ItemFactory,
     LectureFactory,
     StaffFactory,
     TalkFactory,
@@ -209,8 +213,20 @@ def test_every_kind_of_roster_has_a_detail_page(staff_client, lecture):
 
 
 def read_csv(response):
-    text = b"".join(response.streaming_content if response.streaming else [response.content])
-    return list(csv.reader(io.StringIO(text.decode())))
+    """The rows of a CSV download, checking the German-Excel format on the way."""
+    raw = b"".join(response.streaming_content if response.streaming else [response.content])
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
+    text = raw.decode("utf-8-sig")
+    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+
+
+def read_xlsx(response):
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    return workbook.active
 
 
 def test_lecture_csv_has_every_roster_with_source_and_no_formulas(
@@ -239,12 +255,49 @@ def test_roster_csv_holds_only_that_roster(staff_client, tutorial_a, tutorial_b,
     assert [row[3] for row in rows[1:]] == ["Ada Lovelace"]
 
 
-def test_csv_cell_neutralizes_formula_prefixes():
-    assert csv_cell("=1+1") == "'=1+1"
-    assert csv_cell("@SUM(A1)") == "'@SUM(A1)"
-    assert csv_cell("-2") == "'-2"
-    assert csv_cell("Ada") == "Ada"
-    assert csv_cell(None) == ""
+def test_roster_csv_speaks_german_and_names_lecture_and_group(client, lecture, tutorial_a, ada):
+    lecture.title = "Übungen zur Analysis II"
+    lecture.save()
+    client.force_login(lecture.teacher)
+    client.cookies.load({"django_language": "de"})
+    response = client.get(url("roster_csv", tutorial_a.pk))
+    rows = read_csv(response)
+    assert rows[0][:6] == ["Art", "Gruppe", "Tutor/innen", "Name", "E-Mail", "Matrikelnummer"]
+    assert rows[1][0] == "Tutorium" and rows[1][3] == "Ada Lovelace"
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; ")
+    assert 'filename="ubungen-zur-analysis-ii-tutorial-a-teilnehmerliste.csv"' in disposition
+    encoded = disposition.split("filename*=UTF-8''")[1]
+    assert unquote(encoded) == "Übungen zur Analysis II - Tutorial A - Teilnehmerliste.csv"
+
+
+def test_exports_offer_xlsx_with_typed_cells(staff_client, lecture, tutorial_a, ada):
+    sneaky = UserFactory(name="=1+1", matriculation_number="@A1")
+    put_on(tutorial_a, sneaky)
+    page = staff_client.get(url("roster_detail", tutorial_a.pk)).content.decode()
+    assert url("roster_xlsx", tutorial_a.pk) in page
+    overview = staff_client.get(url("lecture_rosters", lecture.pk)).content.decode()
+    assert url("lecture_rosters_xlsx", lecture.pk) in overview
+    response = staff_client.get(url("roster_xlsx", tutorial_a.pk))
+    assert 'filename="analysis-ii-tutorial-a-roster.xlsx"' in response["Content-Disposition"]
+    sheet = read_xlsx(response)
+    assert sheet.freeze_panes == "A2"
+    header = [cell for cell in next(sheet.iter_rows(max_row=1))]
+    assert [c.value for c in header][:4] == ["Kind", "Group", "Tutors", "Name"]
+    assert all(c.font.b for c in header)
+    rows = {row[3].value: row for row in sheet.iter_rows(min_row=2)}
+    assert isinstance(rows["Ada Lovelace"][7].value, datetime.datetime)
+    # Text that looks like a formula stays text: no formula cell, nothing evaluated.
+    assert rows["=1+1"][3].data_type == "s" and rows["=1+1"][4].value == sneaky.email
+    assert rows["=1+1"][5].value == "@A1" and rows["=1+1"][5].data_type == "s"
+    lecture_sheet = read_xlsx(staff_client.get(url("lecture_rosters_xlsx", lecture.pk)))
+    assert lecture_sheet.max_row == 1 + 4  # header, two on the tutorial, two on the lecture
+
+
+def test_xlsx_exports_refuse_like_the_csv(client, users, lecture, tutorial_a):
+    client.force_login(users["student"])
+    assert client.get(url("roster_xlsx", tutorial_a.pk)).status_code == 403
+    assert client.get(url("lecture_rosters_xlsx", lecture.pk)).status_code == 403
 
 
 # -- one roster: add ----------------------------------------------------------------------------
@@ -417,6 +470,240 @@ def test_lecture_roster_offers_no_move(staff_client, lecture, ada):
     assert message_texts(response)
 
 
+# -- one roster: several at once, "move here", e-mail list ---------------------------------------
+
+
+def roster_state():
+    return sorted(RosterEntry.objects.values_list("registerable_id", "user_id"))
+
+
+@pytest.fixture
+def bea(tutorial_a):
+    student = UserFactory(name="Bea Bauer")
+    put_on(tutorial_a, student)
+    return student
+
+
+def test_move_select_starts_with_a_placeholder(staff_client, tutorial_a, tutorial_b, ada):
+    html = staff_client.get(url("roster_detail", tutorial_a.pk)).content.decode()
+    row_select = html.split(f'id="move-{ada.pk}" required>')[1].split("</select>")[0]
+    assert row_select.strip().startswith('<option value="">Choose a group …</option>')
+    bulk_select = html.split('id="bulk-target">')[1].split("</select>")[0]
+    assert bulk_select.strip().startswith('<option value="">Choose a group …</option>')
+    refused = staff_client.post(url("roster_move", tutorial_a.pk),
+                                {"user": ada.pk, "target": ""}, follow=True)
+    assert "Choose the group to move to." in message_texts(refused)
+    assert members(tutorial_a) == {ada.pk}
+
+
+def test_bulk_move_moves_everyone_and_tells_students_and_both_tutors(
+    staff_client, lecture, tutor, tutorial_a, ada, bea, mailoutbox,
+    django_capture_on_commit_callbacks, settings,
+):
+    settings.SITE_URL = "https://mampf.example.org"
+    other_tutor = UserFactory(name="Otto Tutor")
+    roomy = TutorialFactory(lecture=lecture, title="Tutorial C", capacity=5, tutors=[other_tutor])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            url("roster_bulk", tutorial_a.pk),
+            {"user": [ada.pk, bea.pk], "action": "move", "target": roomy.pk}, follow=True,
+        )
+    assert "2 students were moved from “Tutorial A” to “Tutorial C”." in message_texts(response)
+    assert members(tutorial_a) == set() and members(roomy) == {ada.pk, bea.pk}
+    assert RosterChange.objects.filter(action="moved", registerable=roomy).count() == 2
+    by_address = {m.to[0]: m for m in mailoutbox}
+    assert set(by_address) == {ada.email, bea.email, tutor.email, other_tutor.email}
+    assert len(mailoutbox) == 4  # the tutors get one e-mail for the whole move
+    student_mail = by_address[ada.email]
+    assert student_mail.subject == "Your group changed: Tutorial C"
+    assert "Hello Ada Lovelace," in student_mail.body
+    assert "from Tutorial A (" in student_mail.body and "SR 1" in student_mail.body
+    assert "https://mampf.example.org/" in student_mail.body
+    tutor_mail = by_address[tutor.email]
+    assert "Ada Lovelace, Bea Bauer" in tutor_mail.body
+    assert "https://mampf.example.org" + url("my_groups") in tutor_mail.body
+
+
+def test_bulk_move_is_all_or_nothing_and_names_who_and_why(
+    staff_client, tutorial_a, tutorial_b, ada, bea, mailoutbox, django_capture_on_commit_callbacks
+):
+    before = roster_state()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            url("roster_bulk", tutorial_a.pk),
+            {"user": [ada.pk, bea.pk], "action": "move", "target": tutorial_b.pk}, follow=True,
+        )
+    [text] = message_texts(response)
+    assert text.startswith("Nothing was changed: 1 of 2 could not be changed.")
+    assert "Bea Bauer: “Tutorial B” is full (1 places)." in text
+    assert roster_state() == before
+    assert not RosterChange.objects.filter(action="moved").exists()
+    assert mailoutbox == []
+    staff_client.post(url("roster_bulk", tutorial_a.pk), {
+        "user": [ada.pk, bea.pk], "action": "move", "target": tutorial_b.pk,
+        "allow_overfill": "on"})
+    assert members(tutorial_b) == {ada.pk, bea.pk}
+
+
+def test_bulk_remove_asks_first_then_removes_all(staff_client, lecture, tutorial_a, ada, bea):
+    confirm = staff_client.post(url("roster_bulk", tutorial_a.pk),
+                                {"user": [ada.pk, bea.pk], "action": "remove"})
+    assert confirm.status_code == 200
+    html = confirm.content.decode()
+    assert "Remove these 2 students from “Tutorial A”?" in html
+    assert "Ada Lovelace" in html and "Bea Bauer" in html
+    assert members(tutorial_a) == {ada.pk, bea.pk}
+    done = staff_client.post(url("roster_bulk", tutorial_a.pk),
+                             {"user": [ada.pk, bea.pk], "action": "remove", "confirm": "1"},
+                             follow=True)
+    assert "2 students were removed from “Tutorial A”." in message_texts(done)
+    assert members(tutorial_a) == set()
+    assert {ada.pk, bea.pk} <= members(lecture)  # they stay on the lecture roster
+
+
+def test_bulk_refusals_change_nothing(staff_client, lecture, tutorial_a, tutorial_b, ada, bea):
+    outsider = UserFactory()
+    before = roster_state()
+    cases = [
+        {"action": "move", "target": tutorial_b.pk},  # nobody selected
+        {"user": [ada.pk], "action": "move"},  # no target
+        {"user": [ada.pk], "action": "move", "target": str(HUGE_ID)},
+        {"user": [ada.pk], "action": "explode", "target": tutorial_b.pk},
+        {"user": ["abc"], "action": "remove", "confirm": "1"},
+        {"user": [str(HUGE_ID)], "action": "remove", "confirm": "1"},
+        {"user": [ada.pk, outsider.pk], "action": "remove", "confirm": "1"},  # stale selection
+        {"user": [str(n) for n in range(1, 600)], "action": "remove", "confirm": "1"},
+    ]
+    for data in cases:
+        response = staff_client.post(url("roster_bulk", tutorial_a.pk), data, follow=True)
+        assert response.status_code == 200, data
+        assert message_texts(response), data
+    assert roster_state() == before
+
+
+def test_move_here_takes_a_student_from_another_group(staff_client, tutorial_a, tutorial_b):
+    carl = UserFactory(name="Carl Gauss")
+    put_on(tutorial_b, carl)
+    page = staff_client.get(url("roster_detail", tutorial_a.pk), {"find": "Carl"})
+    html = page.content.decode()
+    assert "already in Tutorial B" in html and url("roster_move_here", tutorial_a.pk) in html
+    response = staff_client.post(url("roster_move_here", tutorial_a.pk),
+                                 {"user": carl.pk, "find": "Carl"}, follow=True)
+    assert "Carl Gauss was moved from “Tutorial B” to “Tutorial A”." in message_texts(response)
+    assert members(tutorial_b) == set() and members(tutorial_a) == {carl.pk}
+    change = RosterChange.objects.get(action="moved")
+    assert (change.from_registerable_id, change.registerable_id) == (tutorial_b.pk,
+                                                                     tutorial_a.pk)
+
+
+def test_move_here_refusals_change_nothing(staff_client, tutorial_a, tutorial_b, ada):
+    loner = UserFactory(name="Lone Wolf")
+    full = TutorialFactory(lecture=tutorial_a.lecture, title="Tutorial F", capacity=1)
+    put_on(full, UserFactory())
+    before = roster_state()
+    nowhere = staff_client.post(url("roster_move_here", tutorial_a.pk), {"user": loner.pk},
+                                follow=True)
+    assert any("is in no other group" in text for text in message_texts(nowhere))
+    into_full = staff_client.post(url("roster_move_here", full.pk), {"user": ada.pk}, follow=True)
+    assert any("is full" in text for text in message_texts(into_full))
+    for junk in ("abc", "", str(HUGE_ID)):
+        response = staff_client.post(url("roster_move_here", tutorial_a.pk), {"user": junk},
+                                     follow=True)
+        assert response.status_code == 200 and message_texts(response)
+    assert staff_client.post(url("roster_move_here", tutorial_a.pk),
+                             {"user": 987654}).status_code == 404
+    assert roster_state() == before
+
+
+@pytest.mark.parametrize("role", ["student", "tutor", "other_teacher"])
+def test_others_may_not_bulk_change_or_move_here(client, users, tutorial_a, tutorial_b, ada,
+                                                 role):
+    client.force_login(users[role])
+    before = roster_state()
+    bulk = client.post(url("roster_bulk", tutorial_a.pk),
+                       {"user": [ada.pk], "action": "remove", "confirm": "1"})
+    here = client.post(url("roster_move_here", tutorial_b.pk), {"user": ada.pk})
+    assert bulk.status_code == 403 and here.status_code == 403
+    assert roster_state() == before
+
+
+def test_email_addresses_can_be_copied_without_javascript(client, staff_client, tutor,
+                                                          tutorial_a, ada, bea):
+    html = staff_client.get(url("roster_detail", tutorial_a.pk)).content.decode()
+    area = html.split('<textarea id="roster-email-list" readonly rows="4">')[1].split("<")[0]
+    assert area == f"{ada.email}, {bea.email}"
+    assert f"mailto:?bcc={ada.email},{bea.email}" in html
+    client.force_login(tutor)  # the group's tutor reads it too
+    assert ada.email in client.get(url("roster_detail", tutorial_a.pk)).content.decode()
+
+
+def test_move_mail_is_in_the_recipients_language_not_the_staff_members(
+    staff_client, tutorial_a, tutorial_b, ada, mailoutbox, django_capture_on_commit_callbacks,
+    settings,
+):
+    settings.LANGUAGE_CODE = "de"  # the students' language (no language stored per user yet)
+    settings.SITE_URL = "https://mampf.example.org/"
+    staff_client.cookies.load({"django_language": "en"})  # the teacher works in English
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url("roster_move", tutorial_a.pk),
+                                     {"user": ada.pk, "target": tutorial_b.pk}, follow=True)
+    assert "Ada Lovelace was moved from “Tutorial A” to “Tutorial B”." in message_texts(response)
+    by_address = {m.to[0]: m for m in mailoutbox}
+    mail = by_address[ada.email]
+    assert mail.subject == "Ihre Gruppe hat sich geändert: Tutorial B"
+    assert mail.body.startswith("Hallo Ada Lovelace,")
+    assert "Tutorial A (Montag 10:00" in mail.body  # the weekday in German too
+    assert "https://mampf.example.org/\n" in mail.body
+    tutor_mail = next(m for m in mailoutbox if m.to[0] != ada.email)
+    assert "Ada Lovelace" in tutor_mail.body and tutor_mail.body.startswith("Hallo ")
+
+
+def test_recipient_language_prefers_the_users_own(settings):
+    from types import SimpleNamespace
+
+    from mampf.mail import recipient_language
+
+    settings.LANGUAGE_CODE = "en"
+    assert recipient_language(SimpleNamespace(language="de")) == "de"
+    assert recipient_language(SimpleNamespace(language="de-AT")) == "de"
+    assert recipient_language(SimpleNamespace(language="xx")) == "en"
+    assert recipient_language(SimpleNamespace()) == "en"
+
+
+def confirm(campaign, registerable, user, *, status="confirmed"):
+    item = campaign.items.filter(registerable=registerable).first() or ItemFactory(
+        campaign=campaign, registerable=registerable)
+    return UserRegistration.objects.create(campaign=campaign, item=item, user=user,
+                                           status=status, exclusive=item.exclusive)
+
+
+def test_roster_page_counts_confirmed_places_not_yet_in_the_list(
+    client, staff_client, tutor, lecture, tutorial_a, tutorial_b, ada
+):
+    fcfs = CampaignFactory(lecture=lecture, status=Campaign.Status.OPEN,
+                           allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED)
+    confirm(fcfs, tutorial_a, UserFactory())
+    confirm(fcfs, tutorial_a, UserFactory())
+    confirm(fcfs, tutorial_a, ada)  # already on the roster: not counted twice
+    confirm(fcfs, tutorial_a, UserFactory(), status="rejected")
+    confirm(fcfs, tutorial_b, UserFactory())  # another group
+    done = CampaignFactory(lecture=lecture, status=Campaign.Status.COMPLETED,
+                           allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED)
+    confirm(done, tutorial_a, UserFactory())  # finalized: its people are on the roster
+    ranked = CampaignFactory(lecture=lecture, status=Campaign.Status.PROCESSING,
+                             allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED)
+    confirm(ranked, tutorial_a, UserFactory())  # a proposal, not a place yet
+    page = staff_client.get(url("roster_detail", tutorial_a.pk))
+    assert page.context["confirmed_not_listed"] == 2
+    assert "2 confirmed, not yet in the list" in page.content.decode()
+    client.force_login(tutor)  # the tutor sees it too
+    assert "2 confirmed, not yet in the list" in client.get(
+        url("roster_detail", tutorial_a.pk)).content.decode()
+    Campaign.objects.filter(pk=fcfs.pk).update(status=Campaign.Status.COMPLETED)
+    quiet = staff_client.get(url("roster_detail", tutorial_a.pk))
+    assert "not yet in the list" not in quiet.content.decode()
+
+
 # -- my groups ----------------------------------------------------------------------------------
 
 
@@ -470,10 +757,10 @@ def test_roster_pages_have_bounded_queries(staff_client, big_lecture,
     with django_assert_max_num_queries(11):
         overview = staff_client.get(url("lecture_rosters", lecture.pk))
     assert [g.filled for g in overview.context["groups"][:3]] == [1500, 188, 188]
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):  # + e-mail list, confirmed places
         detail = staff_client.get(url("roster_detail", lecture.pk), {"find": "Student 00"})
     assert detail.context["page_obj"].paginator.count == 1500
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):  # + e-mail list, confirmed places
         tutorial_page = staff_client.get(url("roster_detail", tutorials[0].pk))
     assert len(tutorial_page.context["page_obj"].object_list) == 188
     assert len(tutorial_page.context["siblings"]) == 7
