@@ -162,3 +162,26 @@ def test_a_task_with_points_cannot_be_deleted_even_by_hand():
 
     with pytest.raises(ProtectedError):
         Task.objects.filter(pk=task.pk).delete()
+
+
+def test_grade_changes_are_append_only_in_the_database():
+    from django.db import DatabaseError
+
+    from assessment.models import GradeChange
+
+    task = TaskFactory()
+    row = ParticipationFactory(assessment=task.assessment)
+    change = GradeChange.objects.create(
+        assessment=task.assessment, participation=row, task=task, field="points", new="1.00"
+    )
+    with pytest.raises(DatabaseError), transaction.atomic():
+        GradeChange.objects.filter(pk=change.pk).update(new="9.00")
+    change.old = "0.00"
+    with pytest.raises(DatabaseError), transaction.atomic():
+        change.save()
+    # Deleting the task may still null the reference; deleting the row takes its history.
+    Task.objects.filter(pk=task.pk).delete()
+    change.refresh_from_db()
+    assert change.task_id is None and change.new == "1.00"
+    Participation.objects.filter(pk=row.pk).delete()
+    assert not GradeChange.objects.filter(pk=change.pk).exists()
