@@ -33,6 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("registration.urls")),
     path("", include("rosters.urls")),
+    path("", include("assessment.urls")),
 ]
 
 handler403 = "mampf.views.permission_denied"
