@@ -387,6 +387,8 @@ def _mark(
         row = rows[0]
         _check_expected(row, expected_version)
         old = row.status
+        if method == "clear_mark" and old not in (Status.ABSENT, Status.EXEMPT):
+            raise errors.StatusForbids(_("This student is neither absent nor exempt."))
         if old == Status.REVIEWED:
             raise errors.StatusForbids(
                 _(
