@@ -37,6 +37,13 @@ class NegativePoints(InvalidPoints):
     default_message = _("Points cannot be negative.")
 
 
+class InvalidGrade(AssessmentError):
+    code = "invalid_grade"
+    default_message = _(
+        "Please enter a German grade: 1.0, 1.3, 1.7, 2.0, 2.3, 2.7, 3.0, 3.3, 3.7, 4.0 or 5.0."
+    )
+
+
 class ChangedMeanwhile(AssessmentError):
     code = "changed_meanwhile"
     default_message = _(

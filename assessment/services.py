@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from assessment import errors
 from assessment.models import (
+    GERMAN_GRADES,
     Assessment,
     GradeChange,
     Participation,
@@ -371,6 +372,71 @@ def grade_submission(
                 row, cleaned, task_ids=task_ids, by=by, submission=submission, reason=reason
             )
     return rows
+
+
+# -- talks: grade only -------------------------------------------------------------------------
+
+
+def clean_grade(value) -> Decimal | None:
+    """A German grade as ``Decimal`` (``"1,3"`` is read too), ``None`` for empty; or a refusal."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool | float):
+        raise errors.InvalidGrade()
+    try:
+        grade = Decimal(str(value).strip().replace(",", ".")[:10])
+    except InvalidOperation:
+        raise errors.InvalidGrade() from None
+    if not grade.is_finite() or grade not in GERMAN_GRADES:
+        raise errors.InvalidGrade()
+    return grade.quantize(Decimal("0.1"))
+
+
+@translate_db_errors(error=errors.Busy)
+def enter_grade(
+    *, participation: Participation, grade, by, expected_version: int | None = None
+) -> Participation:
+    """A talk's grade, entered by hand (``None`` clears it); reviewed once it has one.
+
+    Refuses ``InvalidGrade``, ``WrongKind`` (exam grades come from a grade scheme, assignments
+    have none), ``StatusForbids`` (absent or exempt) and ``ChangedMeanwhile``.
+    """
+    value = clean_grade(grade)
+    with transaction.atomic():
+        assessment = _lock_assessment(participation.assessment_id, shared=True)
+        if assessment.kind != Assessment.Kind.TALK:
+            raise errors.WrongKind(_("Only talks are graded with a grade entered by hand."))
+        rows = lock_rows(Participation, [participation.pk])
+        if not rows:
+            raise errors.AssessmentError(_("This participation no longer exists."))
+        row = rows[0]
+        _check_expected(row, expected_version)
+        if row.status in (Status.ABSENT, Status.EXEMPT) and value is not None:
+            raise errors.StatusForbids(
+                _("This speaker is marked “%(status)s”; clear the mark before grading.")
+                % {"status": row.get_status_display()}
+            )
+        if row.grade_value == value:
+            return row
+        audits = [
+            _audit_row(
+                participation=row,
+                assessment_id=row.assessment_id,
+                field=GradeChange.Field.GRADE,
+                old=row.grade_value,
+                new=value,
+                by=by,
+            )
+        ]
+        row.grade_value = value
+        row.grade_source = Participation.GradeSource.MANUAL if value is not None else ""
+        _settle_status(
+            row, scored=int(value is not None), task_count=1, by=by, reason="grade", audits=audits
+        )
+        row.version += 1
+        row.save()
+        GradeChange.objects.bulk_create(audits)
+    return row
 
 
 # -- status marks -----------------------------------------------------------------------------

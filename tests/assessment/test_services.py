@@ -519,3 +519,55 @@ def test_the_guard_is_registered_when_rosters_offers_the_registry(monkeypatch):
     monkeypatch.setattr(roster_services, "register_removal_guard", registered.append, raising=False)
     apps.get_app_config("assessment").ready()
     assert registered == [selectors.has_grading_data]
+
+
+# -- talks --------------------------------------------------------------------------------------
+
+
+def test_a_talk_is_graded_with_a_grade_only(tutor):
+    talk = AssessmentFactory(kind="talk")
+    row = ParticipationFactory(assessment=talk)
+    services.enter_grade(participation=row, grade="1,3", by=tutor)
+    row = fresh(row)
+    assert row.grade_value == D("1.3") and row.grade_source == "manual"
+    assert row.status == "reviewed" and row.version == 1
+    services.enter_grade(participation=row, grade=None, by=tutor, expected_version=1)
+    row = fresh(row)
+    assert row.grade_value is None and row.status == "pending" and row.grade_source == ""
+    assert list(
+        GradeChange.objects.filter(participation=row)
+        .order_by("id")
+        .values_list("field", "old", "new")
+    ) == [
+        ("grade", "", "1.3"),
+        ("status", "pending", "reviewed"),
+        ("grade", "1.3", ""),
+        ("status", "reviewed", "pending"),
+    ]
+
+
+@pytest.mark.parametrize("grade", ["4,3", "4.7", "0", "6", "abc", "1" * 40, 1.3, "NaN"])
+def test_talk_grades_must_be_german_grades(tutor, grade):
+    talk = AssessmentFactory(kind="talk")
+    row = ParticipationFactory(assessment=talk)
+    before = snapshot(talk)
+    with pytest.raises(errors.InvalidGrade) as refusal:
+        services.enter_grade(participation=row, grade=grade, by=tutor)
+    assert refusal.value.code == "invalid_grade"
+    assert snapshot(talk) == before
+
+
+def test_grades_by_hand_only_for_talks_and_not_on_marked_rows(tutor):
+    for kind in ("assignment", "exam"):
+        row = ParticipationFactory(assessment=AssessmentFactory(kind=kind))
+        with pytest.raises(errors.WrongKind):
+            services.enter_grade(participation=row, grade="1.0", by=tutor)
+        assert fresh(row).grade_value is None
+    talk = AssessmentFactory(kind="talk")
+    absent = ParticipationFactory(assessment=talk, status="absent")
+    before = snapshot(talk)
+    with pytest.raises(errors.StatusForbids):
+        services.enter_grade(participation=absent, grade="2.0", by=tutor)
+    with pytest.raises(errors.ChangedMeanwhile):
+        services.enter_grade(participation=absent, grade=None, by=tutor, expected_version=5)
+    assert snapshot(talk) == before
