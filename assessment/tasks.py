@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,7 @@ def send_results(assessment_id: int, tutorial_id: int | None = None) -> int:
     else:
         rows = rows.exclude(tutorial__assessment_publications__assessment=assessment)
     addresses = sorted(set(rows.exclude(user__email="").values_list("user__email", flat=True)))
-    with translation.override("de"):
+    with translation.override(settings.LANGUAGE_CODE):
         subject = _("Results published: %(title)s") % {"title": assessment.title}
         body = _(
             "The results of “%(title)s” in %(lecture)s are published. You find them on your "
