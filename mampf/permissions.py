@@ -76,3 +76,39 @@ def require(allowed: bool) -> None:
     """Turn a failed check into a 403 page (never a crash)."""
     if not allowed:
         raise PermissionDenied
+
+
+# -- grading (assessment app; predicates over mampf objects and duck-typed assessment rows) ---
+
+
+def can_grade(user, tutorial: Tutorial) -> bool:
+    """Tutors grade their own tutorials; teachers, editors and site staff grade the lecture's."""
+    return is_tutor_of(user, tutorial) or can_manage_lecture(user, tutorial.lecture)
+
+
+def can_manage_assessment(user, assessment) -> bool:
+    """Create assessments, edit tasks, publish: the lecture's teacher, editors, site staff."""
+    return can_manage_lecture(user, assessment.lecture)
+
+
+def can_grade_participation(user, participation) -> bool:
+    """Managers grade every participation of their lecture; tutors those of their tutorial."""
+    if can_manage_lecture(user, participation.assessment.lecture):
+        return True
+    return participation.tutorial_id is not None and is_tutor_of(user, participation.tutorial)
+
+
+def can_view_submission(user, submission) -> bool:
+    """Team members, the lecture's managers, and the tutors of a member's tutorial."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if submission.memberships.filter(user_id=user.pk).exists():
+        return True
+    if can_manage_lecture(user, submission.assessment.lecture):
+        return True
+    member_ids = submission.memberships.values("user_id")
+    return Tutorial.objects.filter(
+        lecture_id=submission.assessment.lecture_id,
+        tutors=user,
+        roster_entries__user_id__in=member_ids,
+    ).exists()

@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("registration.urls")),
     path("", include("rosters.urls")),
     path("", include("mampf.catalogue_urls")),
+    path("", include("assessment.urls")),
 ]
 
 handler403 = "mampf.views.permission_denied"

@@ -1,6 +1,7 @@
 """factory-boy factories; each builds a valid object with no arguments."""
 
 import datetime
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
@@ -155,3 +156,75 @@ class PolicyFactory(factory.django.DjangoModelFactory):
     config = factory.LazyFunction(lambda: {"domains": ["uni-heidelberg.de"]})
     position = factory.Sequence(lambda n: n)
     active = True
+
+
+# -- assessment ---------------------------------------------------------------------------------
+
+
+class AssessmentFactory(factory.django.DjangoModelFactory):
+    """An assignment whose deadline has passed (grading is open).
+
+    ``kind="exam"`` builds an exam assessment with its ``Exam``, ``kind="talk"`` a talk
+    assessment with its ``Talk``; both without a deadline.
+    """
+
+    class Meta:
+        model = "assessment.Assessment"
+
+    lecture = factory.SubFactory(LectureFactory)
+    kind = "assignment"
+    title = factory.Sequence(lambda n: f"Sheet {n}")
+    deadline = factory.LazyAttribute(
+        lambda o: timezone.now() - datetime.timedelta(days=2) if o.kind == "assignment" else None
+    )
+    grace_minutes = 15
+    submission_required = True
+    max_team_size = 2
+    exam = factory.LazyAttribute(
+        lambda o: ExamFactory(lecture=o.lecture) if o.kind == "exam" else None
+    )
+    talk = factory.LazyAttribute(
+        lambda o: TalkFactory(lecture=o.lecture) if o.kind == "talk" else None
+    )
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "assessment.Task"
+
+    assessment = factory.SubFactory(AssessmentFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Problem {n}")
+    max_points = Decimal("10")
+
+
+class ParticipationFactory(factory.django.DjangoModelFactory):
+    """A pending participation; ``status=...`` sets another status directly (test states)."""
+
+    class Meta:
+        model = "assessment.Participation"
+
+    assessment = factory.SubFactory(AssessmentFactory)
+    user = factory.SubFactory(UserFactory)
+    tutorial = None
+
+    @classmethod
+    def _create(cls, model_class, *args, status=None, **kwargs):
+        obj = model_class(*args, **kwargs)
+        obj.save()
+        if status and status != obj.status:
+            model_class.objects.filter(pk=obj.pk).update(status=status)
+            obj.refresh_from_db()
+        return obj
+
+
+class AchievementFactory(factory.django.DjangoModelFactory):
+    """A pass/fail achievement (``value_type="numeric", threshold=...`` for others)."""
+
+    class Meta:
+        model = "assessment.Achievement"
+
+    lecture = factory.SubFactory(LectureFactory)
+    title = factory.Sequence(lambda n: f"Presentation {n}")
+    value_type = "boolean"
+    threshold = None

@@ -1,0 +1,276 @@
+"""Assessment admin: configuration is edited here, grading state only through the services.
+
+- Assessments and achievements are configuration: plain forms. Publishing and withdrawing are
+  admin actions that call ``publish_results`` / ``withdraw_results`` (audited, mail on commit).
+- Tasks are added with ``add_task`` (reviewed rows reopen) and deleted with ``delete_task``
+  (refused while the task has points); title and maximum may be edited in place.
+- Participations, task points, submissions, achievement values, publications and the audit are
+  read only here; status marks are admin actions calling ``mark_absent`` / ``mark_exempt`` /
+  ``clear_mark``. A refusal comes back as an error message, never a crash.
+"""
+
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from assessment import errors, services
+from assessment.models import (
+    Achievement,
+    AchievementValue,
+    Assessment,
+    GradeChange,
+    Participation,
+    Submission,
+    SubmissionMember,
+    Task,
+    TaskPoint,
+    TutorialPublication,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewing only (rows written by the services)."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _run_each(modeladmin, request, queryset, call, done_message) -> None:
+    done = 0
+    for obj in queryset:
+        try:
+            call(obj)
+            done += 1
+        except errors.AssessmentError as exc:
+            modeladmin.message_user(request, f"{obj}: {exc}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, done_message(done), messages.SUCCESS)
+
+
+class TaskInline(ReadOnlyInline):
+    model = Task
+    fields = ("position", "title", "max_points")
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = ("title", "lecture", "kind", "deadline", "results_published_at")
+    list_select_related = ("lecture",)
+    list_filter = ("kind",)
+    search_fields = ("title", "lecture__title")
+    raw_id_fields = ("lecture", "exam", "talk")
+    readonly_fields = ("results_published_at", "created_at")
+    inlines = [TaskInline]
+    actions = ["publish", "withdraw"]
+
+    @admin.action(description=_("Publish the results (as a whole)"))
+    def publish(self, request, queryset):
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda obj: services.publish_results(assessment=obj, by=request.user),
+            lambda n: (
+                ngettext("%(n)d assessment published.", "%(n)d assessments published.", n)
+                % {"n": n}
+            ),
+        )
+
+    @admin.action(description=_("Withdraw the results (as a whole)"))
+    def withdraw(self, request, queryset):
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda obj: services.withdraw_results(assessment=obj, by=request.user),
+            lambda n: (
+                ngettext("%(n)d assessment withdrawn.", "%(n)d assessments withdrawn.", n)
+                % {"n": n}
+            ),
+        )
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "assessment", "position", "max_points")
+    list_select_related = ("assessment",)
+    search_fields = ("title", "assessment__title")
+    raw_id_fields = ("assessment",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Position and assessment are fixed once the task exists.
+        return ("assessment", "position") if obj else ()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except errors.AssessmentError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        task = services.add_task(
+            assessment=obj.assessment,
+            max_points=obj.max_points,
+            title=obj.title,
+            position=obj.position,
+            by=request.user,
+        )
+        obj.pk = task.pk
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except errors.AssessmentError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_model(self, request, obj):
+        services.delete_task(task=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for task in queryset:
+            try:
+                services.delete_task(task=task, by=request.user)
+            except errors.AssessmentError as exc:
+                self.message_user(request, f"{task}: {exc}", messages.ERROR)
+
+
+class TaskPointInline(ReadOnlyInline):
+    model = TaskPoint
+    fields = ("task", "points", "grader", "graded_at", "submission")
+    readonly_fields = fields
+
+
+class GradeChangeInline(ReadOnlyInline):
+    model = GradeChange
+    fk_name = "participation"
+    fields = ("at", "field", "task", "old", "new", "by", "reason")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(Participation)
+class ParticipationAdmin(ReadOnlyAdmin):
+    list_display = ("user", "assessment", "tutorial", "status", "points_total", "grade_value")
+    list_select_related = ("user", "assessment", "tutorial")
+    list_filter = ("status", "assessment__kind")
+    search_fields = ("user__email", "user__name", "user__matriculation_number", "assessment__title")
+    inlines = [TaskPointInline, GradeChangeInline]
+    actions = ["mark_absent", "mark_exempt", "clear_mark"]
+
+    @admin.action(description=_("Mark as absent"))
+    def mark_absent(self, request, queryset):
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda obj: services.mark_absent(participation=obj, by=request.user, reason="admin"),
+            lambda n: (
+                ngettext("%(n)d participation marked.", "%(n)d participations marked.", n)
+                % {"n": n}
+            ),
+        )
+
+    @admin.action(description=_("Mark as exempt"))
+    def mark_exempt(self, request, queryset):
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda obj: services.mark_exempt(participation=obj, by=request.user, note=obj.note),
+            lambda n: (
+                ngettext("%(n)d participation marked.", "%(n)d participations marked.", n)
+                % {"n": n}
+            ),
+        )
+
+    @admin.action(description=_("Clear absent or exempt"))
+    def clear_mark(self, request, queryset):
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda obj: services.clear_mark(participation=obj, by=request.user, reason="admin"),
+            lambda n: ngettext("%(n)d mark cleared.", "%(n)d marks cleared.", n) % {"n": n},
+        )
+
+
+@admin.register(TaskPoint)
+class TaskPointAdmin(ReadOnlyAdmin):
+    list_display = ("participation", "task", "points", "grader", "graded_at")
+    list_select_related = ("participation__user", "participation__assessment", "task", "grader")
+    search_fields = ("participation__user__email", "participation__user__name")
+
+
+class SubmissionMemberInline(ReadOnlyInline):
+    model = SubmissionMember
+    fields = ("user", "joined_at")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "assessment", "uploaded_at", "late")
+    list_select_related = ("assessment",)
+    list_filter = ("late",)
+    search_fields = ("assessment__title", "memberships__user__email", "memberships__user__name")
+    inlines = [SubmissionMemberInline]
+
+
+@admin.register(Achievement)
+class AchievementAdmin(admin.ModelAdmin):
+    list_display = ("title", "lecture", "value_type", "threshold")
+    list_select_related = ("lecture",)
+    list_filter = ("value_type",)
+    search_fields = ("title", "lecture__title")
+    raw_id_fields = ("lecture",)
+
+
+@admin.register(AchievementValue)
+class AchievementValueAdmin(ReadOnlyAdmin):
+    list_display = ("achievement", "user", "passed", "value", "updated_at", "updated_by")
+    list_select_related = ("achievement", "user", "updated_by")
+    search_fields = ("user__email", "user__name", "achievement__title")
+
+
+@admin.register(TutorialPublication)
+class TutorialPublicationAdmin(ReadOnlyAdmin):
+    list_display = ("assessment", "tutorial", "published_at", "published_by")
+    list_select_related = ("assessment", "tutorial", "published_by")
+
+
+@admin.register(GradeChange)
+class GradeChangeAdmin(ReadOnlyAdmin):
+    """Append-only audit: viewing only."""
+
+    list_display = ("at", "assessment", "participation", "field", "task", "old", "new", "by")
+    list_select_related = ("assessment", "participation__user", "task", "by")
+    list_filter = ("field",)
+    search_fields = ("participation__user__email", "participation__user__name", "reason")
+    date_hierarchy = "at"

@@ -1,0 +1,515 @@
+"""Coursework and exams: assessments, tasks, participations, task points, submissions, audit.
+
+Rules and invariants (DOMAIN-NOTES "Assessments", spec 000 key invariants, spec 002):
+- one ``Participation`` per (assessment, user) and one ``TaskPoint`` per (participation, task),
+  both unique in the database; one submission per student and assignment
+  (``SubmissionMember`` is unique per (assessment, user));
+- points are decimals (never floats), never negative, with no upper cap (bonus points);
+  ``Participation.points_total`` is always the sum of its task points, kept by
+  ``assessment.services`` in the same transaction (never by a signal or ``save()``);
+- a task point is stored only when it has a value: clearing a cell deletes the row, so
+  "every task has points" is "as many task points as tasks";
+- ``grade_value`` is a valid German grade (1.0 ... 4.0, 5.0) or empty, by a check constraint;
+- the status field is protected: only the transitions below, called from the services inside
+  ``transaction.atomic()``, change it; ``version`` grows with every change of a participation
+  and is the optimistic-concurrency token a grading form sends back;
+- ``GradeChange`` is append-only: services insert rows, nothing updates or deletes them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+POINTS_DIGITS = 7
+POINTS_PLACES = 2
+GERMAN_GRADES = tuple(
+    Decimal(g)
+    for g in ("1.0", "1.3", "1.7", "2.0", "2.3", "2.7", "3.0", "3.3", "3.7", "4.0", "5.0")
+)
+
+
+def points_field(verbose_name, **kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name, max_digits=POINTS_DIGITS, decimal_places=POINTS_PLACES, **kwargs
+    )
+
+
+class Assessment(models.Model):
+    """An exercise sheet (assignment), an exam or a talk of one lecture."""
+
+    class Kind(models.TextChoices):
+        ASSIGNMENT = "assignment", _("Assignment")
+        EXAM = "exam", _("Exam")
+        TALK = "talk", _("Talk")
+
+    lecture = models.ForeignKey(
+        "mampf.Lecture",
+        on_delete=models.CASCADE,
+        related_name="assessments",
+        verbose_name=_("lecture"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    exam = models.ForeignKey(
+        "mampf.Exam",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+        verbose_name=_("exam"),
+    )
+    talk = models.ForeignKey(
+        "mampf.Talk",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+        verbose_name=_("talk"),
+    )
+    deadline = models.DateTimeField(
+        _("deadline"), null=True, blank=True, help_text=_("Assignments: hand-in deadline.")
+    )
+    grace_minutes = models.PositiveIntegerField(
+        _("grace period (minutes)"),
+        default=0,
+        help_text=_("Uploads in this time after the deadline are accepted and marked late."),
+    )
+    submission_required = models.BooleanField(_("submission required"), default=True)
+    max_team_size = models.PositiveSmallIntegerField(_("maximum team size"), default=1)
+    results_published_at = models.DateTimeField(
+        _("results published at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set when the results are published as a whole (exams, talks, or all tutorials)."
+        ),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["lecture", "deadline", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="assignment") | Q(deadline__isnull=False),
+                name="assessment_assignment_has_deadline",
+                violation_error_message=_("An assignment needs a deadline."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="exam") & Q(exam__isnull=False))
+                | (~Q(kind="exam") & Q(exam__isnull=True)),
+                name="assessment_exam_link_matches_kind",
+                violation_error_message=_("Exactly the exam assessments are linked to an exam."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="talk") & Q(talk__isnull=False))
+                | (~Q(kind="talk") & Q(talk__isnull=True)),
+                name="assessment_talk_link_matches_kind",
+                violation_error_message=_("Exactly the talk assessments are linked to a talk."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["assignment", "exam", "talk"]),
+                name="assessment_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_team_size__gte=1),
+                name="assessment_team_size_positive",
+                violation_error_message=_("A team has at least one member."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def grading_opens_at(self):
+        """Assignments: deadline + grace; exams and talks: at once (None)."""
+        if self.kind != self.Kind.ASSIGNMENT or self.deadline is None:
+            return None
+        from datetime import timedelta
+
+        return self.deadline + timedelta(minutes=self.grace_minutes)
+
+
+class TutorialPublication(models.Model):
+    """The results of an assignment are published for one tutorial."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="tutorial_publications"
+    )
+    tutorial = models.ForeignKey(
+        "mampf.Tutorial", on_delete=models.CASCADE, related_name="assessment_publications"
+    )
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("tutorial publication")
+        verbose_name_plural = _("tutorial publications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "tutorial"], name="tutorial_publication_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assessment} / {self.tutorial}"
+
+
+class Task(models.Model):
+    """One problem of an assessment; its maximum may be exceeded (bonus points)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="tasks")
+    position = models.PositiveSmallIntegerField(_("position"))
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    max_points = points_field(_("maximum points"))
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["assessment", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "position"], name="task_position_unique"),
+            models.CheckConstraint(
+                condition=Q(max_points__gte=0),
+                name="task_max_points_non_negative",
+                violation_error_message=_("The maximum points cannot be negative."),
+            ),
+        ]
+
+    def __str__(self):
+        label = _("Task %(position)s") % {"position": self.position}
+        return f"{label}: {self.title}" if self.title else str(label)
+
+
+class Participation(ConcurrentTransitionMixin, models.Model):
+    """One student in one assessment: status, total, grade, note."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        REVIEWED = "reviewed", _("Reviewed")
+        ABSENT = "absent", _("Absent")
+        EXEMPT = "exempt", _("Exempt")
+
+    class GradeSource(models.TextChoices):
+        COMPUTED = "computed", _("Computed by a scheme")
+        MANUAL = "manual", _("Entered by hand")
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="participations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    tutorial = models.ForeignKey(
+        "mampf.Tutorial",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="participations",
+        help_text=_("The student's tutorial when the row was created."),
+    )
+    status = FSMField(
+        _("status"),
+        default=Status.PENDING,
+        choices=Status.choices,
+        protected=True,
+        db_index=True,
+    )
+    points_total = points_field(_("points total"), default=Decimal("0"))
+    grade_value = models.DecimalField(
+        _("grade"), max_digits=2, decimal_places=1, null=True, blank=True
+    )
+    grade_source = models.CharField(
+        _("grade source"), max_length=10, choices=GradeSource.choices, blank=True
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        ordering = ["assessment", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "user"], name="participation_unique_per_assessment_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(points_total__gte=0),
+                name="participation_points_total_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(grade_value__isnull=True) | Q(grade_value__in=GERMAN_GRADES),
+                name="participation_grade_is_german_grade",
+                violation_error_message=_("Not a valid German grade."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "reviewed", "absent", "exempt"]),
+                name="participation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="exempt") | Q(grade_value__isnull=True),
+                name="participation_exempt_has_no_grade",
+                violation_error_message=_("An exempt participation carries no grade."),
+            ),
+        ]
+        indexes = [models.Index(fields=["tutorial", "assessment"])]
+
+    def __str__(self):
+        return f"{self.user} @ {self.assessment}"
+
+    # -- transitions (called only by assessment.services) ------------------------------------
+
+    @transition(field=status, source=Status.PENDING, target=Status.REVIEWED)
+    def mark_reviewed(self):
+        pass
+
+    @transition(field=status, source=Status.REVIEWED, target=Status.PENDING)
+    def reopen(self):
+        pass
+
+    @transition(field=status, source=[Status.PENDING, Status.EXEMPT], target=Status.ABSENT)
+    def mark_absent(self):
+        pass
+
+    @transition(field=status, source=[Status.PENDING, Status.ABSENT], target=Status.EXEMPT)
+    def mark_exempt(self):
+        pass
+
+    @transition(field=status, source=[Status.ABSENT, Status.EXEMPT], target=Status.PENDING)
+    def clear_mark(self):
+        pass
+
+
+class Submission(models.Model):
+    """One uploaded PDF for an assignment, by one student or a team."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="submissions")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="SubmissionMember",
+        related_name="submissions",
+        verbose_name=_("members"),
+    )
+    file = models.FileField(_("file"), upload_to="submissions/%Y/%m/", blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), null=True, blank=True)
+    late = models.BooleanField(_("late"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["assessment", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(late=False) | Q(uploaded_at__isnull=False),
+                name="submission_late_only_when_uploaded",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Submission %(id)s for %(assessment)s") % {
+            "id": self.pk,
+            "assessment": self.assessment,
+        }
+
+
+class SubmissionMember(models.Model):
+    """A member of a submission's team; at most one submission per student and assessment."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="memberships")
+    # Copied from the submission so the database can hold "one submission per student".
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submission_memberships"
+    )
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("submission member")
+        verbose_name_plural = _("submission members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "user"], name="submission_member_one_per_assessment"
+            ),
+            models.UniqueConstraint(fields=["submission", "user"], name="submission_member_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.submission_id}"
+
+
+class TaskPoint(models.Model):
+    """The points of one participation for one task (present only when scored)."""
+
+    participation = models.ForeignKey(
+        Participation, on_delete=models.CASCADE, related_name="task_points"
+    )
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="task_points")
+    points = points_field(_("points"))
+    grader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("grader"),
+    )
+    graded_at = models.DateTimeField(_("graded at"), auto_now=True)
+    submission = models.ForeignKey(
+        Submission,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="task_points",
+        verbose_name=_("submission"),
+    )
+
+    class Meta:
+        verbose_name = _("task points")
+        verbose_name_plural = _("task points")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participation", "task"], name="task_point_unique_per_participation_task"
+            ),
+            models.CheckConstraint(
+                condition=Q(points__gte=0),
+                name="task_point_points_non_negative",
+                violation_error_message=_("Points cannot be negative."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task}: {self.points}"
+
+
+class Achievement(models.Model):
+    """Something a student achieves in a lecture beside points (a presentation, say)."""
+
+    class ValueType(models.TextChoices):
+        BOOLEAN = "boolean", _("Passed / not passed")
+        NUMERIC = "numeric", _("Number")
+        PERCENTAGE = "percentage", _("Percentage")
+
+    lecture = models.ForeignKey(
+        "mampf.Lecture", on_delete=models.CASCADE, related_name="achievements"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    value_type = models.CharField(_("value type"), max_length=10, choices=ValueType.choices)
+    threshold = models.DecimalField(
+        _("threshold"), max_digits=9, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("achievement")
+        verbose_name_plural = _("achievements")
+        ordering = ["lecture", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["lecture", "title"], name="achievement_title_unique"),
+            models.CheckConstraint(
+                condition=(Q(value_type="boolean") & Q(threshold__isnull=True))
+                | (Q(value_type="numeric") & Q(threshold__gt=0))
+                | (Q(value_type="percentage") & Q(threshold__gte=0) & Q(threshold__lte=100)),
+                name="achievement_threshold_fits_type",
+                violation_error_message=_(
+                    "No threshold for pass/fail; above 0 for numbers; 0 to 100 for percentages."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class AchievementValue(models.Model):
+    """One student's value for one achievement; no row means ungraded."""
+
+    achievement = models.ForeignKey(Achievement, on_delete=models.CASCADE, related_name="values")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="achievement_values"
+    )
+    passed = models.BooleanField(_("passed"), null=True, blank=True)
+    value = models.DecimalField(_("value"), max_digits=9, decimal_places=2, null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("achievement value")
+        verbose_name_plural = _("achievement values")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["achievement", "user"], name="achievement_value_unique"
+            ),
+            models.CheckConstraint(
+                condition=(Q(passed__isnull=False) & Q(value__isnull=True))
+                | (Q(passed__isnull=True) & Q(value__isnull=False) & Q(value__gte=0)),
+                name="achievement_value_one_kind",
+                violation_error_message=_("Either passed/not passed or a non-negative number."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.achievement}: {self.user}"
+
+
+class GradeChange(models.Model):
+    """Append-only audit of points, status, grade and publication: who, when, old, new, why."""
+
+    class Field(models.TextChoices):
+        POINTS = "points", _("points")
+        STATUS = "status", _("status")
+        GRADE = "grade", _("grade")
+        NOTE = "note", _("note")
+        TASK = "task", _("task")
+        PUBLICATION = "publication", _("publication")
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="grade_changes"
+    )
+    participation = models.ForeignKey(
+        Participation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="changes",
+    )
+    task = models.ForeignKey(
+        Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tutorial = models.ForeignKey(
+        "mampf.Tutorial", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    field = models.CharField(_("field"), max_length=12, choices=Field.choices)
+    old = models.CharField(_("old value"), max_length=100, blank=True)
+    new = models.CharField(_("new value"), max_length=100, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("grade change")
+        verbose_name_plural = _("grade changes")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_field_display()}: {self.old} → {self.new}"
