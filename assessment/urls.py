@@ -2,29 +2,29 @@
 
 from django.urls import path
 
-from assessment import views
+from assessment.views import grading
 
 app_name = "assessment"
 urlpatterns = [
     path(
         "grading/<int:assessment_id>/tutorials/<int:tutorial_id>/",
-        views.grading_table,
+        grading.grading_table,
         name="grading_table",
     ),
     path(
         "grading/<int:assessment_id>/tutorials/<int:tutorial_id>/rows/<str:key>/",
-        views.grade_row,
+        grading.grade_row,
         name="grade_row",
     ),
     path(
         "grading/<int:assessment_id>/tutorials/<int:tutorial_id>/participations/"
         "<int:participation_id>/mark/",
-        views.mark_row,
+        grading.mark_row,
         name="mark_row",
     ),
     path(
         "grading/<int:assessment_id>/tutorials/<int:tutorial_id>/create-rows/",
-        views.create_rows,
+        grading.create_rows,
         name="create_rows",
     ),
 ]

@@ -1,0 +1,4 @@
+"""Assessment pages, one module per audience or area (grading, submissions, sheets, staff, student).
+
+Routes live in ``assessment/urls.py``.
+"""
