@@ -9,7 +9,9 @@
   a no-op that says so.
 
 Both read and write in bulk: the number of queries does not grow with the number of students.
-``registration.services`` re-exports the public functions.
+``registration.services`` re-exports the public functions. Imports go one way: this module
+uses ``registration.lifecycle`` (locks, transitions, task hand-off), never ``services`` or
+``tasks``.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mampf.db import actor_or_none, lock_rows
 from mampf.models import Registerable
 from registration import errors, policies, solvers
-from registration.lifecycle import lock_campaign, transition, translate_db_errors
+from registration.lifecycle import busy_is_try_again as translate_db_errors
+from registration.lifecycle import enqueue_on_commit, lock_campaign, transition
 from registration.models import AllocationRun, Campaign, Policy, UserRegistration
+from rosters import selectors as roster_selectors
 from rosters import services as roster_services
-from rosters.models import RosterEntry
 
 Status = Campaign.Status
 RegStatus = UserRegistration.Status
@@ -62,19 +66,17 @@ def run_progress(run: AllocationRun) -> dict:
 
 def _lock_campaign_nowait(campaign: Campaign) -> Campaign:
     try:
-        return Campaign.objects.select_for_update(nowait=True).get(pk=campaign.pk)
+        return lock_campaign(campaign, nowait=True)
     except DatabaseError:
         raise errors.AllocationRunning() from None
 
 
 def _lock_groups(campaign: Campaign) -> None:
-    ids = sorted(campaign.items.values_list("registerable_id", flat=True))
-    list(
-        Registerable.objects.non_polymorphic()
-        .select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    """The campaign's groups under ``FOR UPDATE``, ascending (the lock FCFS and roster
+    maintenance take too)."""
+    lock_rows(
+        Registerable.objects.non_polymorphic(),
+        campaign.items.values_list("registerable_id", flat=True),
     )
 
 
@@ -188,8 +190,6 @@ def request_allocation(
     force_assignments: bool = False,
 ) -> AllocationRun:
     """Queue an allocation run for a worker (eagerly run without a broker)."""
-    from registration import tasks
-
     campaign = Campaign.objects.get(pk=campaign.pk)
     _check_allocatable(campaign)
     run = _new_run(
@@ -201,7 +201,7 @@ def request_allocation(
         force_assignments=force_assignments,
         status=AllocationRun.Status.QUEUED,
     )
-    tasks.run_allocation.delay_on_commit(run.pk)
+    enqueue_on_commit("registration.tasks.run_allocation", run.pk)
     return run
 
 
@@ -219,7 +219,7 @@ def _new_run(campaign, *, by, seed, objective, balanced, force_assignments, stat
                 seed=int(seed),
                 balanced=balanced,
                 force_assignments=force_assignments,
-                requested_by=by if getattr(by, "pk", None) else None,
+                requested_by=actor_or_none(by),
             )
     except IntegrityError:
         raise errors.AllocationRunning() from None
@@ -408,24 +408,9 @@ def _reject_pending(campaign: Campaign, *, assigned_user_ids: list[int]) -> int:
 
 def _seats_held_elsewhere(campaign: Campaign, registerable_ids) -> dict[int, set[int]]:
     """Per group, the people who hold a place without this campaign: on the roster by hand or
-    through another campaign, or confirmed in another campaign whose results are pending."""
-    held: dict[int, set[int]] = defaultdict(set)
-    on_roster = (
-        RosterEntry.objects.filter(registerable_id__in=list(registerable_ids))
-        .exclude(source_campaign=campaign)
-        .values_list("registerable_id", "user_id")
-    )
-    confirmed_elsewhere = (
-        UserRegistration.objects.filter(
-            item__registerable_id__in=list(registerable_ids), status=RegStatus.CONFIRMED
-        )
-        .exclude(campaign=campaign)
-        .exclude(campaign__status=Status.COMPLETED)
-        .values_list("item__registerable_id", "user_id")
-    )
-    for reg_id, user_id in [*on_roster, *confirmed_elsewhere]:
-        held[reg_id].add(user_id)
-    return held
+    through another campaign, or confirmed in another campaign whose results are pending
+    (``rosters.selectors.seat_holders``, the one definition of a taken place)."""
+    return roster_selectors.seat_holders(registerable_ids, excluding_campaign_id=campaign.pk)
 
 
 def _capacity_problems(campaign: Campaign, users_by_registerable: dict[int, set[int]]) -> list:
@@ -501,8 +486,6 @@ def _statistics(campaign: Campaign, *, result, applicants: int, policy_rejected:
 @translate_db_errors
 def campaign_finalize(campaign: Campaign, *, by=None) -> FinalizeOutcome:
     """Guard, materialize into rosters, make every outcome explicit, complete. Idempotent."""
-    from registration import tasks
-
     campaign = Campaign.objects.get(pk=campaign.pk)
     if campaign.planning_only:
         return FinalizeOutcome(
@@ -541,7 +524,7 @@ def campaign_finalize(campaign: Campaign, *, by=None) -> FinalizeOutcome:
         _lock_groups(campaign)
         summary = _finalize_locked(campaign, by=by)
         transition(campaign, "mark_completed", by=by, note="finalized")
-        tasks.send_allocation_results.delay_on_commit(campaign.pk)
+        enqueue_on_commit("registration.tasks.send_allocation_results", campaign.pk)
     return FinalizeOutcome(
         materialized=True,
         summary=summary,
@@ -635,7 +618,8 @@ def campaign_allocate_and_finalize(
     if campaign.is_preference_based:
         campaign_allocate(campaign, by=by, **allocation_options)
     elif campaign.status == Status.OPEN and not campaign.open_for_registrations():
-        from registration.services import campaign_close
-
-        campaign_close(campaign, by=by, note="closed for finalization")
+        with transaction.atomic():
+            locked = lock_campaign(campaign)
+            if locked.status == Status.OPEN:
+                transition(locked, "mark_closed", by=by, note="closed for finalization")
     return campaign_finalize(campaign, by=by)

@@ -8,4 +8,9 @@ class RegistrationConfig(AppConfig):
 
     def ready(self):
         # Built-in policy kinds register themselves on import.
-        from registration import policies  # noqa: F401
+        from registration import policies, tasks  # noqa: F401 - tasks: enqueued by name
+        from registration.seats import confirmed_not_materialized
+        from rosters.selectors import register_pending_seat_source
+
+        # Confirmed places not yet on a roster count as taken for every capacity check.
+        register_pending_seat_source(confirmed_not_materialized)

@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -292,19 +292,3 @@ def roster_move(request, registerable_id: int):
 def my_groups(request):
     groups = selectors.tutorials_of_tutor(user=request.user)
     return render(request, "rosters/my_groups.html", {"groups": groups})
-
-
-urlpatterns = [
-    path("staff/lectures/<int:lecture_id>/rosters/", lecture_rosters, name="lecture_rosters"),
-    path(
-        "staff/lectures/<int:lecture_id>/rosters.csv",
-        lecture_rosters_csv,
-        name="lecture_rosters_csv",
-    ),
-    path("staff/rosters/<int:registerable_id>/", roster_detail, name="roster_detail"),
-    path("staff/rosters/<int:registerable_id>/add/", roster_add, name="roster_add"),
-    path("staff/rosters/<int:registerable_id>/remove/", roster_remove, name="roster_remove"),
-    path("staff/rosters/<int:registerable_id>/move/", roster_move, name="roster_move"),
-    path("staff/rosters/<int:registerable_id>/roster.csv", roster_csv, name="roster_csv"),
-    path("my-groups/", my_groups, name="my_groups"),
-]
