@@ -507,3 +507,39 @@ def test_a_removal_guard_refuses_remove_and_move_and_changes_nothing(grading_gua
     move_user(user=free, source=first, target=second, by=staff, notify=False)
     remove_user(registerable=second, user=free, by=staff, notify=False)
     assert free.pk not in on_roster(second)
+
+
+# -- one capacity rule (issue 7, item 2) -----------------------------------------------------------
+
+
+def test_manual_adds_count_places_confirmed_in_a_campaign_not_yet_materialized():
+    """Two students hold the two places of the group in an open FCFS campaign: staff cannot add
+    a third by hand (nor move one in) without allowing overfill."""
+    from registration import services as registration_services
+    from tests.factories import CampaignFactory, ItemFactory
+
+    staff = StaffFactory()
+    lecture = LectureFactory()
+    campaign = CampaignFactory(lecture=lecture, status="open")
+    group = TutorialFactory(lecture=lecture, capacity=2)
+    other = TutorialFactory(lecture=lecture, capacity=5)
+    item = ItemFactory(campaign=campaign, registerable=group)
+    holders = UserFactory.create_batch(2)
+    for student in holders:
+        registration_services.register(user=student, item=item)
+    newcomer, mover = UserFactory(), UserFactory()
+    add_user(registerable=other, user=mover, by=staff, notify=False)
+    changes = RosterChange.objects.count()
+
+    with pytest.raises(errors.GroupFull) as refused:
+        add_user(registerable=group, user=newcomer, by=staff)
+    assert refused.value.details == {"capacity": 2, "taken": 2}
+    with pytest.raises(errors.GroupFull):
+        move_user(user=mover, source=other, target=group, by=staff)
+    assert on_roster(group) == set() and mover.pk in on_roster(other)
+    assert RosterChange.objects.count() == changes
+
+    # A student who holds one of the places needs no second one.
+    add_user(registerable=group, user=holders[0], by=staff, notify=False)
+    add_user(registerable=group, user=newcomer, by=staff, allow_overfill=True, notify=False)
+    assert on_roster(group) == {holders[0].pk, newcomer.pk}
