@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "performance.apps.PerformanceConfig",
     "grade_schemes.apps.GradeSchemesConfig",
     "remediation.apps.RemediationConfig",
+    "operations.apps.OperationsConfig",  # the top: cross-cutting commands (seed_demo)
 ]
 
 MIDDLEWARE = [
