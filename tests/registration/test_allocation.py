@@ -391,3 +391,45 @@ def test_finalize_refuses_to_overfill_a_group_whose_capacity_dropped():
         services.campaign_finalize(campaign)
     assert refused.value.code == "capacity_exceeded"
     assert not RosterEntry.objects.exists()
+
+
+# -- lifecycle gaps (issue 7, item 22) -------------------------------------------------------------
+
+
+def test_reopening_drops_forced_placements_with_the_other_computed_results():
+    campaign, (a, b) = closed_preference_campaign(
+        capacities=(1, 1), registration_deadline=timezone.now() + datetime.timedelta(days=3)
+    )
+    first, second = UserFactory(), UserFactory()
+    rank(campaign, first, [a])
+    rank(campaign, second, [a])
+    services.campaign_allocate(campaign, seed=2, force_assignments=True)
+    assert UserRegistration.objects.filter(item=b, preference_rank__isnull=True).exists()
+
+    services.campaign_reopen(campaign, by=StaffFactory())
+
+    assert not UserRegistration.objects.filter(item=b).exists()  # the forced seat is gone
+    assert sorted(
+        UserRegistration.objects.filter(campaign=campaign).values_list("status", "preference_rank")
+    ) == [("pending", 1), ("pending", 1)]
+    assert services.seats_taken(b) == 0
+
+
+def test_a_campaign_whose_results_are_in_rosters_cannot_be_deleted_after_a_reopen():
+    campaign, (a, _b, _c) = closed_preference_campaign(
+        registration_deadline=timezone.now() + datetime.timedelta(days=3)
+    )
+    student = UserFactory()
+    rank(campaign, student, [a])
+    services.campaign_allocate(campaign, seed=1)
+    services.campaign_finalize(campaign)
+    staff = StaffFactory()
+    services.campaign_reopen(campaign, by=staff)
+    services.withdraw_preferences(user=student, campaign=campaign)  # nobody registered any more
+
+    with pytest.raises(errors.CampaignInUse) as refused:
+        services.campaign_delete(campaign, by=staff)
+    assert refused.value.code == "campaign_in_use"
+    assert "roster" in str(refused.value)
+    assert Campaign.objects.filter(pk=campaign.pk).exists()
+    assert RosterEntry.objects.filter(source_campaign=campaign, user=student).exists()

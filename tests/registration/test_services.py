@@ -711,3 +711,74 @@ def test_routes_live_in_urls_modules_not_in_views():
 
     assert not hasattr(rosters.views, "urlpatterns")
     assert not hasattr(registration.views.student, "urlpatterns")
+
+
+# -- lifecycle gaps (issue 7, item 22) -------------------------------------------------------------
+
+
+def test_a_campaign_named_as_a_prerequisite_cannot_be_deleted():
+    staff = StaffFactory()
+    basics = CampaignFactory(title="Basics")
+    advanced = CampaignFactory(lecture=basics.lecture, title="Advanced")
+    PolicyFactory(campaign=advanced, kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
+                  config={"campaign_id": basics.pk})
+
+    with pytest.raises(errors.CampaignInUse) as refused:
+        services.campaign_delete(basics, by=staff)
+    assert refused.value.code == "campaign_in_use"
+    assert "Advanced" in str(refused.value)
+    assert Campaign.objects.filter(pk=basics.pk).exists()
+
+    services.campaign_delete(advanced, by=staff)  # nobody depends on this one
+    services.campaign_delete(basics, by=staff)
+    assert not Campaign.objects.exists()
+
+
+def test_deleting_a_campaign_leaves_an_audit_row():
+    from registration.models import CampaignChange
+
+    staff = StaffFactory()
+    campaign = CampaignFactory(title="Short-lived")
+    services.campaign_delete(campaign, by=staff)
+    row = CampaignChange.objects.get()
+    assert (row.campaign_id, row.action, row.subject, row.by) == (
+        campaign.pk, "deleted", "Short-lived", staff)
+
+
+def test_a_campaign_cannot_open_while_its_prerequisite_is_a_draft():
+    staff = StaffFactory()
+    basics = CampaignFactory(title="Basics")
+    ItemFactory(campaign=basics)
+    advanced = CampaignFactory(lecture=basics.lecture)
+    ItemFactory(campaign=advanced)
+    PolicyFactory(campaign=advanced, kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
+                  config={"campaign_id": basics.pk})
+
+    with pytest.raises(errors.PrerequisiteNotReady) as refused:
+        services.campaign_open(advanced, by=staff)
+    assert refused.value.code == "prerequisite_not_ready"
+    assert "Basics" in str(refused.value)
+    advanced.refresh_from_db()
+    assert advanced.status == Status.DRAFT
+    assert services.open_due_campaigns() == []
+
+    services.campaign_open(basics, by=staff)
+    assert services.campaign_open(advanced, by=staff).status == Status.OPEN
+
+
+def test_the_last_item_of_an_open_campaign_cannot_be_removed():
+    staff = StaffFactory()
+    campaign = CampaignFactory()
+    first, second = ItemFactory(campaign=campaign), ItemFactory(campaign=campaign)
+    services.campaign_open(campaign, by=staff)
+
+    services.item_remove(item=first, by=staff)
+    with pytest.raises(errors.Frozen) as refused:
+        services.item_remove(item=second, by=staff)
+    assert refused.value.code == "last_item"
+    assert list(campaign.items.all()) == [second]
+
+    draft = CampaignFactory()
+    only = ItemFactory(campaign=draft)
+    services.item_remove(item=only, by=staff)  # a draft may be emptied
+    assert not draft.items.exists()
