@@ -36,6 +36,7 @@ from registration.lifecycle import enqueue_on_commit, lock_campaign, transition
 from registration.models import AllocationRun, Campaign, Policy, UserRegistration
 from rosters import selectors as roster_selectors
 from rosters import services as roster_services
+from rosters.errors import RosterError
 
 Status = Campaign.Status
 RegStatus = UserRegistration.Status
@@ -483,9 +484,24 @@ def _statistics(campaign: Campaign, *, result, applicants: int, policy_rejected:
 # -- finalization -----------------------------------------------------------------------------
 
 
+CONFLICT_MODES = ("refuse", "skip", "move")
+
+
 @translate_db_errors
-def campaign_finalize(campaign: Campaign, *, by=None) -> FinalizeOutcome:
-    """Guard, materialize into rosters, make every outcome explicit, complete. Idempotent."""
+def campaign_finalize(
+    campaign: Campaign, *, by=None, conflicts: str = "refuse"
+) -> FinalizeOutcome:
+    """Guard, materialize into rosters, make every outcome explicit, complete. Idempotent.
+
+    ``conflicts`` says what happens to students placed in a tutorial while they already sit in
+    another tutorial of the lecture: ``refuse`` (the default) stops everything and names them;
+    ``skip`` rejects their registration (reason ``already_in_tutorial``) and they stay where they
+    are; ``move`` moves them on the rosters into the new tutorial (audited).
+    """
+    if conflicts not in CONFLICT_MODES:
+        raise errors.InvalidConfiguration(
+            _("Choose what happens to students who already sit in another tutorial.")
+        )
     campaign = Campaign.objects.get(pk=campaign.pk)
     if campaign.planning_only:
         return FinalizeOutcome(
@@ -522,21 +538,28 @@ def campaign_finalize(campaign: Campaign, *, by=None) -> FinalizeOutcome:
                 _("Close the campaign before finalizing."), code="campaign_still_open"
             )
         _lock_groups(campaign)
-        summary = _finalize_locked(campaign, by=by)
+        summary = _finalize_locked(campaign, by=by, conflicts=conflicts)
         transition(campaign, "mark_completed", by=by, note="finalized")
         enqueue_on_commit("registration.tasks.send_allocation_results", campaign.pk)
-    return FinalizeOutcome(
-        materialized=True,
-        summary=summary,
-        message=_(
-            "Finalized: %(added)d added to rosters, %(removed)d removed, %(rejected)d "
-            "without a place."
-        )
-        % summary,
-    )
+    message = _(
+        "Finalized: %(added)d added to rosters, %(removed)d removed, %(rejected)d without a place."
+    ) % summary
+    if summary["skipped"]:
+        message += " " + ngettext(
+            "%(skipped)d student stays in their tutorial.",
+            "%(skipped)d students stay in their tutorials.",
+            summary["skipped"],
+        ) % summary
+    if summary["moved"]:
+        message += " " + ngettext(
+            "%(moved)d student was moved from their tutorial.",
+            "%(moved)d students were moved from their tutorials.",
+            summary["moved"],
+        ) % summary
+    return FinalizeOutcome(materialized=True, summary=summary, message=message)
 
 
-def _finalize_locked(campaign: Campaign, *, by) -> dict:
+def _finalize_locked(campaign: Campaign, *, by, conflicts: str) -> dict:
     confirmed = list(
         campaign.registrations.filter(status=RegStatus.CONFIRMED).values_list(
             "pk", "user_id", "item_id", "item__registerable_id"
@@ -557,6 +580,26 @@ def _finalize_locked(campaign: Campaign, *, by) -> dict:
         if user_id not in failed:
             users_by_registerable[reg_id].add(user_id)
 
+    found = roster_services.conflicting_tutorial_memberships(
+        campaign=campaign, user_ids_by_registerable=users_by_registerable
+    )
+    skipped: set[int] = set()
+    if found and conflicts == "refuse":
+        raise _tutorial_conflict_error(found)
+    if found and conflicts == "skip":
+        skipped = {user_id for user_id, _assigned, _other in found}
+        pairs = {(user_id, assigned) for user_id, assigned, _other in found}
+        rejected = [
+            pk for pk, user_id, _item, reg_id in confirmed if (user_id, reg_id) in pairs
+        ] + list(
+            campaign.registrations.filter(
+                user_id__in=skipped, status=RegStatus.PENDING
+            ).values_list("pk", flat=True)
+        )
+        _bulk_set(rejected, status=RegStatus.REJECTED, rejection_reason="already_in_tutorial")
+        for user_id, assigned in pairs:
+            users_by_registerable[assigned].discard(user_id)
+
     problems = _capacity_problems(campaign, users_by_registerable)
     if problems:
         raise errors.PolicyBlocker(
@@ -568,34 +611,28 @@ def _finalize_locked(campaign: Campaign, *, by) -> dict:
             code="capacity_exceeded",
             details={"problems": problems},
         )
-    conflicts = roster_services.conflicting_tutorial_memberships(
-        campaign=campaign, user_ids_by_registerable=users_by_registerable
-    )
-    if conflicts:
-        names = dict(
-            get_user_model()
-            .objects.filter(pk__in={c[0] for c in conflicts})
-            .values_list("pk", "name")
-        )
-        listing = ", ".join(sorted({names.get(c[0], str(c[0])) for c in conflicts})[:10])
-        raise errors.PolicyBlocker(
-            ngettext(
-                "%(count)d student already sits in another tutorial of this lecture (%(names)s). "
-                "Move or remove them in the rosters first.",
-                "%(count)d students already sit in another tutorial of this lecture (%(names)s). "
-                "Move or remove them in the rosters first.",
-                len({c[0] for c in conflicts}),
+    moved = 0
+    if found and conflicts == "move":
+        try:
+            moved = roster_services.move_for_campaign(
+                campaign=campaign,
+                moves=[(user_id, other, assigned) for user_id, assigned, other in found],
+                by=by,
             )
-            % {"count": len({c[0] for c in conflicts}), "names": listing},
-            code="tutorial_conflict",
-            details={"conflicts": conflicts},
-        )
+        except RosterError as exc:  # a removal guard said no: nothing is finalized
+            raise errors.PolicyBlocker(str(exc), code=exc.code, details=exc.details) from None
     materialized = roster_services.materialize_allocation(
         campaign=campaign, user_ids_by_registerable=users_by_registerable, by=by
     )
 
     # Every remaining pending row becomes an explicit rejection.
-    assigned = sorted({user_id for _pk, user_id, _item, _reg in confirmed if user_id not in failed})
+    assigned = sorted(
+        {
+            user_id
+            for _pk, user_id, _item, _reg in confirmed
+            if user_id not in failed and user_id not in skipped
+        }
+    )
     without_place = _reject_pending(campaign, assigned_user_ids=assigned)
     return {
         "added": materialized.added,
@@ -604,17 +641,37 @@ def _finalize_locked(campaign: Campaign, *, by) -> dict:
         "propagated_to_lecture": materialized.propagated_to_lecture,
         "policy_rejected": len(failed),
         "rejected": without_place,
+        "skipped": len(skipped),
+        "moved": moved,
     }
+
+
+def _tutorial_conflict_error(conflicts: list[tuple[int, int, int]]) -> errors.PolicyBlocker:
+    user_ids = {user_id for user_id, _assigned, _other in conflicts}
+    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "name"))
+    listing = ", ".join(sorted({names.get(u, str(u)) for u in user_ids})[:10])
+    return errors.PolicyBlocker(
+        ngettext(
+            "%(count)d student already sits in another tutorial of this lecture (%(names)s). "
+            "Choose to skip or move them, or move or remove them in the rosters first.",
+            "%(count)d students already sit in another tutorial of this lecture (%(names)s). "
+            "Choose to skip or move them, or move or remove them in the rosters first.",
+            len(user_ids),
+        )
+        % {"count": len(user_ids), "names": listing},
+        code="tutorial_conflict",
+        details={"conflicts": conflicts},
+    )
 
 
 @translate_db_errors
 def campaign_allocate_and_finalize(
-    campaign: Campaign, *, by=None, **allocation_options
+    campaign: Campaign, *, by=None, conflicts: str = "refuse", **allocation_options
 ) -> FinalizeOutcome:
     """Convenience: allocate (preference-based) and finalize; planning-only is a no-op."""
     campaign = Campaign.objects.get(pk=campaign.pk)
     if campaign.planning_only:
-        return campaign_finalize(campaign, by=by)
+        return campaign_finalize(campaign, by=by, conflicts=conflicts)
     if campaign.is_preference_based:
         campaign_allocate(campaign, by=by, **allocation_options)
     elif campaign.status == Status.OPEN and not campaign.open_for_registrations():
@@ -622,4 +679,4 @@ def campaign_allocate_and_finalize(
             locked = lock_campaign(campaign)
             if locked.status == Status.OPEN:
                 transition(locked, "mark_closed", by=by, note="closed for finalization")
-    return campaign_finalize(campaign, by=by)
+    return campaign_finalize(campaign, by=by, conflicts=conflicts)

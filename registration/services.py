@@ -584,12 +584,29 @@ def _lock_registerable(registerable_id: int) -> Registerable:
     return lock_rows(Registerable.objects.non_polymorphic(), [registerable_id])[0]
 
 
+def _require_no_tutorial_place(*, user, item: Item) -> None:
+    """One tutorial per student and lecture: whoever already sits in one (on its roster) cannot
+    take a place in another through a later campaign; staff move them instead."""
+    current = roster_selectors.tutorial_place(user_id=user.pk, registerable_id=item.registerable_id)
+    if current is not None:
+        raise errors.AlreadyInTutorial(
+            _(
+                "You already have a place in “%(tutorial)s” of this lecture. Ask the course "
+                "staff if you need to change tutorials."
+            )
+            % {"tutorial": current.title},
+            details={"registerable_id": current.pk},
+        )
+
+
 @_translate_db_errors
 def register(*, user, item: Item) -> UserRegistration:
     """First come, first served: lock the group, count confirmed seats fresh, then write.
 
     A second identical request (double click) returns the existing place; a request for another
-    exclusive item of the same campaign is refused with ``already_registered``. When the group is
+    exclusive item of the same campaign is refused with ``already_registered``, one for a
+    tutorial by a student who already sits in a tutorial of the lecture with
+    ``already_in_tutorial``. When the group is
     full the attempt is recorded as rejected (``item_full``, staff see the demand) and refused.
     """
     # The caller's instance (with prefetched policies) saves queries on the hot path; a refusal is
@@ -620,6 +637,7 @@ def register(*, user, item: Item) -> UserRegistration:
                 r.status == RegStatus.CONFIRMED and r.exclusive for r in mine.values()
             ):
                 raise errors.AlreadyRegistered()
+            _require_no_tutorial_place(user=user, item=item)
             capacity = registerable.capacity
             taken = seats_taken(item)
             full = capacity is not None and taken >= capacity

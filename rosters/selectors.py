@@ -104,6 +104,22 @@ def seats_taken(
     }
 
 
+def tutorial_place(*, user_id: int, registerable_id: int) -> Tutorial | None:
+    """The tutorial of the same lecture this user already sits in, when ``registerable_id`` is
+    a tutorial (one query; None for other kinds of group or when they sit in none)."""
+    lecture = Tutorial.objects.filter(pk=registerable_id).values("lecture_id")
+    entry = (
+        RosterEntry.objects.filter(
+            user_id=user_id,
+            registerable__in=Tutorial.objects.filter(lecture_id__in=lecture).values("pk"),
+        )
+        .select_related("registerable")
+        .order_by("registerable_id")
+        .first()
+    )
+    return entry.registerable if entry else None
+
+
 def entries_from_campaign(campaign_id: int) -> int:
     """How many roster entries a campaign put there (materialized results still in place)."""
     return RosterEntry.objects.filter(source_campaign_id=campaign_id).count()

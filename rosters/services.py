@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -340,6 +341,38 @@ def move_user(
             return moved
     except IntegrityError:
         raise errors.AlreadyOnRoster() from None
+
+
+def move_for_campaign(*, campaign, moves: Iterable[tuple[int, int, int]], by=None) -> int:
+    """Move students between groups as part of a campaign's finalization, each
+    ``(user_id, source_id, target_id)``: off the source roster, onto the target's (remembering
+    the campaign), one ``moved`` audit row each. Removal guards are asked first. Call inside
+    the caller's transaction; returns how many moved."""
+    moves = sorted(set(moves))
+    if not moves:
+        return 0
+    lock_registerables(*{source for _u, source, _t in moves}, *{target for _u, _s, target in moves})
+    users = get_user_model().objects.in_bulk([user_id for user_id, _s, _t in moves])
+    groups = Registerable.objects.in_bulk([source for _u, source, _t in moves])
+    actor = actor_or_none(by)
+    for user_id, source_id, target_id in moves:
+        _require_removable(registerables=[groups[source_id]], user=users[user_id])
+        RosterEntry.objects.filter(registerable_id=source_id, user_id=user_id).delete()
+        RosterEntry.objects.get_or_create(
+            registerable_id=target_id,
+            user_id=user_id,
+            defaults={"source_campaign_id": campaign.pk, "added_by": actor},
+        )
+        RosterChange.objects.create(
+            action=RosterChange.Action.MOVED,
+            user_id=user_id,
+            registerable_id=target_id,
+            from_registerable_id=source_id,
+            source_campaign_id=campaign.pk,
+            by=actor,
+            reason="moved by the campaign's finalization",
+        )
+    return len(moves)
 
 
 @dataclass(frozen=True)
