@@ -120,6 +120,11 @@ def tutorial_place(*, user_id: int, registerable_id: int) -> Tutorial | None:
     return entry.registerable if entry else None
 
 
+def members_of(registerable_ids) -> QuerySet:
+    """``user_id`` values of everyone on these rosters (a subquery for other apps' filters)."""
+    return RosterEntry.objects.filter(registerable_id__in=registerable_ids).values("user_id")
+
+
 def entries_from_campaign(campaign_id: int) -> int:
     """How many roster entries a campaign put there (materialized results still in place)."""
     return RosterEntry.objects.filter(source_campaign_id=campaign_id).count()

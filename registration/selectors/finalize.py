@@ -1,17 +1,20 @@
 """What finalizing a campaign would do to students who already sit in a tutorial (item 1).
 
-Read by the finalize confirmation page; five queries whatever the number of students.
+Read by the finalize confirmation page; one query whatever the number of students. The same
+conflicts as ``rosters.services.conflicting_tutorial_memberships`` (which finalization uses):
+a student this campaign places in a tutorial while they sit in another tutorial of the lecture
+by hand or through another campaign.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery
 
-from mampf.models import Registerable
+from mampf.models import Tutorial
 from registration.models import Campaign, UserRegistration
-from rosters import services as roster_services
+from rosters.models import RosterEntry
 
 
 @dataclass(frozen=True)
@@ -28,32 +31,26 @@ def tutorial_conflicts(*, campaign: Campaign) -> list[TutorialConflict]:
     lecture, by name (``campaign_finalize(conflicts=...)`` decides what happens to them)."""
     if campaign.planning_only or campaign.status == Campaign.Status.COMPLETED:
         return []
-    users_by_registerable: dict[int, set[int]] = {}
-    for user_id, registerable_id in UserRegistration.objects.filter(
-        campaign=campaign, status=UserRegistration.Status.CONFIRMED
-    ).values_list("user_id", "item__registerable_id"):
-        users_by_registerable.setdefault(registerable_id, set()).add(user_id)
-    found = roster_services.conflicting_tutorial_memberships(
-        campaign=campaign, user_ids_by_registerable=users_by_registerable
+    tutorials = Tutorial.objects.filter(lecture_id=campaign.lecture_id).values("pk")
+    elsewhere = (
+        RosterEntry.objects.filter(user_id=OuterRef("user_id"), registerable__in=tutorials)
+        .exclude(registerable_id=OuterRef("item__registerable_id"))
+        .exclude(source_campaign_id=campaign.pk)
+        .order_by("registerable_id")
+        .values("registerable__title")[:1]
     )
-    if not found:
-        return []
-    users = get_user_model().objects.only("pk", "name", "email").in_bulk(
-        {user_id for user_id, _assigned, _other in found}
-    )
-    titles = dict(
-        Registerable.objects.non_polymorphic()
-        .filter(pk__in={g for _u, a, o in found for g in (a, o)})
-        .values_list("pk", "title")
-    )
-    rows = [
-        TutorialConflict(
-            user_id=user_id,
-            name=users[user_id].name,
-            email=users[user_id].email,
-            current=titles[other],
-            assigned=titles[assigned],
+    rows = (
+        UserRegistration.objects.filter(
+            campaign=campaign,
+            status=UserRegistration.Status.CONFIRMED,
+            item__registerable__in=tutorials,
         )
-        for user_id, assigned, other in found
+        .annotate(current=Subquery(elsewhere))
+        .filter(current__isnull=False)
+        .order_by("user__name", "user_id")
+        .values_list("user_id", "user__name", "user__email", "current", "item__registerable__title")
+    )
+    return [
+        TutorialConflict(user_id=u, name=n, email=e, current=c, assigned=a)
+        for u, n, e, c, a in rows
     ]
-    return sorted(rows, key=lambda row: (row.name.casefold(), row.user_id))

@@ -602,10 +602,10 @@ def test_seats_taken_counts_roster_and_unmaterialized_confirmed_places_through_r
     campaign = open_campaign()
     item = ItemFactory(campaign=campaign, registerable__capacity=10)
     on_roster, confirmed, both = UserFactory(), UserFactory(), UserFactory()
-    add_user(registerable=item.registerable, user=on_roster, by=None, notify=False)
-    add_user(registerable=item.registerable, user=both, by=None, notify=False)
     services.register(user=confirmed, item=item)
     services.register(user=both, item=item)
+    add_user(registerable=item.registerable, user=on_roster, by=None, notify=False)
+    add_user(registerable=item.registerable, user=both, by=None, notify=False)
 
     assert services.seats_taken(item) == 3  # each person once
     assert roster_selectors.seats_taken([item.registerable_id]) == {item.registerable_id: 3}
