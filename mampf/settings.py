@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "performance.apps.PerformanceConfig",
     "grade_schemes.apps.GradeSchemesConfig",
     "remediation.apps.RemediationConfig",
+    "operations.apps.OperationsConfig",  # the top: cross-cutting commands (seed_demo)
 ]
 
 MIDDLEWARE = [
@@ -236,8 +237,5 @@ LOGGING = {
 }
 
 # --- Domain switches ------------------------------------------------------------------------
-# Test-only: the concurrency control test turns the capacity lock off to prove it can see an
-# oversell. Never set in production.
-REGISTRATION_CAPACITY_LOCK = True
 # One switch for every row lock taken through mampf.db (the concurrency tests' controls).
 MAMPF_ROW_LOCKS = True

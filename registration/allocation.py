@@ -9,7 +9,9 @@
   a no-op that says so.
 
 Both read and write in bulk: the number of queries does not grow with the number of students.
-``registration.services`` re-exports the public functions.
+``registration.services`` re-exports the public functions. Imports go one way: this module
+uses ``registration.lifecycle`` (locks, transitions, task hand-off), never ``services`` or
+``tasks``.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mampf.db import actor_or_none, lock_rows
 from mampf.models import Registerable
 from registration import errors, policies, solvers
-from registration.lifecycle import lock_campaign, transition, translate_db_errors
+from registration.lifecycle import busy_is_try_again as translate_db_errors
+from registration.lifecycle import enqueue_on_commit, lock_campaign, transition
 from registration.models import AllocationRun, Campaign, Policy, UserRegistration
+from rosters import selectors as roster_selectors
 from rosters import services as roster_services
-from rosters.models import RosterEntry
+from rosters.errors import RosterError
 
 Status = Campaign.Status
 RegStatus = UserRegistration.Status
@@ -62,19 +67,17 @@ def run_progress(run: AllocationRun) -> dict:
 
 def _lock_campaign_nowait(campaign: Campaign) -> Campaign:
     try:
-        return Campaign.objects.select_for_update(nowait=True).get(pk=campaign.pk)
+        return lock_campaign(campaign, nowait=True)
     except DatabaseError:
         raise errors.AllocationRunning() from None
 
 
 def _lock_groups(campaign: Campaign) -> None:
-    ids = sorted(campaign.items.values_list("registerable_id", flat=True))
-    list(
-        Registerable.objects.non_polymorphic()
-        .select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    """The campaign's groups under ``FOR UPDATE``, ascending (the lock FCFS and roster
+    maintenance take too)."""
+    lock_rows(
+        Registerable.objects.non_polymorphic(),
+        campaign.items.values_list("registerable_id", flat=True),
     )
 
 
@@ -188,8 +191,6 @@ def request_allocation(
     force_assignments: bool = False,
 ) -> AllocationRun:
     """Queue an allocation run for a worker (eagerly run without a broker)."""
-    from registration import tasks
-
     campaign = Campaign.objects.get(pk=campaign.pk)
     _check_allocatable(campaign)
     run = _new_run(
@@ -201,7 +202,7 @@ def request_allocation(
         force_assignments=force_assignments,
         status=AllocationRun.Status.QUEUED,
     )
-    tasks.run_allocation.delay_on_commit(run.pk)
+    enqueue_on_commit("registration.tasks.run_allocation", run.pk)
     return run
 
 
@@ -219,7 +220,7 @@ def _new_run(campaign, *, by, seed, objective, balanced, force_assignments, stat
                 seed=int(seed),
                 balanced=balanced,
                 force_assignments=force_assignments,
-                requested_by=by if getattr(by, "pk", None) else None,
+                requested_by=actor_or_none(by),
             )
     except IntegrityError:
         raise errors.AllocationRunning() from None
@@ -408,24 +409,9 @@ def _reject_pending(campaign: Campaign, *, assigned_user_ids: list[int]) -> int:
 
 def _seats_held_elsewhere(campaign: Campaign, registerable_ids) -> dict[int, set[int]]:
     """Per group, the people who hold a place without this campaign: on the roster by hand or
-    through another campaign, or confirmed in another campaign whose results are pending."""
-    held: dict[int, set[int]] = defaultdict(set)
-    on_roster = (
-        RosterEntry.objects.filter(registerable_id__in=list(registerable_ids))
-        .exclude(source_campaign=campaign)
-        .values_list("registerable_id", "user_id")
-    )
-    confirmed_elsewhere = (
-        UserRegistration.objects.filter(
-            item__registerable_id__in=list(registerable_ids), status=RegStatus.CONFIRMED
-        )
-        .exclude(campaign=campaign)
-        .exclude(campaign__status=Status.COMPLETED)
-        .values_list("item__registerable_id", "user_id")
-    )
-    for reg_id, user_id in [*on_roster, *confirmed_elsewhere]:
-        held[reg_id].add(user_id)
-    return held
+    through another campaign, or confirmed in another campaign whose results are pending
+    (``rosters.selectors.seat_holders``, the one definition of a taken place)."""
+    return roster_selectors.seat_holders(registerable_ids, excluding_campaign_id=campaign.pk)
 
 
 def _capacity_problems(campaign: Campaign, users_by_registerable: dict[int, set[int]]) -> list:
@@ -498,11 +484,24 @@ def _statistics(campaign: Campaign, *, result, applicants: int, policy_rejected:
 # -- finalization -----------------------------------------------------------------------------
 
 
-@translate_db_errors
-def campaign_finalize(campaign: Campaign, *, by=None) -> FinalizeOutcome:
-    """Guard, materialize into rosters, make every outcome explicit, complete. Idempotent."""
-    from registration import tasks
+CONFLICT_MODES = ("refuse", "skip", "move")
 
+
+@translate_db_errors
+def campaign_finalize(
+    campaign: Campaign, *, by=None, conflicts: str = "refuse"
+) -> FinalizeOutcome:
+    """Guard, materialize into rosters, make every outcome explicit, complete. Idempotent.
+
+    ``conflicts`` says what happens to students placed in a tutorial while they already sit in
+    another tutorial of the lecture: ``refuse`` (the default) stops everything and names them;
+    ``skip`` rejects their registration (reason ``already_in_tutorial``) and they stay where they
+    are; ``move`` moves them on the rosters into the new tutorial (audited).
+    """
+    if conflicts not in CONFLICT_MODES:
+        raise errors.InvalidConfiguration(
+            _("Choose what happens to students who already sit in another tutorial.")
+        )
     campaign = Campaign.objects.get(pk=campaign.pk)
     if campaign.planning_only:
         return FinalizeOutcome(
@@ -539,21 +538,28 @@ def campaign_finalize(campaign: Campaign, *, by=None) -> FinalizeOutcome:
                 _("Close the campaign before finalizing."), code="campaign_still_open"
             )
         _lock_groups(campaign)
-        summary = _finalize_locked(campaign, by=by)
+        summary = _finalize_locked(campaign, by=by, conflicts=conflicts)
         transition(campaign, "mark_completed", by=by, note="finalized")
-        tasks.send_allocation_results.delay_on_commit(campaign.pk)
-    return FinalizeOutcome(
-        materialized=True,
-        summary=summary,
-        message=_(
-            "Finalized: %(added)d added to rosters, %(removed)d removed, %(rejected)d "
-            "without a place."
-        )
-        % summary,
-    )
+        enqueue_on_commit("registration.tasks.send_allocation_results", campaign.pk)
+    message = _(
+        "Finalized: %(added)d added to rosters, %(removed)d removed, %(rejected)d without a place."
+    ) % summary
+    if summary["skipped"]:
+        message += " " + ngettext(
+            "%(skipped)d student stays in their tutorial.",
+            "%(skipped)d students stay in their tutorials.",
+            summary["skipped"],
+        ) % summary
+    if summary["moved"]:
+        message += " " + ngettext(
+            "%(moved)d student was moved from their tutorial.",
+            "%(moved)d students were moved from their tutorials.",
+            summary["moved"],
+        ) % summary
+    return FinalizeOutcome(materialized=True, summary=summary, message=message)
 
 
-def _finalize_locked(campaign: Campaign, *, by) -> dict:
+def _finalize_locked(campaign: Campaign, *, by, conflicts: str) -> dict:
     confirmed = list(
         campaign.registrations.filter(status=RegStatus.CONFIRMED).values_list(
             "pk", "user_id", "item_id", "item__registerable_id"
@@ -574,6 +580,26 @@ def _finalize_locked(campaign: Campaign, *, by) -> dict:
         if user_id not in failed:
             users_by_registerable[reg_id].add(user_id)
 
+    found = roster_services.conflicting_tutorial_memberships(
+        campaign=campaign, user_ids_by_registerable=users_by_registerable
+    )
+    skipped: set[int] = set()
+    if found and conflicts == "refuse":
+        raise _tutorial_conflict_error(found)
+    if found and conflicts == "skip":
+        skipped = {user_id for user_id, _assigned, _other in found}
+        pairs = {(user_id, assigned) for user_id, assigned, _other in found}
+        rejected = [
+            pk for pk, user_id, _item, reg_id in confirmed if (user_id, reg_id) in pairs
+        ] + list(
+            campaign.registrations.filter(
+                user_id__in=skipped, status=RegStatus.PENDING
+            ).values_list("pk", flat=True)
+        )
+        _bulk_set(rejected, status=RegStatus.REJECTED, rejection_reason="already_in_tutorial")
+        for user_id, assigned in pairs:
+            users_by_registerable[assigned].discard(user_id)
+
     problems = _capacity_problems(campaign, users_by_registerable)
     if problems:
         raise errors.PolicyBlocker(
@@ -585,34 +611,28 @@ def _finalize_locked(campaign: Campaign, *, by) -> dict:
             code="capacity_exceeded",
             details={"problems": problems},
         )
-    conflicts = roster_services.conflicting_tutorial_memberships(
-        campaign=campaign, user_ids_by_registerable=users_by_registerable
-    )
-    if conflicts:
-        names = dict(
-            get_user_model()
-            .objects.filter(pk__in={c[0] for c in conflicts})
-            .values_list("pk", "name")
-        )
-        listing = ", ".join(sorted({names.get(c[0], str(c[0])) for c in conflicts})[:10])
-        raise errors.PolicyBlocker(
-            ngettext(
-                "%(count)d student already sits in another tutorial of this lecture (%(names)s). "
-                "Move or remove them in the rosters first.",
-                "%(count)d students already sit in another tutorial of this lecture (%(names)s). "
-                "Move or remove them in the rosters first.",
-                len({c[0] for c in conflicts}),
+    moved = 0
+    if found and conflicts == "move":
+        try:
+            moved = roster_services.move_for_campaign(
+                campaign=campaign,
+                moves=[(user_id, other, assigned) for user_id, assigned, other in found],
+                by=by,
             )
-            % {"count": len({c[0] for c in conflicts}), "names": listing},
-            code="tutorial_conflict",
-            details={"conflicts": conflicts},
-        )
+        except RosterError as exc:  # a removal guard said no: nothing is finalized
+            raise errors.PolicyBlocker(str(exc), code=exc.code, details=exc.details) from None
     materialized = roster_services.materialize_allocation(
         campaign=campaign, user_ids_by_registerable=users_by_registerable, by=by
     )
 
     # Every remaining pending row becomes an explicit rejection.
-    assigned = sorted({user_id for _pk, user_id, _item, _reg in confirmed if user_id not in failed})
+    assigned = sorted(
+        {
+            user_id
+            for _pk, user_id, _item, _reg in confirmed
+            if user_id not in failed and user_id not in skipped
+        }
+    )
     without_place = _reject_pending(campaign, assigned_user_ids=assigned)
     return {
         "added": materialized.added,
@@ -621,21 +641,42 @@ def _finalize_locked(campaign: Campaign, *, by) -> dict:
         "propagated_to_lecture": materialized.propagated_to_lecture,
         "policy_rejected": len(failed),
         "rejected": without_place,
+        "skipped": len(skipped),
+        "moved": moved,
     }
+
+
+def _tutorial_conflict_error(conflicts: list[tuple[int, int, int]]) -> errors.PolicyBlocker:
+    user_ids = {user_id for user_id, _assigned, _other in conflicts}
+    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "name"))
+    listing = ", ".join(sorted({names.get(u, str(u)) for u in user_ids})[:10])
+    return errors.PolicyBlocker(
+        ngettext(
+            "%(count)d student already sits in another tutorial of this lecture (%(names)s). "
+            "Choose to skip or move them, or move or remove them in the rosters first.",
+            "%(count)d students already sit in another tutorial of this lecture (%(names)s). "
+            "Choose to skip or move them, or move or remove them in the rosters first.",
+            len(user_ids),
+        )
+        % {"count": len(user_ids), "names": listing},
+        code="tutorial_conflict",
+        details={"conflicts": conflicts},
+    )
 
 
 @translate_db_errors
 def campaign_allocate_and_finalize(
-    campaign: Campaign, *, by=None, **allocation_options
+    campaign: Campaign, *, by=None, conflicts: str = "refuse", **allocation_options
 ) -> FinalizeOutcome:
     """Convenience: allocate (preference-based) and finalize; planning-only is a no-op."""
     campaign = Campaign.objects.get(pk=campaign.pk)
     if campaign.planning_only:
-        return campaign_finalize(campaign, by=by)
+        return campaign_finalize(campaign, by=by, conflicts=conflicts)
     if campaign.is_preference_based:
         campaign_allocate(campaign, by=by, **allocation_options)
     elif campaign.status == Status.OPEN and not campaign.open_for_registrations():
-        from registration.services import campaign_close
-
-        campaign_close(campaign, by=by, note="closed for finalization")
-    return campaign_finalize(campaign, by=by)
+        with transaction.atomic():
+            locked = lock_campaign(campaign)
+            if locked.status == Status.OPEN:
+                transition(locked, "mark_closed", by=by, note="closed for finalization")
+    return campaign_finalize(campaign, by=by, conflicts=conflicts)

@@ -7,9 +7,16 @@ class RegistrationConfig(AppConfig):
     verbose_name = _("Registration")
 
     def ready(self):
+        # Built-in policy kinds register themselves on import.
+        from registration import policies, tasks  # noqa: F401 - tasks: enqueued by name
+        from registration.seats import confirmed_not_materialized
+        from rosters.selectors import register_pending_seat_source
+
+        # Confirmed places not yet on a roster count as taken for every capacity check.
+        register_pending_seat_source(confirmed_not_materialized)
+
         from mampf.pending import register_pending_source
-        from registration import policies  # noqa: F401  (built-in kinds register on import)
         from registration.selectors.pending import SOURCE
 
-        # Confirmed FCFS places not on a roster yet, for the roster and start pages below us.
+        # The same places, listed for the roster and start pages below us.
         register_pending_source(SOURCE)

@@ -6,7 +6,7 @@ human message. Views turn them into a message for the user; nothing here is ever
 
 from django.utils.translation import gettext_lazy as _
 
-from mampf.errors import DomainError
+from mampf.errors import Busy, DomainError
 
 
 class RegistrationError(DomainError):
@@ -92,7 +92,9 @@ class InvalidConfiguration(RegistrationError):
     default_message = _("The configuration is not valid.")
 
 
-class TryAgain(RegistrationError):
+class TryAgain(RegistrationError, Busy):
+    """``mampf.db.translate_db_errors`` raises it for registration services (code ``busy``)."""
+
     code = "busy"
     default_message = _("Many people are registering right now. Please try again in a moment.")
 
@@ -100,3 +102,18 @@ class TryAgain(RegistrationError):
 class AllocationRunning(RegistrationError):
     code = "allocation_running"
     default_message = _("An allocation for this campaign is already running. Please wait for it.")
+
+
+class CampaignInUse(RegistrationError):
+    code = "campaign_in_use"
+    default_message = _("Another campaign or the rosters still rely on this campaign.")
+
+
+class PrerequisiteNotReady(RegistrationError):
+    code = "prerequisite_not_ready"
+    default_message = _("The prerequisite campaign is still a draft; open it first.")
+
+
+class AlreadyInTutorial(RegistrationError):
+    code = "already_in_tutorial"
+    default_message = _("You already have a place in a tutorial of this lecture.")

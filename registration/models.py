@@ -183,6 +183,53 @@ class CampaignTransition(models.Model):
         return f"{self.campaign_id}: {self.from_status} -> {self.to_status}"
 
 
+class CampaignChange(models.Model):
+    """Append-only audit of campaign configuration: items, capacities, rules, settings, deletion.
+
+    Written by the service that makes the change, in its transaction. The campaign reference is
+    not a database foreign key and is left alone on delete, so the row that records a campaign's
+    deletion outlives it.
+    """
+
+    class Action(models.TextChoices):
+        UPDATED = "updated", _("settings changed")
+        ITEM_ADDED = "item_added", _("item added")
+        ITEM_REMOVED = "item_removed", _("item removed")
+        CAPACITY_SET = "capacity_set", _("capacity changed")
+        POLICY_ADDED = "policy_added", _("rule added")
+        POLICY_UPDATED = "policy_updated", _("rule changed")
+        POLICY_REMOVED = "policy_removed", _("rule removed")
+        DELETED = "deleted", _("campaign deleted")
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="changes",
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    old = models.JSONField(_("old value"), null=True, blank=True)
+    new = models.JSONField(_("new value"), null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign change")
+        verbose_name_plural = _("campaign changes")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.campaign_id}: {self.action} {self.subject}"
+
+
 class Item(models.Model):
     """A line on the campaign's menu, pointing at the real group (the registerable)."""
 
@@ -291,9 +338,12 @@ class Policy(models.Model):
     """One eligibility rule of a campaign; evaluated in ``position`` order by the engine."""
 
     class Kind(models.TextChoices):
+        """The kinds this app brings. Not the field's choices: the registry in
+        ``registration.policies`` is the one list of kinds, and higher apps add theirs there
+        (``performance`` registers ``student_performance``) without a migration here."""
+
         INSTITUTIONAL_EMAIL = "institutional_email", _("Institutional e-mail address")
         PREREQUISITE_CAMPAIGN = "prerequisite_campaign", _("Prerequisite campaign")
-        STUDENT_PERFORMANCE = "student_performance", _("Student performance (certification)")
 
     class Phase(models.TextChoices):
         REGISTRATION = "registration", _("Registration")
@@ -301,7 +351,7 @@ class Policy(models.Model):
         BOTH = "both", _("Registration and finalization")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="policies")
-    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=40)
     phase = models.CharField(
         _("phase"), max_length=20, choices=Phase.choices, default=Phase.REGISTRATION
     )
@@ -321,6 +371,13 @@ class Policy(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.get_phase_display()})"
+
+    def get_kind_display(self) -> str:
+        """The registered kind's label, or the raw kind when no app registers it."""
+        from registration.policies import get_policy_kind
+
+        kind = get_policy_kind(self.kind)
+        return str(kind.label) if kind else self.kind
 
     def applies_to(self, phase: str) -> bool:
         return self.active and self.phase in (phase, self.Phase.BOTH)

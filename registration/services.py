@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
@@ -18,14 +17,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mampf.db import lock_rows
 from mampf.models import Cohort, Lecture, Registerable
 from registration import errors, policies
+from registration.allocation import (
+    FinalizeOutcome,
+    campaign_allocate,
+    campaign_allocate_and_finalize,
+    campaign_finalize,
+    request_allocation,
+    run_progress,
+)
+from registration.lifecycle import busy_is_try_again as _translate_db_errors
 from registration.lifecycle import lock_campaign as _lock_campaign
+from registration.lifecycle import record_change as _record_change
 from registration.lifecycle import share_lock_campaign as _share_lock_campaign
 from registration.lifecycle import transition as _transition
-from registration.lifecycle import translate_db_errors as _translate_db_errors
-from registration.models import Campaign, Item, Policy, UserRegistration
-from rosters.models import RosterEntry
+from registration.models import Campaign, CampaignChange, Item, Policy, UserRegistration
+from rosters import selectors as roster_selectors
 
 Status = Campaign.Status
 RegStatus = UserRegistration.Status
@@ -58,26 +67,25 @@ def confirmed_count(item: Item) -> int:
 
 
 def seats_taken(item: Item) -> int:
-    """Places of the item's group already taken, each person once: confirmed registrations in
-    every campaign whose results are not in the roster yet, plus everyone on the roster (added
-    by hand, or by an earlier campaign). The same group may be an item of several campaigns."""
-    confirmed = (
-        UserRegistration.objects.filter(
-            item__registerable_id=item.registerable_id, status=RegStatus.CONFIRMED
-        )
-        .exclude(campaign__status=Status.COMPLETED)
-        .order_by()
-        .values("user_id")
-    )
-    on_roster = (
-        RosterEntry.objects.filter(registerable_id=item.registerable_id)
-        .order_by()
-        .values("user_id")
-    )
-    return confirmed.union(on_roster).count()
+    """Places of the item's group already taken, each person once: everyone on its roster plus
+    confirmed registrations of every campaign whose results are not in the roster yet. The one
+    definition lives in ``rosters.selectors.seats_taken`` (registration plugs its confirmed
+    places in as a pending seat source, see ``registration.seats``)."""
+    return roster_selectors.seats_taken([item.registerable_id])[item.registerable_id]
 
 
 # -- lifecycle ----------------------------------------------------------------------------------
+
+
+def _prerequisite_ids(campaign_policies) -> set[int]:
+    ids = set()
+    for policy in campaign_policies:
+        config = policy.config if isinstance(policy.config, dict) else {}
+        if policy.kind == Policy.Kind.PREREQUISITE_CAMPAIGN and isinstance(
+            config.get("campaign_id"), int
+        ):
+            ids.add(config["campaign_id"])
+    return ids
 
 
 def _open_preflight(campaign: Campaign) -> None:
@@ -90,8 +98,21 @@ def _open_preflight(campaign: Campaign) -> None:
             _("The registration deadline must be in the future to open the campaign."),
             code="deadline_not_in_future",
         )
+    active = list(campaign.policies.filter(active=True))
+    drafts = Campaign.objects.filter(
+        pk__in=_prerequisite_ids(active), status=Status.DRAFT
+    ).order_by("pk")
+    if drafts:
+        raise errors.PrerequisiteNotReady(
+            _(
+                "The prerequisite campaign “%(title)s” is still a draft: nobody could meet the "
+                "rule. Open it first."
+            )
+            % {"title": drafts[0].title},
+            details={"prerequisite_campaign_id": drafts[0].pk},
+        )
     problems = []
-    for policy in campaign.policies.filter(active=True):
+    for policy in active:
         kind = policies.get_policy_kind(policy.kind)
         if kind is None:
             problems.append(
@@ -146,6 +167,9 @@ def campaign_reopen(campaign: Campaign, *, by) -> Campaign:
             )
         if campaign.is_preference_based:
             # Rankings stay; their outcomes go back to pending until the next allocation.
+            # Forced placements (unranked rows the allocation created) are computed results
+            # too: they go, or they would hold a place the next allocation never chose.
+            campaign.registrations.filter(preference_rank__isnull=True).delete()
             campaign.registrations.exclude(status=RegStatus.PENDING).update(
                 status=RegStatus.PENDING, rejection_reason="", updated_at=timezone.now()
             )
@@ -170,11 +194,47 @@ def campaign_revert_to_draft(campaign: Campaign, *, by) -> Campaign:
 
 @_translate_db_errors
 def campaign_delete(campaign: Campaign, *, by) -> None:
-    """Delete a campaign nobody registered for."""
+    """Delete a campaign nobody registered for, that no other campaign names as its
+    prerequisite and whose results are not in any roster (after a reopen they may be)."""
     with transaction.atomic():
         campaign = _lock_campaign(campaign)
         if campaign.registrations.exists():
             raise errors.Frozen(_("Students have registered; the campaign cannot be deleted."))
+        dependants = [
+            policy.campaign
+            for policy in Policy.objects.filter(kind=Policy.Kind.PREREQUISITE_CAMPAIGN)
+            .exclude(campaign=campaign)
+            .select_related("campaign")
+            .order_by("campaign_id")
+            if campaign.pk in _prerequisite_ids([policy])
+        ]
+        if dependants:
+            raise errors.CampaignInUse(
+                _(
+                    "“%(other)s” names this campaign as its prerequisite. Remove that rule "
+                    "first."
+                )
+                % {"other": dependants[0].title},
+                details={"campaign_ids": [c.pk for c in dependants]},
+            )
+        on_rosters = roster_selectors.entries_from_campaign(campaign.pk)
+        if on_rosters:
+            raise errors.CampaignInUse(
+                ngettext(
+                    "%(count)d roster place came from this campaign; it cannot be deleted.",
+                    "%(count)d roster places came from this campaign; it cannot be deleted.",
+                    on_rosters,
+                )
+                % {"count": on_rosters},
+                details={"roster_entries": on_rosters},
+            )
+        _record_change(
+            campaign,
+            CampaignChange.Action.DELETED,
+            by=by,
+            subject=campaign.title,
+            old={"status": campaign.status, "lecture_id": campaign.lecture_id},
+        )
         campaign.delete()
 
 
@@ -273,10 +333,27 @@ def campaign_update(campaign: Campaign, *, by, **changes) -> Campaign:
             and data["allocation_mode"] != campaign.allocation_mode
         ):
             raise errors.Frozen()
+        changed = {
+            name: value for name, value in changes.items() if getattr(campaign, name) != value
+        }
+        if changed:
+            _record_change(
+                campaign,
+                CampaignChange.Action.UPDATED,
+                by=by,
+                subject=", ".join(sorted(changed)),
+                old={name: _jsonable(getattr(campaign, name)) for name in changed},
+                new={name: _jsonable(value) for name, value in changed.items()},
+            )
         for name, value in changes.items():
             setattr(campaign, name, value)
         campaign.save(update_fields=[*changes.keys(), "updated_at"])
         return campaign
+
+
+def _jsonable(value):
+    """Audit values: dates as ISO text, everything else as it is (str, int, bool, None)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _exclusive_for(registerable: Registerable) -> bool:
@@ -301,12 +378,20 @@ def item_add(*, campaign: Campaign, registerable: Registerable, by) -> Item:
                 % {"title": registerable.title}
             )
         next_position = (campaign.items.aggregate(m=Max("position"))["m"] or 0) + 1
-        return Item.objects.create(
+        item = Item.objects.create(
             campaign=campaign,
             registerable=registerable,
             exclusive=_exclusive_for(registerable),
             position=next_position,
         )
+        _record_change(
+            campaign,
+            CampaignChange.Action.ITEM_ADDED,
+            by=by,
+            subject=registerable.title,
+            new={"item_id": item.pk, "registerable_id": registerable.pk},
+        )
+        return item
 
 
 @_translate_db_errors
@@ -321,6 +406,22 @@ def item_remove(*, item: Item, by) -> None:
             )
         if campaign.status == Status.COMPLETED:
             raise errors.Frozen(_("The campaign is completed; its items cannot change."))
+        if campaign.status != Status.DRAFT and not campaign.items.exclude(pk=item.pk).exists():
+            raise errors.Frozen(
+                _(
+                    "“%(title)s” is the last item of a campaign that has opened; students would "
+                    "have nothing to choose. Add another item first."
+                )
+                % {"title": item.registerable.title},
+                code="last_item",
+            )
+        _record_change(
+            campaign,
+            CampaignChange.Action.ITEM_REMOVED,
+            by=by,
+            subject=item.registerable.title,
+            old={"item_id": item.pk, "registerable_id": item.registerable_id},
+        )
         item.delete()
 
 
@@ -330,7 +431,7 @@ def item_set_capacity(*, item: Item, capacity: int | None, by) -> Registerable:
     if capacity is not None and capacity < 0:
         raise errors.InvalidConfiguration(_("Capacity cannot be negative."))
     with transaction.atomic():
-        registerable = Registerable.objects.select_for_update().get(pk=item.registerable_id)
+        registerable = _lock_registerable(item.registerable_id)
         campaign = Campaign.objects.get(pk=item.campaign_id)
         if campaign.is_preference_based and campaign.status == Status.COMPLETED:
             raise errors.Frozen(_("Results are published; capacities are locked."))
@@ -348,9 +449,27 @@ def item_set_capacity(*, item: Item, capacity: int | None, by) -> Registerable:
                     % {"confirmed": confirmed},
                     details={"confirmed": confirmed},
                 )
+        if registerable.capacity != capacity:
+            _record_change(
+                campaign,
+                CampaignChange.Action.CAPACITY_SET,
+                by=by,
+                subject=registerable.title,
+                old={"capacity": registerable.capacity},
+                new={"capacity": capacity},
+            )
         registerable.capacity = capacity
         registerable.save(update_fields=["capacity"])
         return registerable
+
+
+def _policy_state(policy: Policy) -> dict:
+    return {
+        "phase": policy.phase,
+        "config": policy.config,
+        "active": policy.active,
+        "position": policy.position,
+    }
 
 
 def _require_policies_editable(campaign: Campaign) -> None:
@@ -379,7 +498,7 @@ def policy_add(
         if campaign.policies.filter(kind=kind).exists():
             raise errors.InvalidConfiguration(_("The campaign already has a rule of this kind."))
         position = (campaign.policies.aggregate(m=Max("position"))["m"] or 0) + 1
-        return Policy.objects.create(
+        policy = Policy.objects.create(
             campaign=campaign,
             kind=kind,
             phase=phase,
@@ -387,6 +506,14 @@ def policy_add(
             position=position,
             active=active,
         )
+        _record_change(
+            campaign,
+            CampaignChange.Action.POLICY_ADDED,
+            by=by,
+            subject=kind,
+            new=_policy_state(policy),
+        )
+        return policy
 
 
 @_translate_db_errors
@@ -401,6 +528,7 @@ def policy_update(
 ) -> Policy:
     with transaction.atomic():
         _require_policies_editable(_lock_campaign(policy.campaign))
+        before = _policy_state(policy)
         if phase is not None:
             if phase not in Policy.Phase.values:
                 raise errors.InvalidConfiguration(_("Choose when the rule applies."))
@@ -415,6 +543,16 @@ def policy_update(
         if position is not None:
             policy.position = position
         policy.save()
+        after = _policy_state(policy)
+        if after != before:
+            _record_change(
+                policy.campaign_id,
+                CampaignChange.Action.POLICY_UPDATED,
+                by=by,
+                subject=policy.kind,
+                old=before,
+                new=after,
+            )
         return policy
 
 
@@ -422,6 +560,13 @@ def policy_update(
 def policy_remove(*, policy: Policy, by) -> None:
     with transaction.atomic():
         _require_policies_editable(_lock_campaign(policy.campaign))
+        _record_change(
+            policy.campaign_id,
+            CampaignChange.Action.POLICY_REMOVED,
+            by=by,
+            subject=policy.kind,
+            old=_policy_state(policy),
+        )
         policy.delete()
 
 
@@ -430,14 +575,28 @@ def policy_remove(*, policy: Policy, by) -> None:
 
 def _lock_user(user) -> None:
     """Serialize one student's own requests (double clicks, two tabs)."""
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    lock_rows(get_user_model(), [user.pk])
 
 
 def _lock_registerable(registerable_id: int) -> Registerable:
-    queryset = Registerable.objects.non_polymorphic()
-    if getattr(settings, "REGISTRATION_CAPACITY_LOCK", True):
-        queryset = queryset.select_for_update()
-    return queryset.get(pk=registerable_id)
+    """The group's row under ``FOR UPDATE`` (``mampf.db.lock_rows``; the same lock roster
+    maintenance takes, so a manual add and a registration never both take the last place)."""
+    return lock_rows(Registerable.objects.non_polymorphic(), [registerable_id])[0]
+
+
+def _require_no_tutorial_place(*, user, item: Item) -> None:
+    """One tutorial per student and lecture: whoever already sits in one (on its roster) cannot
+    take a place in another through a later campaign; staff move them instead."""
+    current = roster_selectors.tutorial_place(user_id=user.pk, registerable_id=item.registerable_id)
+    if current is not None:
+        raise errors.AlreadyInTutorial(
+            _(
+                "You already have a place in “%(tutorial)s” of this lecture. Ask the course "
+                "staff if you need to change tutorials."
+            )
+            % {"tutorial": current.title},
+            details={"registerable_id": current.pk},
+        )
 
 
 @_translate_db_errors
@@ -445,7 +604,9 @@ def register(*, user, item: Item) -> UserRegistration:
     """First come, first served: lock the group, count confirmed seats fresh, then write.
 
     A second identical request (double click) returns the existing place; a request for another
-    exclusive item of the same campaign is refused with ``already_registered``. When the group is
+    exclusive item of the same campaign is refused with ``already_registered``, one for a
+    tutorial by a student who already sits in a tutorial of the lecture with
+    ``already_in_tutorial``. When the group is
     full the attempt is recorded as rejected (``item_full``, staff see the demand) and refused.
     """
     # The caller's instance (with prefetched policies) saves queries on the hot path; a refusal is
@@ -476,6 +637,7 @@ def register(*, user, item: Item) -> UserRegistration:
                 r.status == RegStatus.CONFIRMED and r.exclusive for r in mine.values()
             ):
                 raise errors.AlreadyRegistered()
+            _require_no_tutorial_place(user=user, item=item)
             capacity = registerable.capacity
             taken = seats_taken(item)
             full = capacity is not None and taken >= capacity
@@ -651,16 +813,7 @@ def open_due_campaigns(*, now=None) -> list[int]:
     return opened
 
 
-# -- allocation and finalization (implemented in registration.allocation) -----------------------
-from registration.allocation import (  # noqa: E402
-    FinalizeOutcome,
-    campaign_allocate,
-    campaign_allocate_and_finalize,
-    campaign_finalize,
-    request_allocation,
-    run_progress,
-)
-
+# Allocation and finalization live in registration.allocation (imported above).
 __all__ = [
     "FinalizeOutcome",
     "campaign_allocate",

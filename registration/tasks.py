@@ -5,7 +5,9 @@ from django.conf import settings
 from django.core import mail
 from django.utils import translation
 
-from registration import services
+from registration import errors, services
+from registration.models import AllocationRun
+from registration.selectors.notifications import allocation_result_messages
 
 
 @shared_task(name="registration.tasks.close_due_campaigns")
@@ -21,9 +23,6 @@ def open_due_campaigns() -> list[int]:
 @shared_task(name="registration.tasks.run_allocation")
 def run_allocation(run_id: int) -> str:
     """Run a queued allocation; a duplicate delivery of the same run does nothing."""
-    from registration import errors
-    from registration.models import AllocationRun
-
     run = AllocationRun.objects.select_related("campaign", "requested_by").get(pk=run_id)
     try:
         run = services.campaign_allocate(run.campaign, by=run.requested_by, run=run)
@@ -35,8 +34,6 @@ def run_allocation(run_id: int) -> str:
 @shared_task(name="registration.tasks.send_allocation_results")
 def send_allocation_results(campaign_id: int) -> int:
     """One e-mail per registrant: where they were placed, or that they were not and what next."""
-    from registration.selectors.notifications import allocation_result_messages
-
     with translation.override(settings.LANGUAGE_CODE):
         messages = allocation_result_messages(campaign_id=campaign_id)
     sent = 0

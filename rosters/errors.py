@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from mampf.errors import Busy as MampfBusy
 from mampf.errors import DomainError
 
 
@@ -37,7 +38,9 @@ class InvalidMove(RosterError):
     )
 
 
-class Busy(RosterError):
+class Busy(RosterError, MampfBusy):
+    """``mampf.db.translate_db_errors`` raises it for roster services (code ``busy``)."""
+
     code = "busy"
     default_message = _("Someone else is changing this roster right now. Please try again.")
 
@@ -50,3 +53,10 @@ class BulkRefused(RosterError):
 
     code = "bulk_refused"
     default_message = _("Nothing was changed.")
+
+
+class RemovalRefused(RosterError):
+    """A check registered with ``rosters.services.register_removal_guard`` said no."""
+
+    code = "removal_refused"
+    default_message = _("The student cannot be taken off this roster.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -39,6 +40,95 @@ def roster_user_ids(registerable) -> list[int]:
 def roster_size(registerable) -> int:
     return RosterEntry.objects.filter(registerable_id=registerable.pk).count()
 
+
+
+# -- taken seats: the one definition -----------------------------------------------------------
+#
+# A group's place is taken by everyone on its roster, plus everyone a *pending seat source*
+# reports: a higher app that hands out places before they reach the roster (registration:
+# confirmed registrations of campaigns whose results are not materialized yet) plugs a source
+# in at ``AppConfig.ready()``. Each person counts once per group.
+
+#: ``source(registerable_ids, *, excluding_campaign_id) -> QuerySet`` of
+#: ``(registerable_id, user_id)`` value rows (``values_list`` with exactly those two columns).
+PendingSeatSource = Callable[..., QuerySet]
+_PENDING_SEAT_SOURCES: list[PendingSeatSource] = []
+
+
+def register_pending_seat_source(source: PendingSeatSource) -> None:
+    """Add a source of seats held outside the roster (idempotent: registering twice is once)."""
+    if source not in _PENDING_SEAT_SOURCES:
+        _PENDING_SEAT_SOURCES.append(source)
+
+
+def unregister_pending_seat_source(source: PendingSeatSource) -> None:
+    """For tests that plug in a source of their own."""
+    if source in _PENDING_SEAT_SOURCES:
+        _PENDING_SEAT_SOURCES.remove(source)
+
+
+def seat_holders(
+    registerable_ids: Iterable[int], *, excluding_campaign_id: int | None = None
+) -> dict[int, set[int]]:
+    """Per group, the users who hold one of its places: on the roster, or holding a pending
+    seat (see ``register_pending_seat_source``). ``excluding_campaign_id`` leaves out what that
+    campaign itself put there (roster rows it materialized, its own pending seats), for the
+    campaign's allocation, which recomputes them. One query (a ``UNION``), whatever the size."""
+    ids = sorted({int(pk) for pk in registerable_ids if pk is not None})
+    holders: dict[int, set[int]] = {pk: set() for pk in ids}
+    if not ids:
+        return holders
+    on_roster = RosterEntry.objects.filter(registerable_id__in=ids)
+    if excluding_campaign_id is not None:
+        on_roster = on_roster.exclude(source_campaign_id=excluding_campaign_id)
+    query = on_roster.order_by().values_list("registerable_id", "user_id")
+    others = [
+        source(ids, excluding_campaign_id=excluding_campaign_id).order_by()
+        for source in _PENDING_SEAT_SOURCES
+    ]
+    if others:
+        query = query.union(*others)
+    for registerable_id, user_id in query:
+        holders[registerable_id].add(user_id)
+    return holders
+
+
+def seats_taken(
+    registerable_ids: Iterable[int], *, excluding_campaign_id: int | None = None
+) -> dict[int, int]:
+    """Per group, how many places are taken (``seat_holders`` counted)."""
+    return {
+        pk: len(users)
+        for pk, users in seat_holders(
+            registerable_ids, excluding_campaign_id=excluding_campaign_id
+        ).items()
+    }
+
+
+def tutorial_place(*, user_id: int, registerable_id: int) -> Tutorial | None:
+    """The tutorial of the same lecture this user already sits in, when ``registerable_id`` is
+    a tutorial (one query; None for other kinds of group or when they sit in none)."""
+    lecture = Tutorial.objects.filter(pk=registerable_id).values("lecture_id")
+    entry = (
+        RosterEntry.objects.filter(
+            user_id=user_id,
+            registerable__in=Tutorial.objects.filter(lecture_id__in=lecture).values("pk"),
+        )
+        .select_related("registerable")
+        .order_by("registerable_id")
+        .first()
+    )
+    return entry.registerable if entry else None
+
+
+def members_of(registerable_ids) -> QuerySet:
+    """``user_id`` values of everyone on these rosters (a subquery for other apps' filters)."""
+    return RosterEntry.objects.filter(registerable_id__in=registerable_ids).values("user_id")
+
+
+def entries_from_campaign(campaign_id: int) -> int:
+    """How many roster entries a campaign put there (materialized results still in place)."""
+    return RosterEntry.objects.filter(source_campaign_id=campaign_id).count()
 
 
 def kind_label(registerable: Registerable) -> str:

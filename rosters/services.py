@@ -5,35 +5,74 @@ Rules (DOMAIN-NOTES, Rosters):
 - leaving a group does not remove them from the lecture; removing them from the lecture
   removes them from its groups (non-propagating cohorts excepted);
 - capacity is enforced unless ``allow_overfill``; at most one tutorial per student per lecture;
-- every change locks the rows involved in ascending primary-key order (no deadlocks between
-  opposite moves), is one transaction, is audited and notifies the student by e-mail.
+- a group's places are counted by ``rosters.selectors.seats_taken`` (the roster plus seats
+  that higher apps hand out before materializing), the same rule registration uses;
+- every change locks the rows involved through ``mampf.db.lock_rows`` (ascending primary keys,
+  no deadlocks between opposite moves), is one transaction, is audited and notifies the
+  student by e-mail;
+- removing or moving someone asks every check registered with ``register_removal_guard``
+  first (assessment refuses when the student has grading data on that roster).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mampf.db import actor_or_none, lock_rows, translate_db_errors
 from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial
-from rosters import errors, notifications
+from rosters import errors, notifications, selectors
 from rosters.models import RosterChange, RosterEntry
 
+#: Every roster service wears it: a lock timeout is a clean "try again" (code ``busy``).
+_busy = translate_db_errors(error=errors.Busy)
 
-def _lock(*registerable_ids: int) -> None:
-    """Lock the registerables' rows in a fixed (ascending) order."""
-    ids = sorted({pk for pk in registerable_ids if pk is not None})
-    list(
-        Registerable.objects.non_polymorphic()
-        .select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+
+def lock_registerables(*registerable_ids: int | None) -> list[Registerable]:
+    """Lock the registerables' rows in ascending order (``mampf.db.lock_rows``, one switch)."""
+    return lock_rows(Registerable.objects.non_polymorphic(), registerable_ids)
+
+
+# -- removal guards ------------------------------------------------------------------------------
+
+#: ``check(*, registerable, user) -> str | None``: a reason to refuse, or None to allow.
+RemovalGuard = Callable[..., "str | None"]
+_REMOVAL_GUARDS: list[RemovalGuard] = []
+
+
+def register_removal_guard(check: RemovalGuard) -> None:
+    """Let a higher app veto taking someone off a roster (assessment: grading data exists).
+
+    ``check(*, registerable, user)`` returns a translated reason to refuse, or None. It runs
+    inside the removal's transaction, after the roster rows are locked. Registering the same
+    check twice keeps one.
+    """
+    if check not in _REMOVAL_GUARDS:
+        _REMOVAL_GUARDS.append(check)
+
+
+def unregister_removal_guard(check: RemovalGuard) -> None:
+    """For tests that plug in a guard of their own."""
+    if check in _REMOVAL_GUARDS:
+        _REMOVAL_GUARDS.remove(check)
+
+
+def _require_removable(*, registerables: Iterable[Registerable], user) -> None:
+    for registerable in registerables:
+        for check in _REMOVAL_GUARDS:
+            reason = check(registerable=registerable, user=user)
+            if reason:
+                raise errors.RemovalRefused(
+                    _("%(name)s cannot leave “%(group)s”: %(reason)s")
+                    % {"name": user.name, "group": registerable.title, "reason": reason},
+                    details={"registerable_id": registerable.pk, "reason": str(reason)},
+                )
 
 
 def _concrete(registerable: Registerable) -> Registerable:
@@ -42,11 +81,11 @@ def _concrete(registerable: Registerable) -> Registerable:
     return registerable
 
 
-def _seat_count(registerable_id: int) -> int:
-    return RosterEntry.objects.filter(registerable_id=registerable_id).count()
-
-
-def _ensure_capacity(registerable: Registerable, *, allow_overfill: bool) -> None:
+def _ensure_capacity(registerable: Registerable, *, user, allow_overfill: bool) -> None:
+    """Refuse when the group has no free place for this user. Places are counted the way
+    registration counts them (``selectors.seat_holders``: the roster plus confirmed places not
+    yet materialized); a user who already holds one of them needs no new place. Call under the
+    group's lock."""
     capacity = (
         Registerable.objects.non_polymorphic()
         .values_list("capacity", flat=True)
@@ -54,10 +93,12 @@ def _ensure_capacity(registerable: Registerable, *, allow_overfill: bool) -> Non
     )
     if allow_overfill or capacity is None:
         return
-    if _seat_count(registerable.pk) >= capacity:
+    holders = selectors.seat_holders([registerable.pk])[registerable.pk]
+    if user.pk not in holders and len(holders) >= capacity:
         raise errors.GroupFull(
             _("“%(title)s” is full (%(capacity)d places).")
-            % {"title": registerable.title, "capacity": capacity}
+            % {"title": registerable.title, "capacity": capacity},
+            details={"capacity": capacity, "taken": len(holders)},
         )
 
 
@@ -79,7 +120,7 @@ def _audit(action, *, user, registerable, by, source=None, campaign=None, reason
         registerable_id=registerable.pk,
         from_registerable_id=source.pk if source else None,
         source_campaign=campaign,
-        by=by if getattr(by, "pk", None) else None,
+        by=actor_or_none(by),
         reason=reason[:300],
     )
 
@@ -92,7 +133,7 @@ def _propagate_to_lecture(*, registerable: Registerable, user, by, campaign=None
     _, created = RosterEntry.objects.get_or_create(
         registerable_id=lecture.pk,
         user=user,
-        defaults={"source_campaign": campaign, "added_by": by if getattr(by, "pk", None) else None},
+        defaults={"source_campaign": campaign, "added_by": actor_or_none(by)},
     )
     if created:
         _audit(
@@ -105,20 +146,7 @@ def _propagate_to_lecture(*, registerable: Registerable, user, by, campaign=None
         )
 
 
-def _guard_operational(func):
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except OperationalError as exc:
-            raise errors.Busy() from exc
-
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    wrapper.__wrapped__ = func
-    return wrapper
-
-
-@_guard_operational
+@_busy
 def add_user(
     *,
     registerable: Registerable,
@@ -134,7 +162,7 @@ def add_user(
     lecture = registerable.parent_lecture
     try:
         with transaction.atomic():
-            _lock(registerable.pk, lecture.pk)
+            lock_registerables(registerable.pk, lecture.pk)
             if RosterEntry.objects.filter(registerable_id=registerable.pk, user=user).exists():
                 raise errors.AlreadyOnRoster()
             if isinstance(registerable, Tutorial):
@@ -144,12 +172,12 @@ def add_user(
                         _("%(name)s is already in “%(group)s”; move them instead.")
                         % {"name": user.name, "group": other.registerable.title}
                     )
-            _ensure_capacity(registerable, allow_overfill=allow_overfill)
+            _ensure_capacity(registerable, user=user, allow_overfill=allow_overfill)
             entry = RosterEntry.objects.create(
                 registerable_id=registerable.pk,
                 user=user,
                 source_campaign=source_campaign,
-                added_by=by if getattr(by, "pk", None) else None,
+                added_by=actor_or_none(by),
             )
             _audit(
                 RosterChange.Action.ADDED,
@@ -181,7 +209,7 @@ def _groups_of_lecture(lecture: Lecture) -> list[int]:
     return ids
 
 
-@_guard_operational
+@_busy
 def remove_user(
     *, registerable: Registerable, user, by, reason: str = "", notify: bool = True
 ) -> None:
@@ -193,19 +221,21 @@ def remove_user(
             # Lock the lecture with all its groups (one ascending order, like every other
             # change), then read the memberships: an add that commits meanwhile is included.
             groups = _groups_of_lecture(registerable)
-            _lock(registerable.pk, *groups)
+            lock_registerables(registerable.pk, *groups)
             cascade_ids = list(
                 RosterEntry.objects.filter(user=user, registerable_id__in=groups).values_list(
                     "registerable_id", flat=True
                 )
             )
         else:
-            _lock(registerable.pk)
-        deleted, _details = RosterEntry.objects.filter(
-            registerable_id=registerable.pk, user=user
-        ).delete()
-        if not deleted:
+            lock_registerables(registerable.pk)
+        if not RosterEntry.objects.filter(registerable_id=registerable.pk, user=user).exists():
             raise errors.NotOnRoster()
+        leaving = [registerable]
+        if cascade_ids:
+            leaving += list(Registerable.objects.filter(pk__in=cascade_ids).order_by("pk"))
+        _require_removable(registerables=leaving, user=user)
+        RosterEntry.objects.filter(registerable_id=registerable.pk, user=user).delete()
         _audit(
             RosterChange.Action.REMOVED, user=user, registerable=registerable, by=by, reason=reason
         )
@@ -215,14 +245,14 @@ def remove_user(
                 action=RosterChange.Action.REMOVED,
                 user=user,
                 registerable_id=group_id,
-                by=by if getattr(by, "pk", None) else None,
+                by=actor_or_none(by),
                 reason="removed from the lecture",
             )
         if notify:
             notifications.removed(user=user, registerable=registerable, by=by)
 
 
-@_guard_operational
+@_busy
 def move_user(
     *,
     user,
@@ -241,7 +271,7 @@ def move_user(
         raise errors.InvalidMove()
     try:
         with transaction.atomic():
-            _lock(source.pk, target.pk, target.parent_lecture_id)
+            lock_registerables(source.pk, target.pk, target.parent_lecture_id)
             entry = RosterEntry.objects.filter(registerable_id=source.pk, user=user).first()
             if entry is None:
                 raise errors.NotOnRoster(
@@ -250,13 +280,14 @@ def move_user(
                 )
             if RosterEntry.objects.filter(registerable_id=target.pk, user=user).exists():
                 raise errors.AlreadyOnRoster()
-            _ensure_capacity(target, allow_overfill=allow_overfill)
+            _require_removable(registerables=[source], user=user)
+            _ensure_capacity(target, user=user, allow_overfill=allow_overfill)
             entry.delete()
             moved = RosterEntry.objects.create(
                 registerable_id=target.pk,
                 user=user,
                 source_campaign=None,
-                added_by=by if getattr(by, "pk", None) else None,
+                added_by=actor_or_none(by),
             )
             _propagate_to_lecture(registerable=target, user=user, by=by)
             _audit(
@@ -272,6 +303,38 @@ def move_user(
             return moved
     except IntegrityError:
         raise errors.AlreadyOnRoster() from None
+
+
+def move_for_campaign(*, campaign, moves: Iterable[tuple[int, int, int]], by=None) -> int:
+    """Move students between groups as part of a campaign's finalization, each
+    ``(user_id, source_id, target_id)``: off the source roster, onto the target's (remembering
+    the campaign), one ``moved`` audit row each. Removal guards are asked first. Call inside
+    the caller's transaction; returns how many moved."""
+    moves = sorted(set(moves))
+    if not moves:
+        return 0
+    lock_registerables(*{source for _u, source, _t in moves}, *{target for _u, _s, target in moves})
+    users = get_user_model().objects.in_bulk([user_id for user_id, _s, _t in moves])
+    groups = Registerable.objects.in_bulk([source for _u, source, _t in moves])
+    actor = actor_or_none(by)
+    for user_id, source_id, target_id in moves:
+        _require_removable(registerables=[groups[source_id]], user=users[user_id])
+        RosterEntry.objects.filter(registerable_id=source_id, user_id=user_id).delete()
+        RosterEntry.objects.get_or_create(
+            registerable_id=target_id,
+            user_id=user_id,
+            defaults={"source_campaign_id": campaign.pk, "added_by": actor},
+        )
+        RosterChange.objects.create(
+            action=RosterChange.Action.MOVED,
+            user_id=user_id,
+            registerable_id=target_id,
+            from_registerable_id=source_id,
+            source_campaign_id=campaign.pk,
+            by=actor,
+            reason="moved by the campaign's finalization",
+        )
+    return len(moves)
 
 
 @dataclass(frozen=True)
@@ -295,7 +358,7 @@ def materialize_allocation(
     """
     wanted = {reg_id: set(user_ids) for reg_id, user_ids in user_ids_by_registerable.items()}
     registerables = {r.pk: r for r in Registerable.objects.filter(pk__in=list(wanted))}
-    by_id = by.pk if getattr(by, "pk", None) else None
+    by_id = getattr(actor_or_none(by), "pk", None)
     existing: dict[int, dict[int, int | None]] = {reg_id: {} for reg_id in wanted}
     for reg_id, user_id, source_id in RosterEntry.objects.filter(
         registerable_id__in=list(wanted)

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -375,37 +375,3 @@ def roster_move_here(request, registerable_id: int):
 def my_groups(request):
     groups = selectors.tutorials_of_tutor(user=request.user)
     return render(request, "rosters/my_groups.html", {"groups": groups})
-
-
-urlpatterns = [
-    path("staff/lectures/<int:lecture_id>/rosters/", lecture_rosters, name="lecture_rosters"),
-    path(
-        "staff/lectures/<int:lecture_id>/rosters.csv",
-        lecture_rosters_export,
-        name="lecture_rosters_csv",
-    ),
-    path(
-        "staff/lectures/<int:lecture_id>/rosters.xlsx",
-        lecture_rosters_export,
-        {"fmt": "xlsx"},
-        name="lecture_rosters_xlsx",
-    ),
-    path("staff/rosters/<int:registerable_id>/", roster_detail, name="roster_detail"),
-    path("staff/rosters/<int:registerable_id>/add/", roster_add, name="roster_add"),
-    path("staff/rosters/<int:registerable_id>/remove/", roster_remove, name="roster_remove"),
-    path("staff/rosters/<int:registerable_id>/move/", roster_move, name="roster_move"),
-    path("staff/rosters/<int:registerable_id>/bulk/", roster_bulk, name="roster_bulk"),
-    path(
-        "staff/rosters/<int:registerable_id>/move-here/",
-        roster_move_here,
-        name="roster_move_here",
-    ),
-    path("staff/rosters/<int:registerable_id>/roster.csv", roster_export, name="roster_csv"),
-    path(
-        "staff/rosters/<int:registerable_id>/roster.xlsx",
-        roster_export,
-        {"fmt": "xlsx"},
-        name="roster_xlsx",
-    ),
-    path("my-groups/", my_groups, name="my_groups"),
-]

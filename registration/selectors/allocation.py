@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
 from registration.models import AllocationRun, Campaign, Item, UserRegistration
-from rosters.models import RosterEntry
+from rosters import selectors as roster_selectors
 
 RegStatus = UserRegistration.Status
 RunStatus = AllocationRun.Status
@@ -216,9 +216,7 @@ def unassigned_user_ids(*, campaign: Campaign) -> list[int]:
     Someone placed by hand after finalization drops off the list, although their registration
     rows stay rejected (the rows record the campaign's decision, the roster the current truth).
     """
-    placed_by_hand = RosterEntry.objects.filter(
-        registerable_id__in=_item_registerable_ids(campaign)
-    ).values("user_id")
+    placed_by_hand = roster_selectors.members_of(_item_registerable_ids(campaign))
     return list(
         campaign.registrations.exclude(user_id__in=placed_by_hand)
         .values("user_id", "user__name")
@@ -265,19 +263,14 @@ class Target:
 
 
 def campaign_targets(*, campaign: Campaign) -> list[Target]:
-    """The campaign's groups with their current roster fill (two queries)."""
+    """The campaign's groups with their places taken (``rosters.selectors.seats_taken``: the
+    roster plus confirmed places not yet materialized; two queries)."""
     items = list(
         campaign.items.order_by("position", "id").values_list(
             "registerable_id", "registerable__title", "registerable__capacity"
         )
     )
-    fill = dict(
-        RosterEntry.objects.filter(registerable_id__in=[reg_id for reg_id, _t, _c in items])
-        .values("registerable_id")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("registerable_id", "n")
-    )
+    fill = roster_selectors.seats_taken([reg_id for reg_id, _t, _c in items])
     return [
         Target(registerable_id=reg_id, title=title, capacity=capacity, filled=fill.get(reg_id, 0))
         for reg_id, title, capacity in items

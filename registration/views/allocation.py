@@ -25,6 +25,7 @@ from registration.errors import RegistrationError
 from registration.forms import allocation as forms
 from registration.models import AllocationRun, Campaign
 from registration.selectors import allocation as selectors
+from registration.selectors import finalize as finalize_selectors
 from registration.views import staff as staff_views
 from rosters import services as roster_services
 from rosters.errors import RosterError
@@ -171,7 +172,9 @@ def campaign_finalize(request, campaign_id: int):
     campaign = staff_views.managed_campaign(request, campaign_id)
     if request.method == "POST":
         try:
-            outcome = services.campaign_finalize(campaign, by=request.user)
+            outcome = services.campaign_finalize(
+                campaign, by=request.user, conflicts=request.POST.get("conflicts", "refuse")
+            )
         except RegistrationError as exc:
             messages.error(request, str(exc))
             return _to_allocation_page(campaign)
@@ -186,6 +189,7 @@ def campaign_finalize(request, campaign_id: int):
     context = _context(
         campaign,
         forecast=selectors.finalize_forecast(campaign=campaign),
+        tutorial_conflicts=finalize_selectors.tutorial_conflicts(campaign=campaign),
         problems=[] if campaign.planning_only else _finalize_problems(campaign, active_run=active),
     )
     return render(request, "registration/allocation/finalize_confirm.html", context)

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -184,31 +184,3 @@ def withdraw_preferences(request, campaign_id: int):
     else:
         messages.success(request, _("Your ranking was withdrawn."))
     return redirect(_campaign_url(campaign))
-
-
-urlpatterns = [
-    path("registrations/", index, name="student_index"),
-    path("registrations/<int:campaign_id>/", campaign_detail, name="student_campaign"),
-    path("registrations/<int:campaign_id>/seats/", campaign_seats, name="student_campaign_seats"),
-    path("registrations/<int:campaign_id>/result/", result, name="student_result"),
-    path(
-        "registrations/<int:campaign_id>/items/<int:item_id>/register/",
-        register,
-        name="register",
-    ),
-    path(
-        "registrations/<int:campaign_id>/items/<int:item_id>/withdraw/",
-        withdraw,
-        name="withdraw",
-    ),
-    path(
-        "registrations/<int:campaign_id>/preferences/",
-        submit_preferences,
-        name="submit_preferences",
-    ),
-    path(
-        "registrations/<int:campaign_id>/preferences/withdraw/",
-        withdraw_preferences,
-        name="withdraw_preferences",
-    ),
-]

@@ -6,7 +6,14 @@ import pytest
 from django.core.management import call_command
 
 from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
-from registration.models import Campaign, CampaignTransition, Item, Policy, UserRegistration
+from registration.models import (
+    AllocationRun,
+    Campaign,
+    CampaignTransition,
+    Item,
+    Policy,
+    UserRegistration,
+)
 from rosters.models import RosterChange, RosterEntry
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +61,7 @@ def _snapshot() -> dict[str, list]:
                                                   "added_at"),
         "roster_changes": RosterChange.objects.values_list("pk", "action", "user_id",
                                                            "registerable_id"),
+        "runs": AllocationRun.objects.values_list("pk", "campaign_id", "status", "seed"),
     }
     return {name: sorted(rows, key=repr) for name, rows in tables.items()}
 
@@ -134,7 +142,7 @@ def test_seeding_twice_gives_identical_data():
 
     assert _snapshot() == first
     assert len(first["users"]) == 150 + 11
-    assert len(first["items"]) == 8 + 12 + 1 + 1
+    assert len(first["items"]) == 8 + 12 + 1 + 1 + 4
 
 
 def test_seeding_keeps_what_people_changed_and_does_not_reset_passwords(client):
@@ -168,3 +176,55 @@ def test_seeding_confirms_demo_addresses_of_older_databases_but_not_typed_in_one
     assert older.verified_institutional_email == older.institutional_email
     assert changed.institutional_email == "typed-in@stud.uni-heidelberg.de"
     assert changed.verified_institutional_email is None
+
+
+# -- issue 7, item 17: hints that match `make run`, labels that stay true, real contention -------
+
+
+def test_the_demo_has_a_finished_allocation_with_students_left_without_a_place(client, mailoutbox):
+    output = _seed()
+
+    campaign = Campaign.objects.get(title="Analysis tutorials")
+    assert campaign.status == "completed" and campaign.allocation_mode == "preference_based"
+    applicants = set(UserRegistration.objects.filter(campaign=campaign).values_list(
+        "user_id", flat=True))
+    placed = set(RosterEntry.objects.filter(
+        registerable__in=campaign.items.values("registerable_id")).values_list(
+        "user_id", flat=True))
+    assert len(applicants) == 40 and len(placed) == 36
+    without_place = applicants - placed
+    assert len(without_place) == 4
+    assert mailoutbox == []  # demo data sends no e-mail
+    assert "4 students without a place" in output
+    unassigned_url = f"/staff/campaigns/{campaign.pk}/unassigned/"
+    assert f"http://127.0.0.1:8000{unassigned_url}" in output
+
+    client.login(username="staff@example.org", password="demo-staff-2024")
+    page = client.get(unassigned_url)
+    assert page.status_code == 200
+    for user in User.objects.filter(pk__in=without_place):
+        assert user.name in page.content.decode()
+    demo_student = User.objects.get(email="student001@example.org")
+    assert not UserRegistration.objects.filter(user=demo_student).exists()
+
+
+def test_printed_hints_follow_make_run_and_labels_stay_true(monkeypatch):
+    from registration import services
+    from registration.models import Item
+
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("PORT", "8123")
+    output = _seed()
+    assert "Open http://0.0.0.0:8123/ (`make run` serves it there" in output
+    assert "Student, no registrations" in output
+    assert "teacher of Analysis I and Linear Algebra" in output
+
+    # Someone clicked through the demo as student001: a second run no longer calls them a
+    # student without registrations.
+    demo_student = User.objects.get(email="student001@example.org")
+    talk_item = Item.objects.filter(campaign__title="Seminar talks").order_by("position").last()
+    services.register(user=demo_student, item=talk_item)
+    output = _seed()
+    assert "Student, no registrations" not in output
+    assert f"Student ({demo_student.name})" in output
+    assert "4 students without a place" in output

@@ -391,3 +391,166 @@ def test_finalize_refuses_to_overfill_a_group_whose_capacity_dropped():
         services.campaign_finalize(campaign)
     assert refused.value.code == "capacity_exceeded"
     assert not RosterEntry.objects.exists()
+
+
+# -- lifecycle gaps (issue 7, item 22) -------------------------------------------------------------
+
+
+def test_reopening_drops_forced_placements_with_the_other_computed_results():
+    campaign, (a, b) = closed_preference_campaign(
+        capacities=(1, 1), registration_deadline=timezone.now() + datetime.timedelta(days=3)
+    )
+    first, second = UserFactory(), UserFactory()
+    rank(campaign, first, [a])
+    rank(campaign, second, [a])
+    services.campaign_allocate(campaign, seed=2, force_assignments=True)
+    assert UserRegistration.objects.filter(item=b, preference_rank__isnull=True).exists()
+
+    services.campaign_reopen(campaign, by=StaffFactory())
+
+    assert not UserRegistration.objects.filter(item=b).exists()  # the forced seat is gone
+    assert sorted(
+        UserRegistration.objects.filter(campaign=campaign).values_list("status", "preference_rank")
+    ) == [("pending", 1), ("pending", 1)]
+    assert services.seats_taken(b) == 0
+
+
+def test_a_campaign_whose_results_are_in_rosters_cannot_be_deleted_after_a_reopen():
+    campaign, (a, _b, _c) = closed_preference_campaign(
+        registration_deadline=timezone.now() + datetime.timedelta(days=3)
+    )
+    student = UserFactory()
+    rank(campaign, student, [a])
+    services.campaign_allocate(campaign, seed=1)
+    services.campaign_finalize(campaign)
+    staff = StaffFactory()
+    services.campaign_reopen(campaign, by=staff)
+    services.withdraw_preferences(user=student, campaign=campaign)  # nobody registered any more
+
+    with pytest.raises(errors.CampaignInUse) as refused:
+        services.campaign_delete(campaign, by=staff)
+    assert refused.value.code == "campaign_in_use"
+    assert "roster" in str(refused.value)
+    assert Campaign.objects.filter(pk=campaign.pk).exists()
+    assert RosterEntry.objects.filter(source_campaign=campaign, user=student).exists()
+
+
+# -- one tutorial per student and lecture (issue 7, item 1) ----------------------------------------
+
+
+def test_register_refuses_a_student_who_already_sits_in_a_tutorial_of_the_lecture():
+    from rosters.services import add_user
+
+    campaign = CampaignFactory(status=Status.OPEN)
+    current = TutorialFactory(lecture=campaign.lecture, title="Tutorial A")
+    item = ItemFactory(campaign=campaign, registerable=TutorialFactory(lecture=campaign.lecture))
+    student = UserFactory()
+    add_user(registerable=current, user=student, by=None, notify=False)
+
+    with pytest.raises(errors.AlreadyInTutorial) as refused:
+        services.register(user=student, item=item)
+    assert refused.value.code == "already_in_tutorial"
+    assert "Tutorial A" in str(refused.value)
+    assert not UserRegistration.objects.exists()
+
+    other_lecture = ItemFactory(campaign=CampaignFactory(status=Status.OPEN))
+    assert services.register(user=student, item=other_lecture).status == "confirmed"
+
+
+def _fcfs_campaign_with_a_conflict():
+    """An FCFS campaign (closed) where Sam got Tutorial B, but staff had meanwhile put Sam into
+    Tutorial A by hand; Pia got Tutorial B too and has no conflict."""
+    from rosters.services import add_user
+
+    campaign = CampaignFactory(status=Status.OPEN)
+    current = TutorialFactory(lecture=campaign.lecture, title="Tutorial A", capacity=5)
+    new = TutorialFactory(lecture=campaign.lecture, title="Tutorial B", capacity=5)
+    item = ItemFactory(campaign=campaign, registerable=new)
+    sam, pia = UserFactory(name="Sam Conflict"), UserFactory(name="Pia Plain")
+    services.register(user=sam, item=item)
+    services.register(user=pia, item=item)
+    add_user(registerable=current, user=sam, by=None, notify=False)
+    services.campaign_close(campaign, by=None)
+    return campaign, current, new, sam, pia
+
+
+def test_finalize_refuses_conflicts_by_default_and_unknown_modes():
+    campaign, current, new, sam, pia = _fcfs_campaign_with_a_conflict()
+    before = roster_state()
+    with pytest.raises(errors.PolicyBlocker) as refused:
+        services.campaign_finalize(campaign)
+    assert refused.value.code == "tutorial_conflict" and "Sam Conflict" in str(refused.value)
+    with pytest.raises(errors.InvalidConfiguration):
+        services.campaign_finalize(campaign, conflicts="delete")
+    assert roster_state() == before
+    campaign.refresh_from_db()
+    assert campaign.status == Status.CLOSED
+
+
+def test_finalize_skip_rejects_the_conflicting_student_and_seats_everyone_else():
+    campaign, current, new, sam, pia = _fcfs_campaign_with_a_conflict()
+    outcome = services.campaign_finalize(campaign, by=StaffFactory(), conflicts="skip")
+
+    assert outcome.materialized and outcome.summary["skipped"] == 1
+    assert "stays in their tutorial" in outcome.message
+    sam_row = UserRegistration.objects.get(user=sam)
+    assert (sam_row.status, sam_row.rejection_reason) == ("rejected", "already_in_tutorial")
+    assert RosterEntry.objects.filter(registerable_id=current.pk, user=sam).exists()
+    assert not RosterEntry.objects.filter(registerable_id=new.pk, user=sam).exists()
+    assert RosterEntry.objects.filter(registerable_id=new.pk, user=pia).exists()
+    campaign.refresh_from_db()
+    assert campaign.status == Status.COMPLETED
+
+
+def test_finalize_move_moves_the_conflicting_student_with_an_audit_row():
+    campaign, current, new, sam, pia = _fcfs_campaign_with_a_conflict()
+    staff = StaffFactory()
+    outcome = services.campaign_finalize(campaign, by=staff, conflicts="move")
+
+    assert outcome.summary["moved"] == 1
+    assert not RosterEntry.objects.filter(registerable_id=current.pk, user=sam).exists()
+    entry = RosterEntry.objects.get(registerable_id=new.pk, user=sam)
+    assert entry.source_campaign_id == campaign.pk
+    move = RosterChange.objects.get(action="moved", user=sam)
+    assert (move.from_registerable_id, move.registerable_id, move.by, move.source_campaign_id) == (
+        current.pk, new.pk, staff, campaign.pk)
+    assert UserRegistration.objects.get(user=sam).status == "confirmed"
+    assert RosterEntry.objects.filter(registerable_id=new.pk, user=pia).exists()
+
+
+def test_finalize_move_respects_removal_guards_and_then_changes_nothing():
+    from rosters.services import register_removal_guard, unregister_removal_guard
+
+    campaign, current, new, sam, pia = _fcfs_campaign_with_a_conflict()
+    before = roster_state()
+
+    def graded(*, registerable, user):
+        return "graded work" if registerable.pk == current.pk else None
+
+    register_removal_guard(graded)
+    try:
+        with pytest.raises(errors.PolicyBlocker) as refused:
+            services.campaign_finalize(campaign, conflicts="move")
+    finally:
+        unregister_removal_guard(graded)
+    assert refused.value.code == "removal_refused"
+    assert roster_state() == before
+    campaign.refresh_from_db()
+    assert campaign.status == Status.CLOSED
+
+
+def test_the_finalize_page_lists_conflicts_and_finalizes_with_skip(client):
+    campaign, current, new, sam, pia = _fcfs_campaign_with_a_conflict()
+    teacher = campaign.lecture.teacher
+    client.force_login(teacher)
+    url = f"/staff/campaigns/{campaign.pk}/finalize/"
+    page = client.get(url).content.decode()
+    assert "Sam Conflict" in page and "Tutorial A" in page and 'value="skip"' in page
+    assert "Pia Plain" not in page
+
+    response = client.post(url, {"conflicts": "skip"})
+    assert response.status_code == 302
+    assert UserRegistration.objects.get(user=sam).rejection_reason == "already_in_tutorial"
+
+    client.force_login(UserFactory())  # a student may not see or use it
+    assert client.get(url).status_code == 403

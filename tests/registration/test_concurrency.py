@@ -6,8 +6,9 @@ thread ends; all workers start together behind a ``threading.Barrier``.
 
 To make the race window wide and the control reliable on a small machine, every test here wraps
 ``registration.services.seats_taken`` so it sleeps a few milliseconds after counting. The
-real test and the control are the same test except for ``REGISTRATION_CAPACITY_LOCK``: the
-control switches the lock off and must observe an oversell, which proves the test can see one.
+real test and the control are the same test except for ``MAMPF_ROW_LOCKS`` (``mampf.db``'s one
+switch): the control switches the locks off and must observe an oversell, which proves the test
+can see one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -25,6 +25,7 @@ from django.db.models import Count
 from mampf.models import User
 from registration import errors, services
 from registration.models import UserRegistration
+from tests.concurrency import run_concurrently
 from tests.factories import CampaignFactory, ItemFactory, StaffFactory, TutorialFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -33,7 +34,6 @@ SEATS = 25
 STUDENTS = 200
 WORKERS = 48  # PostgreSQL allows 100 connections and other suites share it
 RACE_WINDOW_SECONDS = 0.003
-JOIN_TIMEOUT_SECONDS = 60
 
 Confirmed = UserRegistration.Status.CONFIRMED
 
@@ -78,42 +78,6 @@ def make_students(count: int, *, prefix: str) -> list[User]:
         )
         for index in range(count)
     )
-
-
-def run_concurrently(calls: list[Callable[[], object]], *, workers: int) -> list[tuple]:
-    """Run ``calls`` on ``workers`` threads released together; return (kind, value) per call.
-
-    Each thread closes its own database connection when it ends. A thread still alive after
-    the join timeout means a deadlock (or a hang), and fails the test.
-    """
-    workers = min(workers, len(calls))
-    outcomes: list[tuple | None] = [None] * len(calls)
-    barrier = threading.Barrier(workers)
-
-    def work(indices: range) -> None:
-        try:
-            barrier.wait(timeout=JOIN_TIMEOUT_SECONDS)
-            for index in indices:
-                try:
-                    outcomes[index] = ("ok", calls[index]())
-                except Exception as exc:  # every exception is recorded and judged by the test
-                    outcomes[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=work, args=(range(start, len(calls), workers),), daemon=True)
-        for start in range(workers)
-    ]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + JOIN_TIMEOUT_SECONDS
-    for thread in threads:
-        thread.join(timeout=max(0.0, deadline - time.monotonic()))
-    stuck = [thread.name for thread in threads if thread.is_alive()]
-    assert not stuck, f"{len(stuck)} worker threads still running: deadlock or hang"
-    assert all(outcome is not None for outcome in outcomes)
-    return outcomes
 
 
 def rush(item, students) -> list[tuple]:
@@ -175,7 +139,7 @@ def test_control_without_the_lock_the_same_rush_oversells(
     campaign, wide_race_window, settings
 ):
     """Proves the test above can see an oversell: only the capacity lock differs."""
-    settings.REGISTRATION_CAPACITY_LOCK = False
+    settings.MAMPF_ROW_LOCKS = False
     item = add_item(campaign)
     open_it(campaign)
     students = make_students(STUDENTS, prefix="control")

@@ -117,7 +117,7 @@ def test_passing_result_carries_the_full_trace():
 
 def test_unregistered_kind_is_a_blocker_until_a_higher_app_registers_it():
     campaign = CampaignFactory()
-    PolicyFactory(campaign=campaign, kind=Policy.Kind.STUDENT_PERFORMANCE, config={})
+    PolicyFactory(campaign=campaign, kind="student_performance", config={})
     saved = policies.get_policy_kind("student_performance")
     try:
         policies._REGISTRY.pop("student_performance", None)

@@ -570,3 +570,215 @@ def test_database_refuses_two_confirmed_exclusive_seats():
         UserRegistration.objects.create(
             campaign=campaign, item=b, user=user, status="pending", preference_rank=0
         )
+
+
+# -- plumbing: one busy error, one seat rule, audited configuration (issue 7, item 21) ----------
+
+
+def test_a_lock_timeout_is_the_shared_busy_error_with_code_busy(monkeypatch):
+    from django.db import OperationalError
+
+    from mampf.errors import Busy
+    from registration import lifecycle
+
+    campaign = CampaignFactory()
+    ItemFactory(campaign=campaign)
+
+    def timed_out(*args, **kwargs):
+        raise OperationalError("canceling statement due to lock timeout")
+
+    monkeypatch.setattr(lifecycle, "lock_rows", timed_out)
+    with pytest.raises(errors.TryAgain) as refused:
+        services.campaign_open(campaign, by=StaffFactory())
+    assert isinstance(refused.value, Busy) and refused.value.code == "busy"
+    campaign.refresh_from_db()
+    assert campaign.status == Status.DRAFT
+
+
+def test_seats_taken_counts_roster_and_unmaterialized_confirmed_places_through_rosters():
+    from rosters import selectors as roster_selectors
+    from rosters.services import add_user
+
+    campaign = open_campaign()
+    item = ItemFactory(campaign=campaign, registerable__capacity=10)
+    on_roster, confirmed, both = UserFactory(), UserFactory(), UserFactory()
+    services.register(user=confirmed, item=item)
+    services.register(user=both, item=item)
+    add_user(registerable=item.registerable, user=on_roster, by=None, notify=False)
+    add_user(registerable=item.registerable, user=both, by=None, notify=False)
+
+    assert services.seats_taken(item) == 3  # each person once
+    assert roster_selectors.seats_taken([item.registerable_id]) == {item.registerable_id: 3}
+    assert roster_selectors.seat_holders(
+        [item.registerable_id], excluding_campaign_id=campaign.pk
+    ) == {item.registerable_id: {on_roster.pk, both.pk}}
+
+
+def test_a_pending_seat_source_plugged_into_rosters_counts_everywhere():
+    from rosters import selectors as roster_selectors
+
+    tutorial = TutorialFactory(capacity=5)
+    outsider = UserFactory()
+
+    def everyone_named_outsider(registerable_ids, *, excluding_campaign_id=None):
+        return _pairs(registerable_ids, outsider)
+
+    roster_selectors.register_pending_seat_source(everyone_named_outsider)
+    try:
+        assert roster_selectors.seats_taken([tutorial.pk]) == {tutorial.pk: 1}
+    finally:
+        roster_selectors.unregister_pending_seat_source(everyone_named_outsider)
+    assert roster_selectors.seats_taken([tutorial.pk]) == {tutorial.pk: 0}
+
+
+def _pairs(registerable_ids, user):
+    from django.db.models import IntegerField, Value
+
+    from mampf.models import Registerable
+
+    return (
+        Registerable.objects.non_polymorphic()
+        .filter(pk__in=list(registerable_ids))
+        .annotate(holder=Value(user.pk, output_field=IntegerField()))
+        .values_list("pk", "holder")
+    )
+
+
+def test_policy_kinds_come_from_the_registry_not_from_model_choices():
+    from registration import policies
+    from registration.policies import PolicyKind, PolicyOutcome
+
+    assert not Policy._meta.get_field("kind").choices
+    assert "student_performance" not in Policy.Kind.values
+    campaign = CampaignFactory()
+    staff = StaffFactory()
+    with pytest.raises(errors.InvalidConfiguration):
+        services.policy_add(
+            campaign=campaign, kind="student_performance", phase="finalization", config={},
+            by=staff,
+        )
+    assert not Policy.objects.exists()
+
+    policies.register_policy_kind(PolicyKind(
+        name="student_performance", label="Certified",
+        evaluate=lambda policy, user: PolicyOutcome.ok(),
+        clean_config=lambda config: config, describe=lambda policy: "Certified",
+    ))
+    try:
+        policy = services.policy_add(
+            campaign=campaign, kind="student_performance", phase="finalization", config={},
+            by=staff,
+        )
+        policy.full_clean()  # no choices to violate: a higher app's kind needs no migration
+        assert policy.get_kind_display() == "Certified"
+    finally:
+        policies._REGISTRY.pop("student_performance", None)
+    assert Policy.objects.get().get_kind_display() == "student_performance"
+
+
+def test_every_configuration_change_is_audited_with_who_and_old_and_new():
+    from registration.models import CampaignChange
+
+    staff = StaffFactory()
+    campaign = CampaignFactory()
+    tutorial = TutorialFactory(lecture=campaign.lecture, capacity=10)
+    item = services.item_add(campaign=campaign, registerable=tutorial, by=staff)
+    services.item_set_capacity(item=item, capacity=12, by=staff)
+    services.campaign_update(campaign, by=staff, title="Renamed")
+    policy = services.policy_add(
+        campaign=campaign, kind="institutional_email", phase="registration",
+        config={"domains": ["uni.de"]}, by=staff,
+    )
+    services.policy_update(policy=policy, by=staff, active=False)
+    services.policy_remove(policy=policy, by=staff)
+    second = ItemFactory(campaign=campaign)
+    services.item_remove(item=second, by=staff)
+
+    rows = list(CampaignChange.objects.filter(campaign=campaign).order_by("id"))
+    assert [row.action for row in rows] == [
+        "item_added", "capacity_set", "updated", "policy_added", "policy_updated",
+        "policy_removed", "item_removed",
+    ]
+    assert {row.by for row in rows} == {staff}
+    assert (rows[1].old, rows[1].new) == ({"capacity": 10}, {"capacity": 12})
+    assert rows[2].new == {"title": "Renamed"}
+    assert (rows[4].old["active"], rows[4].new["active"]) == (True, False)
+
+
+def test_routes_live_in_urls_modules_not_in_views():
+    import registration.views.student
+    import rosters.views
+
+    assert not hasattr(rosters.views, "urlpatterns")
+    assert not hasattr(registration.views.student, "urlpatterns")
+
+
+# -- lifecycle gaps (issue 7, item 22) -------------------------------------------------------------
+
+
+def test_a_campaign_named_as_a_prerequisite_cannot_be_deleted():
+    staff = StaffFactory()
+    basics = CampaignFactory(title="Basics")
+    advanced = CampaignFactory(lecture=basics.lecture, title="Advanced")
+    PolicyFactory(campaign=advanced, kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
+                  config={"campaign_id": basics.pk})
+
+    with pytest.raises(errors.CampaignInUse) as refused:
+        services.campaign_delete(basics, by=staff)
+    assert refused.value.code == "campaign_in_use"
+    assert "Advanced" in str(refused.value)
+    assert Campaign.objects.filter(pk=basics.pk).exists()
+
+    services.campaign_delete(advanced, by=staff)  # nobody depends on this one
+    services.campaign_delete(basics, by=staff)
+    assert not Campaign.objects.exists()
+
+
+def test_deleting_a_campaign_leaves_an_audit_row():
+    from registration.models import CampaignChange
+
+    staff = StaffFactory()
+    campaign = CampaignFactory(title="Short-lived")
+    services.campaign_delete(campaign, by=staff)
+    row = CampaignChange.objects.get()
+    assert (row.campaign_id, row.action, row.subject, row.by) == (
+        campaign.pk, "deleted", "Short-lived", staff)
+
+
+def test_a_campaign_cannot_open_while_its_prerequisite_is_a_draft():
+    staff = StaffFactory()
+    basics = CampaignFactory(title="Basics")
+    ItemFactory(campaign=basics)
+    advanced = CampaignFactory(lecture=basics.lecture)
+    ItemFactory(campaign=advanced)
+    PolicyFactory(campaign=advanced, kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
+                  config={"campaign_id": basics.pk})
+
+    with pytest.raises(errors.PrerequisiteNotReady) as refused:
+        services.campaign_open(advanced, by=staff)
+    assert refused.value.code == "prerequisite_not_ready"
+    assert "Basics" in str(refused.value)
+    advanced.refresh_from_db()
+    assert advanced.status == Status.DRAFT
+    assert services.open_due_campaigns() == []
+
+    services.campaign_open(basics, by=staff)
+    assert services.campaign_open(advanced, by=staff).status == Status.OPEN
+
+
+def test_the_last_item_of_an_open_campaign_cannot_be_removed():
+    staff = StaffFactory()
+    campaign = CampaignFactory()
+    first, second = ItemFactory(campaign=campaign), ItemFactory(campaign=campaign)
+    services.campaign_open(campaign, by=staff)
+
+    services.item_remove(item=first, by=staff)
+    with pytest.raises(errors.Frozen) as refused:
+        services.item_remove(item=second, by=staff)
+    assert refused.value.code == "last_item"
+    assert list(campaign.items.all()) == [second]
+
+    draft = CampaignFactory()
+    only = ItemFactory(campaign=draft)
+    services.item_remove(item=only, by=staff)  # a draft may be emptied
+    assert not draft.items.exists()

@@ -3,14 +3,14 @@
 The concurrency tests run on PostgreSQL (row locks); SQLite skips them with the reason.
 """
 
-import threading
+import time
 
 import pytest
-from django.db import connection
 
-from rosters import errors
+from rosters import errors, selectors
 from rosters.models import RosterChange, RosterEntry
 from rosters.services import add_user, move_user, remove_user
+from tests.concurrency import run_concurrently
 from tests.factories import (
     CohortFactory,
     ExamFactory,
@@ -350,27 +350,21 @@ def test_refusals_and_silent_changes_send_no_email(lecture, staff, mailoutbox,
 
 
 def _run_in_threads(*jobs):
-    """Start the jobs together; each thread uses and then closes its own connection."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes = [None] * len(jobs)
+    """Start the jobs together (tests/concurrency.py); "ok" or the exception, per job."""
+    return [value if kind == "error" else "ok" for kind, value in run_concurrently(list(jobs))]
 
-    def runner(index, job):
-        try:
-            barrier.wait(timeout=10)
-            job()
-            outcomes[index] = "ok"
-        except Exception as exc:  # recorded and asserted on by the caller
-            outcomes[index] = exc
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=runner, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return outcomes
+@pytest.fixture
+def wide_race_window(monkeypatch):
+    """Sleep after counting a group's places, so unlocked adds reliably interleave."""
+    real_seat_holders = selectors.seat_holders
+
+    def slow_seat_holders(*args, **kwargs):
+        holders = real_seat_holders(*args, **kwargs)
+        time.sleep(0.05)
+        return holders
+
+    monkeypatch.setattr(selectors, "seat_holders", slow_seat_holders)
 
 
 @pytest.mark.postgres
@@ -403,25 +397,39 @@ def test_opposite_moves_at_the_same_time_never_deadlock(on_postgres):
     assert RosterChange.objects.filter(action=RosterChange.Action.MOVED).count() == 40
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_the_last_seat_goes_to_exactly_one_of_two_simultaneous_adds(on_postgres):
+def _rush_for_the_last_seat(*, rounds: int, rivals: int) -> list[int]:
+    """Per round, a group with one place and ``rivals`` simultaneous adds: the roster sizes."""
     staff = StaffFactory()
     lecture = LectureFactory()
-
-    for round_number in range(10):
+    sizes = []
+    for _round in range(rounds):
         tutorial = TutorialFactory(lecture=lecture, capacity=1)
-        rivals = UserFactory.create_batch(2)
-
         outcomes = _run_in_threads(
             *[lambda user=user, group=tutorial: add_user(registerable=group, user=user, by=staff,
-                                                         notify=False) for user in rivals]
+                                                         notify=False)
+              for user in UserFactory.create_batch(rivals)]
         )
+        unexpected = [o for o in outcomes if o != "ok" and not isinstance(o, errors.GroupFull)]
+        assert unexpected == []
+        sizes.append(len(on_roster(tutorial)))
+    return sizes
 
-        winners = [outcome for outcome in outcomes if outcome == "ok"]
-        losers = [outcome for outcome in outcomes if isinstance(outcome, errors.GroupFull)]
-        assert (len(winners), len(losers)) == (1, 1), f"round {round_number}: {outcomes}"
-        assert len(on_roster(tutorial)) == 1
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_last_seat_goes_to_exactly_one_of_simultaneous_adds(on_postgres, wide_race_window):
+    assert _rush_for_the_last_seat(rounds=5, rivals=4) == [1] * 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_row_locks_simultaneous_adds_overfill(
+    on_postgres, wide_race_window, settings
+):
+    """Proves the test above can see an overfilled group: only the lock switch differs."""
+    settings.MAMPF_ROW_LOCKS = False
+    sizes = _rush_for_the_last_seat(rounds=5, rivals=4)
+    assert max(sizes) > 1, f"without the locks the adds should overfill, sizes {sizes}"
 
 
 def test_move_into_a_propagating_cohort_adds_the_student_to_the_lecture():
@@ -451,3 +459,87 @@ def test_audit_rows_follow_deletions_through_django_without_database_foreign_key
     assert RosterChange.objects.filter(user=student, by__isnull=True).count() == 2
     student.delete()
     assert not RosterChange.objects.exists()
+
+
+# -- removal guards (issue 7, item 21) ------------------------------------------------------------
+
+
+@pytest.fixture
+def grading_guard():
+    """A stand-in for assessment's check: nobody with 'graded' in their name may leave."""
+    from rosters.services import register_removal_guard, unregister_removal_guard
+
+    def has_grading_data(*, registerable, user):
+        return "they have graded work here" if "graded" in user.name else None
+
+    register_removal_guard(has_grading_data)
+    register_removal_guard(has_grading_data)  # twice is once
+    yield has_grading_data
+    unregister_removal_guard(has_grading_data)
+
+
+def test_a_removal_guard_refuses_remove_and_move_and_changes_nothing(grading_guard):
+    from rosters.services import _REMOVAL_GUARDS
+
+    assert _REMOVAL_GUARDS.count(grading_guard) == 1
+    staff = StaffFactory()
+    lecture = LectureFactory()
+    first = TutorialFactory(lecture=lecture, title="Tutorial A")
+    second = TutorialFactory(lecture=lecture)
+    graded, free = UserFactory(name="Gina graded"), UserFactory(name="Fred")
+    for user in (graded, free):
+        add_user(registerable=first, user=user, by=staff, notify=False)
+    changes = RosterChange.objects.count()
+
+    with pytest.raises(errors.RemovalRefused) as refused:
+        remove_user(registerable=first, user=graded, by=staff)
+    assert refused.value.code == "removal_refused"
+    assert "they have graded work here" in str(refused.value)
+    assert "Tutorial A" in str(refused.value)
+    with pytest.raises(errors.RemovalRefused):
+        move_user(user=graded, source=first, target=second, by=staff)
+    with pytest.raises(errors.RemovalRefused):  # leaving the lecture would leave the group too
+        remove_user(registerable=lecture, user=graded, by=staff)
+    assert graded.pk in on_roster(first) and graded.pk in on_roster(lecture)
+    assert graded.pk not in on_roster(second)
+    assert RosterChange.objects.count() == changes
+
+    move_user(user=free, source=first, target=second, by=staff, notify=False)
+    remove_user(registerable=second, user=free, by=staff, notify=False)
+    assert free.pk not in on_roster(second)
+
+
+# -- one capacity rule (issue 7, item 2) -----------------------------------------------------------
+
+
+def test_manual_adds_count_places_confirmed_in_a_campaign_not_yet_materialized():
+    """Two students hold the two places of the group in an open FCFS campaign: staff cannot add
+    a third by hand (nor move one in) without allowing overfill."""
+    from registration import services as registration_services
+    from tests.factories import CampaignFactory, ItemFactory
+
+    staff = StaffFactory()
+    lecture = LectureFactory()
+    campaign = CampaignFactory(lecture=lecture, status="open")
+    group = TutorialFactory(lecture=lecture, capacity=2)
+    other = TutorialFactory(lecture=lecture, capacity=5)
+    item = ItemFactory(campaign=campaign, registerable=group)
+    holders = UserFactory.create_batch(2)
+    for student in holders:
+        registration_services.register(user=student, item=item)
+    newcomer, mover = UserFactory(), UserFactory()
+    add_user(registerable=other, user=mover, by=staff, notify=False)
+    changes = RosterChange.objects.count()
+
+    with pytest.raises(errors.GroupFull) as refused:
+        add_user(registerable=group, user=newcomer, by=staff)
+    assert refused.value.details == {"capacity": 2, "taken": 2}
+    with pytest.raises(errors.GroupFull):
+        move_user(user=mover, source=other, target=group, by=staff)
+    assert on_roster(group) == set() and mover.pk in on_roster(other)
+    assert RosterChange.objects.count() == changes
+
+    # A student who holds one of the places needs no second one.
+    add_user(registerable=group, user=holders[0], by=staff, notify=False)
+    add_user(registerable=group, user=newcomer, by=staff, allow_overfill=True, notify=False)
+    assert on_roster(group) == {holders[0].pk, newcomer.pk}

@@ -4,11 +4,16 @@ Idempotent: every object is looked up by its natural key (e-mail, term, title, p
 created when missing; names and numbers come from a fixed random seed, dates chosen on the first
 run are kept, and passwords are set only when an account is created. Campaigns are built and
 opened through ``registration.services`` so they pass the same checks as in the browser.
+
+Analysis I has a finished tutorial allocation with more applicants than places, so a few
+students end without a place and the "Students without a place" page has work. The demo sends
+no e-mail. It lives in ``operations``, the top of the layering, because it needs every app.
 """
 
 from __future__ import annotations
 
 import datetime
+import os
 import random
 import time
 import unicodedata
@@ -17,6 +22,8 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
@@ -36,6 +43,9 @@ STAFF_PASSWORD = "demo-staff-2024"
 TUTOR_PASSWORD = "demo-tutor-2024"
 STUDENT_PASSWORD = "demo-student-2024"
 UNI_DOMAIN = "stud.uni-heidelberg.de"
+# Analysis I: 40 applicants rank three of four tutorials with 36 places in all.
+ANALYSIS_APPLICANTS = range(11, 51)
+ANALYSIS_TUTORIALS = [("Monday", 10), ("Tuesday", 10), ("Wednesday", 8), ("Thursday", 8)]
 
 FIRST_NAMES = [
     "Anna", "Lukas", "Lea", "Leon", "Marie", "Finn", "Sophie", "Jonas", "Emma", "Paul",
@@ -155,7 +165,10 @@ class Command(BaseCommand):
         self.today = timezone.localdate()
         self.password_hashes = {}
         try:
-            with transaction.atomic():
+            # The finished allocation would mail every applicant; demo data sends nothing.
+            with override_settings(
+                EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+            ), transaction.atomic():
                 summary = self.seed()
         except (RegistrationError, RosterError) as exc:
             raise CommandError(f"The demo data could not be created: {exc}") from exc
@@ -364,6 +377,51 @@ class Command(BaseCommand):
             ),
         }
 
+    def ensure_analysis(self, *, term, staff, students: dict[int, User]) -> dict:
+        """A lecture whose tutorial allocation is finished, with a few students left out."""
+        analysis, _ = Lecture.objects.get_or_create(
+            term=term, title="Analysis I", defaults={"teacher": staff}
+        )
+        tutorials = [
+            Tutorial.objects.get_or_create(
+                lecture=analysis,
+                title=f"Analysis tutorial {day}",
+                defaults={"capacity": capacity, "weekday": weekday, "starts_at": datetime.time(
+                    11, 15), "ends_at": datetime.time(12, 45), "room": "INF 205, SR 3"},
+            )[0]
+            for weekday, (day, capacity) in enumerate(ANALYSIS_TUTORIALS)
+        ]
+        title = "Analysis tutorials"
+        fresh = not Campaign.objects.filter(lecture=analysis, title=title).exists()
+        campaign = self.ensure_campaign(
+            lecture=analysis,
+            title=title,
+            by=staff,
+            description="Rank up to three tutorials; places were allocated after the deadline.",
+            allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED,
+            max_preferences=3,
+            registration_deadline=(timezone.localtime() + datetime.timedelta(days=7)).replace(
+                hour=18, minute=0, second=0, microsecond=0
+            ),
+            registerables=tutorials,
+            open_it=True,
+        )
+        if fresh and campaign.status == Campaign.Status.OPEN:
+            # Only a campaign made in this run is played through; one that staff reopened or
+            # changed since stays as it is.
+            rng = random.Random(SEED + 2)
+            items = list(campaign.items.order_by("position"))
+            for number in ANALYSIS_APPLICANTS:
+                ranking = rng.sample(items, 3)
+                registration_services.submit_preferences(
+                    user=students[number], campaign=campaign, items=ranking
+                )
+            registration_services.campaign_close(campaign, by=staff, note="demo data")
+            registration_services.campaign_allocate(campaign, by=staff, seed=SEED)
+            registration_services.campaign_finalize(campaign, by=staff)
+            campaign.refresh_from_db()
+        return {"lecture": analysis, "tutorials": tutorials, "campaign": campaign}
+
     # -- activity -----------------------------------------------------------------------------
 
     def seed_rankings(self, *, campaign: Campaign, students: dict[int, User]) -> int:
@@ -453,9 +511,11 @@ class Command(BaseCommand):
         if campaigns["talks"].open_for_registrations():
             self.seed_talk_registrations(campaign=campaigns["talks"], students=students)
         self.seed_repeaters(cohort=catalogue["repeaters"], students=students, by=staff)
+        analysis = self.ensure_analysis(term=catalogue["term"], staff=staff, students=students)
         return {
             "staff": staff, "editor": editor, "tutor": tutors[0], "students": students,
-            "catalogue": catalogue, "campaigns": campaigns,
+            "catalogue": catalogue, "campaigns": {**campaigns, "analysis": analysis["campaign"]},
+            "analysis": analysis,
         }
 
     def print_summary(self, summary: dict, elapsed: float) -> None:
@@ -480,17 +540,47 @@ class Command(BaseCommand):
             deadline = timezone.localtime(campaign.registration_deadline)
             write(f"    {campaign.title}: {campaign.get_status_display()}, "
                   f"{campaign.get_allocation_mode_display()}, deadline {deadline:%Y-%m-%d %H:%M}")
+        analysis = summary["analysis"]["campaign"]
+        without_place = (
+            UserRegistration.objects.filter(campaign=analysis).exclude(
+                user_id__in=UserRegistration.objects.filter(
+                    campaign=analysis, status=UserRegistration.Status.CONFIRMED
+                ).values("user_id")
+            ).values("user_id").distinct().count()
+        )
+        # `make run` starts the server on $(HOST):$(PORT) (127.0.0.1:8000 unless overridden).
+        host, port = os.environ.get("HOST") or "127.0.0.1", os.environ.get("PORT") or "8000"
+        base_url = f"http://{host}:{port}"
+        if analysis.status == Campaign.Status.COMPLETED:
+            write(f"  {summary['analysis']['lecture'].title}: allocation finished, "
+                  f"{without_place} students without a place: "
+                  f"{base_url}{reverse('registration:staff_unassigned', args=[analysis.pk])}")
         write("")
-        write("Open http://127.0.0.1:8000/ (start the server with `python manage.py runserver`).")
+        write(f"Open {base_url}/ (`make run` serves it there; by hand: "
+              f"`python manage.py runserver`).")
         write("Logins (passwords are set only when this command creates the account):")
+        teaches = " and ".join(
+            Lecture.objects.filter(teacher=summary["staff"]).order_by("title")
+            .values_list("title", flat=True)
+        )
+        student_role = (
+            "Student, no registrations"
+            if not UserRegistration.objects.filter(user=student).exists()
+            and not RosterEntry.objects.filter(user=student).exists()
+            else "Student"
+        )
+        ineligible_role = (
+            "Student, no university address"
+            if not ineligible.verified_institutional_email
+            else "Student"
+        )
         logins = [
-            ("Site staff, teacher of Linear Algebra", summary["staff"].email, STAFF_PASSWORD),
+            (f"Site staff, teacher of {teaches}", summary["staff"].email, STAFF_PASSWORD),
             ("Editor of Linear Algebra", summary["editor"].email, STAFF_PASSWORD),
             (f"Tutor of {catalogue['tutorials'][0].title}", summary["tutor"].email,
              TUTOR_PASSWORD),
-            (f"Student, no registrations ({student.name})", student.email, STUDENT_PASSWORD),
-            (f"Student, no university address ({ineligible.name})", ineligible.email,
-             STUDENT_PASSWORD),
+            (f"{student_role} ({student.name})", student.email, STUDENT_PASSWORD),
+            (f"{ineligible_role} ({ineligible.name})", ineligible.email, STUDENT_PASSWORD),
         ]
         width = max(len(role) for role, _email, _password in logins)
         for role, email, password in logins:
