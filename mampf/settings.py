@@ -222,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registration.tasks.open_due_campaigns",
         "schedule": crontab(),
     },
+    "mampf-lapse-unconfirmed-addresses": {
+        "task": "mampf.tasks.lapse_unconfirmed_addresses",
+        "schedule": crontab(minute=17),  # hourly; an unconfirmed address reserves nothing
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -55,24 +55,20 @@ def profile(request):
     """
     # A fresh copy: a refused form must not leave half-applied values on request.user.
     user = get_user_model().objects.get(pk=request.user.pk)
-    form = ProfileForm(request.POST or None, instance=user)
+    # Bound on every POST, even an empty or JSON one: such a request is refused, never "cleared".
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=user)
     if request.method == "POST":
         if form.is_valid():
-            try:
-                outcome = services.update_profile(
-                    user=request.user,
-                    name=form.cleaned_data["name"],
-                    institutional_email=form.cleaned_data["institutional_email"],
-                    absolute_url=request.build_absolute_uri,
-                )
-            except ProfileError as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(request, _("Your profile has been saved."))
-                _tell_about_confirmation(request, outcome)
-                return redirect("profile")
-        else:
-            messages.error(request, _("Please correct the errors below."))
+            outcome = services.update_profile(
+                user=request.user,
+                name=form.submitted("name", services.UNCHANGED),
+                institutional_email=form.submitted("institutional_email", services.UNCHANGED),
+                absolute_url=request.build_absolute_uri,
+            )
+            messages.success(request, _("Your profile has been saved."))
+            _tell_about_confirmation(request, outcome)
+            return redirect("profile")
+        messages.error(request, _("Please correct the errors below."))
     return render(
         request,
         "mampf/profile.html",
