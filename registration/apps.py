@@ -9,3 +9,7 @@ class RegistrationConfig(AppConfig):
     def ready(self):
         # Built-in policy kinds register themselves on import.
         from registration import policies  # noqa: F401
+        from registration.roster_hooks import users_registered_for_lecture
+        from rosters.selectors import register_related_users_source
+
+        register_related_users_source(users_registered_for_lecture)
