@@ -2,7 +2,8 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,6 +24,30 @@ class LoginForm(AuthenticationForm):
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form, limited per address and per client address (``mampf.services``),
+    mailing through the mail queue. Whether a mail went out is never shown: the page after it
+    is the same for known, unknown and throttled addresses."""
+
+    def save(self, *, request, **kwargs):
+        from mampf import services
+        from mampf.guards import client_ip
+
+        if not services.claim_password_reset_slot(
+            email=self.cleaned_data["email"], client_ip=client_ip(request)
+        ):
+            return
+        super().save(request=request, **kwargs)
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email,
+                  to_email, html_email_template_name=None):
+        from mampf.tasks import send_notification_email
+
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        send_notification_email.delay_on_commit(subject=subject, body=body, to=[to_email])
 
 
 class PartialUpdateMixin:

@@ -17,8 +17,40 @@ from __future__ import annotations
 import re
 from functools import wraps
 
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
 from django.http import QueryDict
 from django.utils.cache import patch_cache_control
+
+
+def client_ip(request) -> str:
+    """The client's address: ``REMOTE_ADDR``, or behind ``TRUSTED_PROXY_COUNT`` proxies of our
+    own the address the outermost of them saw (counted from the right of X-Forwarded-For, so a
+    client cannot choose it by sending the header itself). Login throttling and the password
+    reset limit count by this."""
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """django-axes' lockout check for every login through a request (login page, admin).
+
+    ``authenticate()`` without a request (``manage.py`` scripts, the test client's ``login``)
+    is not an HTTP guess and is left to the next backend instead of failing.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

@@ -155,6 +155,37 @@ def _send_confirmation(user, *, absolute_url: AbsoluteUrl) -> None:
     )
 
 
+# -- password reset limit ---------------------------------------------------------------------
+
+PASSWORD_RESET_WINDOW_SECONDS = 60 * 60
+
+
+def _count_in_window(key: str) -> int:
+    """How often ``key`` was counted in the current hour, this time included (atomic)."""
+    if cache.add(key, 1, timeout=PASSWORD_RESET_WINDOW_SECONDS):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=PASSWORD_RESET_WINDOW_SECONDS)
+        return 1
+
+
+def claim_password_reset_slot(*, email: str, client_ip: str) -> bool:
+    """Whether a reset mail may go out now: at most a few per address and per client address in
+    an hour, so the form can be used neither to flood someone's inbox nor to probe many
+    addresses. The page answers the same either way; only the mail is skipped."""
+    from django.conf import settings
+
+    address = salted_hmac(_TOKEN_SALT, email.strip().lower()).hexdigest()[:32]
+    per_email = _count_in_window(f"mampf:password-reset:email:{address}")
+    per_ip = _count_in_window(f"mampf:password-reset:ip:{client_ip}")
+    return (
+        per_email <= settings.PASSWORD_RESET_LIMIT_PER_EMAIL
+        and per_ip <= settings.PASSWORD_RESET_LIMIT_PER_IP
+    )
+
+
 # -- services ---------------------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """Catalogue pages: the role-aware start page, a lecture overview and the user's profile."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -139,6 +140,13 @@ def confirm_institutional_email(request, token: str):
         "mampf/confirm_institutional_email.html",
         {"address": address, "already_confirmed": bool(request.user.verified_institutional_email)},
     )
+
+
+def locked_out(request, response=None, credentials=None):
+    """The page for a login refused by the throttle (django-axes' lockout callable)."""
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes},
+                  status=429)
 
 
 def permission_denied(request, exception=None):

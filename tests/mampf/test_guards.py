@@ -2,6 +2,7 @@
 never stored by a cache (item 11)."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from mampf.guards import strip_control_characters
@@ -64,6 +65,21 @@ def test_no_search_box_answers_a_nul_byte_with_a_500(client, lecture, campaign):
         assert response.status_code in (200, 302), url
 
 
+def test_a_nul_byte_in_a_login_or_reset_form_is_refused_not_a_500(client):
+    client = Client(raise_request_exception=False)
+    user = UserFactory(email="ada@example.org")
+    for url, data in [
+        (reverse("login"), {"username": "ada@example.org\x00", "password": "x\x00"}),
+        ("/admin/login/", {"username": "ada@example.org\x00", "password": "x\x00"}),
+        (reverse("password_reset"), {"email": "ada@example.org\x00"}),
+    ]:
+        assert client.post(url, data).status_code == 200, url
+    client.force_login(user)
+    response = client.post(reverse("profile"),
+                           {"name": "A\x00", "institutional_email": "a\x00@b.de"})
+    assert response.status_code == 200
+
+
 def test_a_nul_byte_is_removed_not_kept(client, lecture, campaign):
     ada = UserFactory(name="Ada Lovelace")
     RosterEntry.objects.create(registerable=lecture, user=ada)
@@ -78,6 +94,7 @@ def test_a_nul_byte_is_removed_not_kept(client, lecture, campaign):
 @pytest.mark.postgres
 def test_on_postgresql_too(client, lecture, campaign, on_postgres):
     test_no_search_box_answers_a_nul_byte_with_a_500(client, lecture, campaign)
+    test_a_nul_byte_in_a_login_or_reset_form_is_refused_not_a_500(client)
 
 
 # -- item 11: Cache-Control --------------------------------------------------------------------
