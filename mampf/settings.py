@@ -259,11 +259,22 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Logging --------------------------------------------------------------------------------
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {"refusals_without_traceback": {"()": "mampf.log_filters.RefusalsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["refusals_without_traceback"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's default adds a second console handler under DEBUG: every record (a 403's
+        # traceback included) was printed twice. Now everything goes through the root's handler.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # Who searched which lecture's students (never the term); kept at INFO in production.
+        "rosters.search": {"level": "INFO"},
+    },
 }
 
 # --- Domain switches ------------------------------------------------------------------------
