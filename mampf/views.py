@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mampf import permissions, selectors, services
+from mampf import errors, permissions, selectors, services
 from mampf.errors import ProfileError
 from mampf.forms import ProfileForm
 from mampf.models import Lecture
@@ -126,7 +126,12 @@ def confirm_institutional_email(request, token: str):
         user = request.user
         context = {
             "error": str(exc),
-            "can_resend": bool(user.institutional_email and not user.verified_institutional_email),
+            # A new link cannot help when the address is confirmed for another account.
+            "can_resend": bool(
+                user.institutional_email
+                and not user.verified_institutional_email
+                and not isinstance(exc, errors.AddressTaken)
+            ),
         }
         return render(request, "mampf/confirm_institutional_email.html", context, status=400)
     if request.method == "POST":

@@ -159,6 +159,7 @@ def test_confirming_an_address_another_account_owns_is_refused_to_the_prover():
 
         assert response.status_code == 400
         assert "already confirmed for another account" in response.content.decode()
+        assert "Send me a new link" not in response.content.decode()
         assert state(second)[2] is None
 
 
