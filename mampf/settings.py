@@ -163,7 +163,7 @@ AXES_CLIENT_IP_CALLABLE = "mampf.guards.client_ip"
 AXES_VERBOSE = False
 # Password reset mails: at most this many per address and per client address in an hour.
 PASSWORD_RESET_LIMIT_PER_EMAIL = 3
-PASSWORD_RESET_LIMIT_PER_IP = 10
+PASSWORD_RESET_LIMIT_PER_IP = 20  # a campus NAT shares one address
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for one day (and only once)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
