@@ -20,11 +20,14 @@ admin.site.index_title = _("Site administration")
 
 
 def _email_taken(address: str, *, exclude_pk) -> bool:
-    """An address may belong to one user only, as login or as institutional address."""
+    """An address may belong to one user only, as login or as CONFIRMED institutional address
+    (an unconfirmed claim reserves nothing: anyone may type any address into their profile)."""
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
     return (
         others.filter(email__iexact=address).exists()
-        or others.filter(institutional_email__iexact=address).exists()
+        or others.filter(
+            institutional_email__iexact=address, institutional_email_verified_at__isnull=False
+        ).exists()
     )
 
 

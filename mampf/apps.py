@@ -6,3 +6,7 @@ class MampfConfig(AppConfig):
     name = "mampf"
     label = "mampf"
     verbose_name = _("Course catalogue")
+
+    def ready(self):
+        # Registers the deployment checks (manage.py check --deploy).
+        from mampf import checks  # noqa: F401

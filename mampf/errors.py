@@ -67,6 +67,16 @@ class ConfirmationLinkForOldAddress(ProfileError):
     )
 
 
+class ConfirmationLinkUsed(ProfileError):
+    """Each link works once: it was opened already, or a newer one replaced it."""
+
+    code = "confirmation_link_used"
+    default_message = _(
+        "This confirmation link has already been used. If your address is not confirmed yet, "
+        "send yourself a new link from your profile."
+    )
+
+
 class NoAddressToConfirm(ProfileError):
     code = "no_address_to_confirm"
     default_message = _("Your profile has no university e-mail address to confirm.")
@@ -86,10 +96,14 @@ class ConfirmationThrottled(ProfileError):
 
 
 class AddressTaken(ProfileError):
+    """Raised only at confirmation, to the person who just proved they read mail there: the
+    address is another account's login or confirmed university address. The profile form never
+    says whether an address is taken (that would let anyone probe for accounts)."""
+
     code = "address_taken"
     default_message = _(
-        "This e-mail address already belongs to another account. If it is yours, please "
-        "contact the course staff."
+        "This address is already confirmed for another account, so it cannot be confirmed "
+        "for this one. If both accounts are yours, please contact the course staff."
     )
 
 

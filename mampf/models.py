@@ -42,12 +42,23 @@ class User(AbstractBaseUser, PermissionsMixin):
     matriculation_number = models.CharField(
         _("matriculation number"), max_length=32, blank=True, null=True, unique=True
     )
+    # Not unique by itself: typing an address reserves nothing (anyone could squat another
+    # student's address). Only a CONFIRMED address is unique (partial index in Meta).
     institutional_email = models.EmailField(
         _("institutional e-mail address"),
         blank=True,
         null=True,
-        unique=True,
         help_text=_("The university address; some registrations require one."),
+    )
+    # When the unconfirmed address was entered (or its link last sent); the claim lapses with
+    # its link (``mampf.services.lapse_unconfirmed_addresses``).
+    institutional_email_claimed_at = models.DateTimeField(
+        _("institutional address claimed at"), null=True, blank=True, editable=False
+    )
+    # Confirmation links are bound to this value; it changes whenever a link is used or the
+    # address changes, so every link works at most once.
+    institutional_email_nonce = models.CharField(
+        max_length=32, blank=True, default="", editable=False
     )
     # Set when the user proved they read mail at ``institutional_email`` (or staff vouched for
     # it); cleared whenever the address changes. Only a confirmed address counts for policies.
@@ -77,6 +88,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["name", "email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("institutional_email"),
+                condition=models.Q(institutional_email_verified_at__isnull=False),
+                name="user_confirmed_institutional_email_ci_unique",
+                violation_error_message=_(
+                    "This university address is already confirmed for another account."
+                ),
+            ),
             models.CheckConstraint(
                 condition=models.Q(institutional_email_verified_at__isnull=True)
                 | models.Q(institutional_email__isnull=False),

@@ -5,6 +5,7 @@ production sets ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``REDIS_URL``, ``SECRET
 ``DEBUG=0``, ``ALLOWED_HOSTS`` and ``EMAIL_URL``.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "polymorphic",
+    "axes",
     "mampf.apps.MampfConfig",
     "rosters.apps.RostersConfig",
     "registration.apps.RegistrationConfig",
@@ -71,14 +73,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before everything that reads parameters: no NUL or control character reaches a query.
+    "mampf.guards.CleanQueryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Outermost of those that know the user: personal responses are never cached by anyone.
+    "mampf.guards.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mampf.urls"
@@ -139,6 +147,25 @@ AUTH_USER_MODEL = "mampf.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username + address before the password is even checked.
+    "mampf.guards.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes): 10 wrong passwords for one account from one address lock that
+# combination for 15 minutes (so nobody can lock a student out from elsewhere); a success resets.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the login form's field (lower-cased by the form)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "mampf.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "mampf.guards.client_ip"
+AXES_VERBOSE = False
+# Password reset mails: at most this many per address and per client address in an hour.
+PASSWORD_RESET_LIMIT_PER_EMAIL = 3
+PASSWORD_RESET_LIMIT_PER_IP = 20  # a campus NAT shares one address
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for one day (and only once)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -193,8 +220,11 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies of ours add to X-Forwarded-For (the client address for login throttling).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1" if BEHIND_TLS_PROXY else "0"))
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -226,14 +256,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registration.tasks.open_due_campaigns",
         "schedule": crontab(),
     },
+    "mampf-lapse-unconfirmed-addresses": {
+        "task": "mampf.tasks.lapse_unconfirmed_addresses",
+        "schedule": crontab(minute=17),  # hourly; an unconfirmed address reserves nothing
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {"refusals_without_traceback": {"()": "mampf.log_filters.RefusalsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["refusals_without_traceback"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's default adds a second console handler under DEBUG: every record (a 403's
+        # traceback included) was printed twice. Now everything goes through the root's handler.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # Who searched which lecture's students (never the term); kept at INFO in production.
+        "rosters.search": {"level": "INFO"},
+    },
 }
 
 # --- Domain switches ------------------------------------------------------------------------

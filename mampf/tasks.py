@@ -85,3 +85,11 @@ def notify_users(
 def ping(value: str = "pong") -> str:
     """Round-trip check for the broker and workers."""
     return value
+
+
+@shared_task(name="mampf.tasks.lapse_unconfirmed_addresses")
+def lapse_unconfirmed_addresses() -> int:
+    """Remove unconfirmed university addresses whose link expired (idempotent)."""
+    from mampf import services
+
+    return services.lapse_unconfirmed_addresses()

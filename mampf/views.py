@@ -1,5 +1,6 @@
 """Catalogue pages: the role-aware start page, a lecture overview and the user's profile."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -8,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mampf import permissions, selectors, services
+from mampf import errors, permissions, selectors, services
 from mampf.errors import ProfileError
 from mampf.forms import ProfileForm
 from mampf.models import Lecture
@@ -55,24 +56,20 @@ def profile(request):
     """
     # A fresh copy: a refused form must not leave half-applied values on request.user.
     user = get_user_model().objects.get(pk=request.user.pk)
-    form = ProfileForm(request.POST or None, instance=user)
+    # Bound on every POST, even an empty or JSON one: such a request is refused, never "cleared".
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=user)
     if request.method == "POST":
         if form.is_valid():
-            try:
-                outcome = services.update_profile(
-                    user=request.user,
-                    name=form.cleaned_data["name"],
-                    institutional_email=form.cleaned_data["institutional_email"],
-                    absolute_url=request.build_absolute_uri,
-                )
-            except ProfileError as exc:
-                messages.error(request, str(exc))
-            else:
-                messages.success(request, _("Your profile has been saved."))
-                _tell_about_confirmation(request, outcome)
-                return redirect("profile")
-        else:
-            messages.error(request, _("Please correct the errors below."))
+            outcome = services.update_profile(
+                user=request.user,
+                name=form.submitted("name", services.UNCHANGED),
+                institutional_email=form.submitted("institutional_email", services.UNCHANGED),
+                absolute_url=request.build_absolute_uri,
+            )
+            messages.success(request, _("Your profile has been saved."))
+            _tell_about_confirmation(request, outcome)
+            return redirect("profile")
+        messages.error(request, _("Please correct the errors below."))
     return render(
         request,
         "mampf/profile.html",
@@ -129,7 +126,12 @@ def confirm_institutional_email(request, token: str):
         user = request.user
         context = {
             "error": str(exc),
-            "can_resend": bool(user.institutional_email and not user.verified_institutional_email),
+            # A new link cannot help when the address is confirmed for another account.
+            "can_resend": bool(
+                user.institutional_email
+                and not user.verified_institutional_email
+                and not isinstance(exc, errors.AddressTaken)
+            ),
         }
         return render(request, "mampf/confirm_institutional_email.html", context, status=400)
     if request.method == "POST":
@@ -143,6 +145,13 @@ def confirm_institutional_email(request, token: str):
         "mampf/confirm_institutional_email.html",
         {"address": address, "already_confirmed": bool(request.user.verified_institutional_email)},
     )
+
+
+def locked_out(request, response=None, credentials=None):
+    """The page for a login refused by the throttle (django-axes' lockout callable)."""
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes},
+                  status=429)
 
 
 def permission_denied(request, exception=None):

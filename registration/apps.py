@@ -20,3 +20,9 @@ class RegistrationConfig(AppConfig):
 
         # The same places, listed for the roster and start pages below us.
         register_pending_source(SOURCE)
+
+        from registration.roster_hooks import users_registered_for_lecture
+        from rosters.selectors import register_related_users_source
+
+        # Students registered in the lecture's campaigns count as related for the roster search.
+        register_related_users_source(users_registered_for_lecture)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -364,22 +365,73 @@ class Candidate:
     other_tutorial: str = ""
 
 
+search_log = logging.getLogger("rosters.search")
+
+# Who else is "related to a lecture" for the add-student search, contributed by higher apps
+# (registration: everyone registered in one of the lecture's campaigns) at ``AppConfig.ready()``,
+# so rosters never imports them. A source maps a lecture id to a queryset of user ids.
+RelatedUsersSource = Callable[[int], QuerySet]
+_related_user_sources: list[RelatedUsersSource] = []
+
+
+def register_related_users_source(source: RelatedUsersSource) -> None:
+    """Add a source of users related to a lecture (idempotent)."""
+    if source not in _related_user_sources:
+        _related_user_sources.append(source)
+
+
+def _related_to_lecture(lecture_id: int) -> Q:
+    """On any roster of the lecture (the lecture's own or one of its groups), or related by a
+    registered source; subqueries only, so the search stays one query."""
+    group_ids = [
+        model.objects.filter(lecture_id=lecture_id).values("pk")
+        for model in (Tutorial, Talk, Cohort, Exam)
+    ]
+    on_a_roster = Q(registerable_id=lecture_id)
+    for ids in group_ids:
+        on_a_roster |= Q(registerable_id__in=ids)
+    related = Q(pk__in=RosterEntry.objects.filter(on_a_roster).values("user_id"))
+    for source in _related_user_sources:
+        related |= Q(pk__in=source(lecture_id))
+    return related
+
+
+def _exact_identity(search: str) -> Q:
+    """Someone a teacher can name exactly: matriculation number, login address or confirmed
+    university address (an unconfirmed one proves nothing)."""
+    return (
+        Q(matriculation_number=search)
+        | Q(email__iexact=search)
+        | Q(institutional_email__iexact=search, institutional_email_verified_at__isnull=False)
+    )
+
+
 def search_candidates(
-    *, registerable: Registerable, search: str, limit: int = SEARCH_LIMIT
+    *, registerable: Registerable, search: str, by=None, limit: int = SEARCH_LIMIT
 ) -> list[Candidate]:
-    """Active users matching name, e-mail or matriculation number (two queries)."""
+    """Active users a teacher may add to this roster (two queries).
+
+    A teacher sees only what they need, not every account of the site: students related to the
+    lecture match by part of their name, e-mail or matriculation number; anyone else only by an
+    exact matriculation number or e-mail address. At most ``limit`` results. Each search is
+    logged with who searched, the lecture and the length of the term (never the term itself).
+    """
     search = search.strip()
     if not search:
         return []
+    lecture = registerable.parent_lecture
     users = list(
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(_user_matches(search))
+        .filter((_user_matches(search) & _related_to_lecture(lecture.pk)) | _exact_identity(search))
         .order_by("name", "email")[:limit]
+    )
+    search_log.info(
+        "roster search by user %s in lecture %s on roster %s: term of %d characters, %d results",
+        getattr(by, "pk", None), lecture.pk, registerable.pk, len(search), len(users),
     )
     if not users:
         return []
-    lecture = registerable.parent_lecture
     memberships = RosterEntry.objects.filter(user__in=users).filter(
         Q(registerable_id=registerable.pk)
         | Q(registerable__in=Tutorial.objects.filter(lecture_id=lecture.pk))

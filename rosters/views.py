@@ -154,7 +154,7 @@ def roster_detail(request, registerable_id: int):
             search_form=search_form,
             search_term=search_form.term(),
             candidates=selectors.search_candidates(
-                registerable=registerable, search=search_form.term()
+                registerable=registerable, search=search_form.term(), by=request.user
             ),
         )
     return render(request, "rosters/roster_detail.html", context)

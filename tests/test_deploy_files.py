@@ -52,3 +52,27 @@ def test_makefile_worker_serves_the_same_queues_as_compose():
         .split(",")
     )
     assert make_queues == compose_queues
+
+
+def test_compose_has_no_default_secret_key_and_refuses_to_start_without_one():
+    from mampf.checks import secret_key_problem
+
+    services = compose()["services"]
+    for name in APP_SERVICES:
+        value = services[name]["environment"]["SECRET_KEY"]
+        assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]+\}", value), (name, value)
+    # The old public default is refused by the deploy check wherever it is still in use.
+    assert secret_key_problem("change-me-in-production-to-a-long-random-string-0123456789")
+
+
+def test_the_secret_key_check_refuses_placeholders_and_accepts_a_random_key():
+    import secrets
+
+    from mampf.checks import check_secret_key, secret_key_problem
+
+    for key in ["", "changeme", "CHANGEME", "django-insecure-abc" + "d" * 60, "short",
+                "a" * 80, "build-only", "please-change-me-" + "x9" * 30]:
+        assert secret_key_problem(key), key
+    assert secret_key_problem(secrets.token_urlsafe(64)) is None
+    assert secret_key_problem("production-" + "k3y-" * 20) is None
+    assert [e.id for e in check_secret_key()] == []  # the test settings' generated key

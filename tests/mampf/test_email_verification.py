@@ -94,7 +94,9 @@ def test_token_round_trip_confirms_the_address_once():
     assert services.confirm_institutional_email(user=student, token=token) is True
     first = confirmed_at(student)
     assert first is not None
-    assert services.confirm_institutional_email(user=student, token=token) is False
+    # A link works once.
+    with pytest.raises(errors.ConfirmationLinkUsed):
+        services.confirm_institutional_email(user=student, token=token)
     assert confirmed_at(student) == first
 
 

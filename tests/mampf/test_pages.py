@@ -342,7 +342,9 @@ def test_profile_edit_refuses_an_invalid_address(client):
 
 
 @pytest.mark.parametrize("field", ["institutional_email", "email"])
-def test_profile_edit_refuses_an_address_of_another_user(client, field):
+def test_profile_edit_does_not_reveal_an_address_of_another_user(client, field):
+    """Typing another account's address is stored unconfirmed and reserves nothing; whether the
+    address is taken shows only at confirmation (tests/mampf/test_address_claims.py)."""
     UserFactory(**{field: "taken@stud.uni-heidelberg.de"})
     user = UserFactory()
     client.force_login(user)
@@ -350,12 +352,14 @@ def test_profile_edit_refuses_an_address_of_another_user(client, field):
     response = client.post(
         reverse("profile"),
         {"name": user.name, "institutional_email": "Taken@stud.uni-heidelberg.de"},
+        follow=True,
     )
 
     user.refresh_from_db()
     assert response.status_code == 200
-    assert "already belongs to another account" in response.content.decode()
-    assert user.institutional_email is None
+    assert "another account" not in response.content.decode()
+    assert user.institutional_email == "taken@stud.uni-heidelberg.de"
+    assert user.verified_institutional_email is None
 
 
 def test_profile_edit_refuses_an_empty_name(client):

@@ -18,6 +18,7 @@ CONFIG_VARIABLES = (
     "DEBUG", "ALLOWED_HOSTS", "EMAIL_URL", "MAMPF_VAR_DIR", "DJANGO_SETTINGS_MODULE",
     "CSRF_TRUSTED_ORIGINS", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
     "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "BEHIND_TLS_PROXY",
+    "TRUSTED_PROXY_COUNT", "LOGIN_FAILURE_LIMIT", "LOGIN_COOLOFF_MINUTES",
     # Set for the browser tests in this process (Playwright runs an event loop); a deployment
     # never has it, and the deploy check rightly refuses it.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
@@ -207,3 +208,24 @@ def test_deploy_check_fails_with_a_weak_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", [
+    "change-me-in-production-to-a-long-random-string-0123456789",  # the old compose default
+    "django-insecure-" + "x7#kq0" * 10,
+    "changeme",
+])
+def test_deploy_check_fails_on_a_placeholder_key_even_without_fail_level_warning(tmp_path, key):
+    env = _clean_env(
+        tmp_path, DEBUG="0", SECRET_KEY=key, ALLOWED_HOSTS="courses.example.org",
+        DJANGO_SETTINGS_MODULE="mampf.settings",
+    )
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "mampf.E001" in result.stdout + result.stderr
