@@ -94,6 +94,12 @@ class CampaignSettingsForm(forms.Form):
         "planning_only",
     )
 
+    # Editing an existing campaign: a field missing from the request means "unchanged", never
+    # "cleared" (a script or a JSON body must not wipe the description or the opening time).
+    # The page sends every field; its checkboxes carry a hidden "false" companion, so an
+    # unticked box is present too.
+    missing_means_unchanged = True
+
     def __init__(self, *args, frozen: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.frozen = frozen or {}
@@ -101,6 +107,31 @@ class CampaignSettingsForm(forms.Form):
             if name in self.fields:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = reason
+
+    def absent_fields(self) -> set[str]:
+        """Editable settings the request did not send at all."""
+        if not self.is_bound or not self.missing_means_unchanged:
+            return set()
+        return {
+            name
+            for name in self.setting_names
+            if name in self.fields
+            and not self.fields[name].disabled
+            and self.add_prefix(name) not in self.data
+        }
+
+    def full_clean(self):
+        # An absent field is validated as its current value (Django's "disabled" semantics),
+        # so it never counts as changed; the page still renders it as an editable field.
+        absent = self.absent_fields()
+        for name in absent:
+            self.fields[name].disabled = True
+        try:
+            super().full_clean()
+        finally:
+            for name in absent:
+                self.fields[name].disabled = False
+        self.absent = absent
 
     def clean(self):
         cleaned = super().clean()
@@ -118,11 +149,13 @@ class CampaignSettingsForm(forms.Form):
 
     def changed_settings(self) -> dict:
         """Settings the user changed (disabled fields never count)."""
+        absent = getattr(self, "absent", set())
         return {
             name: self.cleaned_data[name]
             for name in self.changed_data
             if name in self.setting_names
             and not self.fields[name].disabled
+            and name not in absent
             and _differs(self.get_initial_for_field(self.fields[name], name),
                          self.cleaned_data[name])
         }
@@ -153,6 +186,8 @@ def _differs(initial, value) -> bool:
 
 class CampaignCreateForm(CampaignSettingsForm):
     """Wizard step 2: settings plus the items to start with."""
+
+    missing_means_unchanged = False  # nothing to keep: a missing required field is refused
 
     items = forms.MultipleChoiceField(
         label=_("Items"), required=False, widget=forms.CheckboxSelectMultiple
@@ -210,6 +245,12 @@ class ItemAddForm(forms.Form):
 
 
 class CapacityForm(forms.Form):
+    """A new capacity. "Unlimited" must be asked for: an empty field that is present.
+
+    A request without the field (a JSON or text body, a truncated form) is refused and changes
+    nothing; it never makes the group unlimited.
+    """
+
     capacity = forms.IntegerField(
         label=_("Capacity"),
         required=False,
@@ -217,6 +258,15 @@ class CapacityForm(forms.Form):
         max_value=100000,
         help_text=_("Empty means unlimited."),
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.add_prefix("capacity") not in self.data:
+            self.add_error(
+                "capacity",
+                _("Enter a capacity, or leave the field empty for an unlimited group."),
+            )
+        return cleaned
 
 
 class PolicyAddForm(forms.Form):

@@ -930,3 +930,82 @@ def test_service_refuses_dates_out_of_range(lecture):
     with pytest.raises(registration_errors.InvalidConfiguration):
         registration_services.campaign_create(lecture=lecture, by=None, title="T",
                                               registration_deadline=far)
+
+
+# -- issue 7, item 3: a missing field never clears anything ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (None, None),
+        ('{"capacity": null}', "application/json"),
+        ("capacity=", "text/plain"),
+    ],
+)
+def test_capacity_post_without_the_field_is_refused_and_changes_nothing(
+    client, lecture, body, content_type
+):
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN)
+    item = ItemFactory(campaign=campaign, registerable=TutorialFactory(lecture=lecture,
+                                                                       capacity=25))
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_item_capacity", args=[campaign.pk, item.pk])
+    if body is None:
+        response = client.post(url, {}, follow=True)
+    else:
+        response = client.post(url, body, content_type=content_type, follow=True)
+    assert response.status_code == 200
+    item.registerable.refresh_from_db()
+    assert item.registerable.capacity == 25
+    assert any("leave the field empty" in m for m in messages_of(response))
+
+
+def test_capacity_unlimited_needs_the_field_present_and_empty(client, lecture):
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN)
+    item = ItemFactory(campaign=campaign)
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_item_capacity", args=[campaign.pk, item.pk])
+    client.post(url, {"capacity": ""})
+    item.registerable.refresh_from_db()
+    assert item.registerable.capacity is None
+
+
+def test_settings_post_with_missing_fields_keeps_them(client, lecture):
+    opens = timezone.now() + datetime.timedelta(days=1)
+    campaign = CampaignFactory(
+        lecture=lecture, description="Read this first", registration_opens_at=opens,
+        allow_withdrawal=True, planning_only=True,
+    )
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_campaign_settings", args=[campaign.pk])
+    # Only the title: description, opening time and both checkboxes are absent, not cleared.
+    response = client.post(url, {"title": "Renamed"})
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.title == "Renamed"
+    assert campaign.description == "Read this first"
+    assert campaign.registration_opens_at == opens
+    assert campaign.allow_withdrawal is True
+    assert campaign.planning_only is True
+    # A JSON or text body carries no form fields at all: nothing changes.
+    for body, content_type in (('{"description": ""}', "application/json"),
+                               ("description=", "text/plain")):
+        response = client.post(url, body, content_type=content_type, follow=True)
+        assert any("Nothing was changed" in m for m in messages_of(response))
+    campaign.refresh_from_db()
+    assert campaign.description == "Read this first"
+    assert campaign.registration_opens_at == opens
+
+
+def test_settings_page_sends_unticked_checkboxes_explicitly(client, lecture):
+    campaign = CampaignFactory(lecture=lecture, allow_withdrawal=True)
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_campaign_settings", args=[campaign.pk])
+    body = client.get(url).content.decode()
+    assert '<input type="hidden" name="allow_withdrawal" value="false">' in body
+    # The browser sends the hidden companion of an unticked box: that is an explicit "no".
+    data = settings_data(campaign, allow_withdrawal="false", planning_only="false")
+    assert client.post(url, data).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.allow_withdrawal is False
