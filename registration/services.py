@@ -269,6 +269,21 @@ def campaign_update(campaign: Campaign, *, by, **changes) -> Campaign:
         data = {name: getattr(campaign, name) for name in EDITABLE_FIELDS} | changes
         _validate_campaign_fields(data)
         if (
+            campaign.status == Status.OPEN
+            and "registration_deadline" in changes
+            and changes["registration_deadline"] <= timezone.now()
+        ):
+            # A past deadline would end intake silently and unaudited; closing is its own step.
+            raise errors.InvalidConfiguration(
+                _(
+                    "The deadline cannot move into the past while registration is open: that "
+                    "would end registration without a word. To stop registration now, use "
+                    "“Close registration”."
+                ),
+                code="deadline_in_past",
+                details={"field": "registration_deadline"},
+            )
+        if (
             campaign.status == Status.COMPLETED
             and data["allocation_mode"] != campaign.allocation_mode
         ):

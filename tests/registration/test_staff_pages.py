@@ -1009,3 +1009,48 @@ def test_settings_page_sends_unticked_checkboxes_explicitly(client, lecture):
     assert client.post(url, data).status_code == 302
     campaign.refresh_from_db()
     assert campaign.allow_withdrawal is False
+
+
+# -- issue 7, item 4: a past deadline never ends intake silently -----------------------------------
+
+
+def test_service_refuses_a_past_deadline_on_an_open_campaign(lecture):
+    from registration import services
+    from registration.errors import InvalidConfiguration
+
+    deadline = timezone.now() + datetime.timedelta(days=3)
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN, registration_deadline=deadline)
+    with pytest.raises(InvalidConfiguration) as caught:
+        services.campaign_update(
+            campaign, by=lecture.teacher,
+            registration_deadline=timezone.now() - datetime.timedelta(minutes=5),
+        )
+    assert caught.value.code == "deadline_in_past"
+    assert caught.value.details == {"field": "registration_deadline"}
+    campaign.refresh_from_db()
+    assert campaign.registration_deadline == deadline
+    assert campaign.status == Status.OPEN
+    # A draft or closed campaign may carry a past deadline (nobody can register anyway).
+    draft = CampaignFactory(lecture=lecture)
+    past = timezone.now() - datetime.timedelta(days=1)
+    services.campaign_update(draft, by=lecture.teacher, registration_deadline=past)
+    draft.refresh_from_db()
+    assert draft.registration_deadline == past
+
+
+def test_settings_page_refuses_a_past_deadline_on_an_open_campaign(client, lecture):
+    deadline = timezone.now() + datetime.timedelta(days=3)
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN, registration_deadline=deadline)
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_campaign_settings", args=[campaign.pk])
+    past = timezone.localtime() - datetime.timedelta(hours=2)
+    data = settings_data(campaign, registration_deadline=past.strftime("%Y-%m-%dT%H:%M"))
+    del data["allocation_mode"], data["max_preferences"]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors["registration_deadline"]
+    assert any("Close registration" in e for e in errors)
+    campaign.refresh_from_db()
+    assert campaign.registration_deadline == deadline
+    assert campaign.status == Status.OPEN
+    assert campaign.open_for_registrations()
