@@ -196,7 +196,7 @@ class CampaignCreateForm(CampaignSettingsForm):
         label=_("Title of the course enrollment campaign"),
         max_length=200,
         required=False,
-        initial=_("Course enrollment"),
+        widget=forms.TextInput(attrs={"placeholder": _("Course enrollment")}),
     )
     acknowledge_mixed = forms.BooleanField(
         label=_(
@@ -207,9 +207,11 @@ class CampaignCreateForm(CampaignSettingsForm):
     )
 
     def __init__(self, *args, item_choices=(), pattern: str, needs_acknowledgement: bool,
-                 **kwargs):
+                 title_placeholder: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.pattern = pattern
+        if title_placeholder:
+            self.fields["title"].widget.attrs["placeholder"] = title_placeholder
         self.needs_acknowledgement = needs_acknowledgement
         self.fields["items"].choices = [(str(pk), label) for pk, label in item_choices]
         if pattern != selectors.PATTERN_MIXED:

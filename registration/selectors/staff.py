@@ -94,15 +94,18 @@ def registration_counts(campaign_ids) -> dict[int, StatusCounts]:
 
 
 def campaigns_for_lecture(*, lecture: Lecture) -> list[Campaign]:
-    """The lecture's campaigns with item and registration counts (two queries in all)."""
+    """The lecture's campaigns with item and registration counts and the open/draft campaigns
+    each shares a group with (three queries in all)."""
     campaigns = list(
         Campaign.objects.filter(lecture=lecture)
         .annotate(item_count=Count("items"))
         .order_by("-registration_deadline", "title", "id")
     )
     counts = registration_counts(c.pk for c in campaigns)
+    overlaps = lecture_overlaps(lecture=lecture)
     for campaign in campaigns:
         campaign.counts = counts[campaign.pk]
+        campaign.overlaps_with = overlaps.get(campaign.pk, [])
     return campaigns
 
 
@@ -194,7 +197,7 @@ def addable_registerables(*, campaign: Campaign) -> list[Registerable]:
 
 
 def pattern_registerables(*, lecture: Lecture, pattern: str) -> list[Registerable]:
-    """What each configuration pattern of the wizard offers as items (all preselected)."""
+    """What each configuration pattern of the wizard offers as items (none preselected)."""
     everything = lecture_registerables(lecture=lecture)
     if pattern == PATTERN_ENROLLMENT:
         return [r for r in everything if isinstance(r, Lecture)]
@@ -234,6 +237,73 @@ def active_tracks(*, lecture: Lecture) -> Tracks:
             seen.add((track, campaign_id))
             getattr(tracks, track).append(title)
     return tracks
+
+
+ACTIVE_FOR_OVERLAP = (Campaign.Status.DRAFT, Campaign.Status.OPEN)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """A group offered by a campaign that is also offered by another open or draft campaign."""
+
+    registerable_id: int
+    title: str
+    campaign_id: int
+    other_campaign_id: int
+    other_title: str
+
+
+def open_offers(*, lecture: Lecture) -> dict[int, list[tuple[int, str]]]:
+    """Registerable id -> the open or draft campaigns offering it, as (id, title) (one query)."""
+    rows = (
+        Item.objects.filter(campaign__lecture=lecture, campaign__status__in=ACTIVE_FOR_OVERLAP)
+        .values_list("registerable_id", "campaign_id", "campaign__title")
+        .order_by("registerable_id", "campaign_id")
+    )
+    offers: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for registerable_id, campaign_id, title in rows:
+        offers[registerable_id].append((campaign_id, title))
+    return offers
+
+
+def campaign_overlaps(*, campaign: Campaign) -> list[Overlap]:
+    """The campaign's groups that another open or draft campaign offers too (one query).
+
+    A student could then hold two places in the same group, or one group fill from two sides;
+    staff are warned on the overview. A completed or closed campaign no longer competes.
+    """
+    if campaign.status not in ACTIVE_FOR_OVERLAP:
+        return []
+    rows = (
+        Item.objects.filter(
+            registerable__registration_items__campaign=campaign,
+            campaign__status__in=ACTIVE_FOR_OVERLAP,
+        )
+        .exclude(campaign=campaign)
+        .values_list("registerable_id", "registerable__title", "campaign_id", "campaign__title")
+        .order_by("registerable__title", "registerable_id", "campaign_id")
+    )
+    return [
+        Overlap(
+            registerable_id=registerable_id,
+            title=title,
+            campaign_id=campaign.pk,
+            other_campaign_id=other_id,
+            other_title=other_title,
+        )
+        for registerable_id, title, other_id, other_title in rows
+    ]
+
+
+def lecture_overlaps(*, lecture: Lecture) -> dict[int, list[str]]:
+    """Campaign id -> titles of the other open/draft campaigns sharing a group (one query)."""
+    shared: dict[int, set[str]] = defaultdict(set)
+    for offers in open_offers(lecture=lecture).values():
+        if len(offers) < 2:
+            continue
+        for campaign_id, _title in offers:
+            shared[campaign_id].update(t for c, t in offers if c != campaign_id)
+    return {campaign_id: sorted(titles) for campaign_id, titles in shared.items()}
 
 
 def lecture_other_campaigns(*, campaign: Campaign) -> list[Campaign]:

@@ -8,7 +8,6 @@ everyone else gets a 403, unknown ids a 404. Views stay thin: forms validate, se
 from __future__ import annotations
 
 import csv
-import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -118,31 +117,45 @@ def campaign_index(request, lecture_id: int):
     )
 
 
-def _initial_deadline():
-    soon = timezone.localtime() + datetime.timedelta(days=14)
-    return soon.replace(hour=23, minute=59, second=0, microsecond=0)
+PATTERN_TITLES = {
+    selectors.PATTERN_GROUP: gettext_lazy("Group registration"),
+    selectors.PATTERN_ENROLLMENT: gettext_lazy("Course enrollment"),
+    selectors.PATTERN_SPECIAL: gettext_lazy("Special groups"),
+    selectors.PATTERN_MIXED: gettext_lazy("Group registration"),
+}
 
 
-def _pattern_initial(pattern: str, candidates) -> dict:
-    titles = {
-        selectors.PATTERN_GROUP: _("Group registration"),
-        selectors.PATTERN_ENROLLMENT: _("Course enrollment"),
-        selectors.PATTERN_SPECIAL: _("Special groups"),
-        selectors.PATTERN_MIXED: _("Group registration"),
-    }
+def _pattern_initial(pattern: str) -> dict:
+    """Only choices that cannot surprise: no title, no deadline and no items are filled in.
+
+    The teacher names the campaign, sets its deadline and picks its groups; a one-click
+    duplicate of a running campaign is impossible.
+    """
     preference_based = pattern in (selectors.PATTERN_GROUP, selectors.PATTERN_MIXED)
     return {
-        "title": titles[pattern],
         "allocation_mode": (
             Campaign.AllocationMode.PREFERENCE_BASED
             if preference_based
             else Campaign.AllocationMode.FIRST_COME_FIRST_SERVED
         ),
-        "registration_deadline": _initial_deadline(),
         "max_preferences": 3,
         "allow_withdrawal": True,
-        "items": [str(r.pk) for r in candidates],
     }
+
+
+def _item_choices(candidates, offers) -> list[tuple[int, str]]:
+    """Wizard item labels; a group already offered by an open or draft campaign says so."""
+    choices = []
+    for registerable in candidates:
+        label = selectors.registerable_label(registerable)
+        running = [title for _pk, title in offers.get(registerable.pk, [])]
+        if running:
+            label = _("%(label)s (already offered in: %(campaigns)s)") % {
+                "label": label,
+                "campaigns": ", ".join(f"“{title}”" for title in running),
+            }
+        choices.append((registerable.pk, label))
+    return choices
 
 
 def _mixed_conflicts(pattern: str, tracks: selectors.Tracks) -> list[str]:
@@ -194,10 +207,12 @@ def campaign_create(request, lecture_id: int):
     conflicts = _mixed_conflicts(pattern, tracks)
     needs_acknowledgement = pattern == selectors.PATTERN_MIXED or bool(conflicts)
     candidates = selectors.pattern_registerables(lecture=lecture, pattern=pattern)
+    offers = selectors.open_offers(lecture=lecture)
     form_options = {
-        "item_choices": [(r.pk, selectors.registerable_label(r)) for r in candidates],
+        "item_choices": _item_choices(candidates, offers),
         "pattern": pattern,
         "needs_acknowledgement": needs_acknowledgement,
+        "title_placeholder": PATTERN_TITLES[pattern],
     }
     if request.method == "POST":
         form = forms.CampaignCreateForm(request.POST, **form_options)
@@ -216,9 +231,7 @@ def campaign_create(request, lecture_id: int):
                 messages.success(request, _("The campaign was created as a draft."))
                 return _to_campaign_page("staff_campaign_detail", campaign)
     else:
-        form = forms.CampaignCreateForm(
-            initial=_pattern_initial(pattern, candidates), **form_options
-        )
+        form = forms.CampaignCreateForm(initial=_pattern_initial(pattern), **form_options)
     return render(
         request,
         "registration/staff/campaign_create.html",
@@ -230,6 +243,11 @@ def campaign_create(request, lecture_id: int):
             "form": form,
             "conflicts": conflicts,
             "needs_acknowledgement": needs_acknowledgement,
+            "already_offered": [
+                (selectors.registerable_label(r), [title for _pk, title in offers[r.pk]])
+                for r in candidates
+                if offers.get(r.pk)
+            ],
         },
     )
 
@@ -262,6 +280,7 @@ def campaign_detail(request, campaign_id: int):
         campaign,
         "overview",
         overview=overview,
+        overlaps=selectors.campaign_overlaps(campaign=campaign),
         actions=[
             (action, ACTION_LABELS[action])
             for action in available_actions(campaign, registration_count=overview.counts.total)

@@ -267,7 +267,7 @@ def test_wizard_step_one_offers_the_patterns(client, lecture):
     assert response.context["pattern_form"].errors
 
 
-def test_wizard_group_track_preselects_groups_and_creates_items(client, lecture):
+def test_wizard_group_track_offers_groups_and_creates_chosen_items(client, lecture):
     first, second = TutorialFactory(lecture=lecture), TutorialFactory(lecture=lecture)
     talk = TalkFactory(lecture=lecture)
     CohortFactory(lecture=lecture)
@@ -277,7 +277,6 @@ def test_wizard_group_track_preselects_groups_and_creates_items(client, lecture)
     form = client.get(url + "?pattern=group").context["form"]
     offered = {int(pk) for pk, _label in form.fields["items"].choices}
     assert offered == {first.pk, second.pk, talk.pk}
-    assert {int(pk) for pk in form.initial["items"]} == offered
     response = client.post(url, wizard_data("group", items=[first.pk, talk.pk]))
     campaign = Campaign.objects.get(lecture=lecture)
     assert response.status_code == 302
@@ -1054,3 +1053,71 @@ def test_settings_page_refuses_a_past_deadline_on_an_open_campaign(client, lectu
     assert campaign.registration_deadline == deadline
     assert campaign.status == Status.OPEN
     assert campaign.open_for_registrations()
+
+
+# -- issue 7, item 5: the wizard makes the teacher choose; overlaps are warned about ---------------
+
+
+def test_wizard_prefills_no_title_no_deadline_and_no_groups(client, lecture):
+    TutorialFactory(lecture=lecture)
+    TutorialFactory(lecture=lecture)
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_campaign_create", args=[lecture.pk])
+    response = client.get(url + "?pattern=group")
+    form = response.context["form"]
+    assert not form.initial.get("items")
+    assert not form.initial.get("title")
+    assert not form.initial.get("registration_deadline")
+    body = response.content.decode()
+    assert 'placeholder="Group registration"' in body
+    assert "checked" not in body.split('name="items"')[1].split(">")[0]
+    # Submitting the page as it comes creates nothing: title and deadline are the teacher's.
+    response = client.post(url, {"pattern": "group", "allocation_mode": "preference_based",
+                                 "max_preferences": "3", "allow_withdrawal": "on"})
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) >= {"title", "registration_deadline"}
+    assert not Campaign.objects.filter(lecture=lecture).exists()
+
+
+def test_wizard_warns_about_groups_already_in_an_open_campaign(client, lecture):
+    monday = TutorialFactory(lecture=lecture, title="Monday group")
+    TutorialFactory(lecture=lecture, title="Friday group")
+    running = CampaignFactory(lecture=lecture, title="Tutorials (running)", status=Status.OPEN)
+    ItemFactory(campaign=running, registerable=monday)
+    done = CampaignFactory(lecture=lecture, title="Old tutorials", status=Status.COMPLETED)
+    ItemFactory(campaign=done, registerable=TutorialFactory(lecture=lecture, title="Old group"))
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_campaign_create", args=[lecture.pk])
+    response = client.get(url + "?pattern=group")
+    labels = dict(response.context["form"].fields["items"].choices)
+    assert labels[str(monday.pk)].endswith("(already offered in: “Tutorials (running)”)")
+    body = response.content.decode()
+    assert 'id="already-offered"' in body
+    assert "Old tutorials" not in body  # a completed campaign competes with nobody
+
+
+def test_overview_and_index_warn_about_overlapping_open_campaigns(client, lecture):
+    monday = TutorialFactory(lecture=lecture, title="Monday group")
+    first = CampaignFactory(lecture=lecture, title="Tutorials A", status=Status.OPEN)
+    second = CampaignFactory(lecture=lecture, title="Tutorials B")  # a draft
+    closed = CampaignFactory(lecture=lecture, title="Tutorials C", status=Status.CLOSED)
+    for campaign in (first, second, closed):
+        ItemFactory(campaign=campaign, registerable=monday)
+    alone = CampaignFactory(lecture=lecture, title="Exams")
+    ItemFactory(campaign=alone, registerable=ExamFactory(lecture=lecture))
+    client.force_login(lecture.teacher)
+    detail = client.get(reverse("registration:staff_campaign_detail", args=[first.pk]))
+    overlaps = detail.context["overlaps"]
+    assert [(o.title, o.other_title) for o in overlaps] == [("Monday group", "Tutorials B")]
+    assert "“Monday group” is also in “Tutorials B”" in detail.content.decode()
+    assert client.get(
+        reverse("registration:staff_campaign_detail", args=[alone.pk])
+    ).context["overlaps"] == []
+    assert client.get(
+        reverse("registration:staff_campaign_detail", args=[closed.pk])
+    ).context["overlaps"] == []
+    index = client.get(reverse("registration:staff_campaign_index", args=[lecture.pk]))
+    rows = {c.title: c.overlaps_with for c in index.context["campaigns"]}
+    assert rows == {"Tutorials A": ["Tutorials B"], "Tutorials B": ["Tutorials A"],
+                    "Tutorials C": [], "Exams": []}
+    assert "shares groups with Tutorials B" in index.content.decode()
