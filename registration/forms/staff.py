@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from registration import policies
-from registration.models import Campaign, Policy, UserRegistration
+from registration.models import Campaign, Policy
 from registration.selectors import staff as selectors
 from registration.services import EARLIEST_YEAR, LATEST_YEAR
 
@@ -329,24 +329,29 @@ class PolicyAddForm(forms.Form):
         return cleaned
 
 
-STATUS_FILTER_CHOICES = [("", _("All statuses")), *UserRegistration.Status.choices]
+STATUS_FILTER_CHOICES = [
+    ("", _("All students")),
+    *((value, label) for value, label in selectors.STUDENT_STATUS_LABELS.items()),
+]
 SORT_CHOICES = [
     ("name", _("Name")),
-    ("item", _("Item")),
     ("status", _("Status")),
-    ("rank", _("Rank")),
     ("newest", _("Newest first")),
     ("oldest", _("Oldest first")),
 ]
 
 
 class RegistrationFilterForm(forms.Form):
-    """Filters of the registrations list; unknown values are ignored, never an error page."""
+    """Filters of the registrations list (one row per student); unknown values are ignored,
+    never an error page."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_FILTER_CHOICES)
     item = forms.TypedChoiceField(label=_("Item"), required=False, coerce=int, empty_value=None)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+    unneeded = forms.BooleanField(
+        label=_("Show lower choices of students who got a higher one"), required=False
+    )
 
     def __init__(self, *args, items=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -362,5 +367,56 @@ class RegistrationFilterForm(forms.Form):
             "search": data.get("q") or "",
             "status": data.get("status") or "",
             "item_id": data.get("item"),
-            "sort": data.get("sort") or selectors.DEFAULT_REGISTRATION_SORT,
+            "sort": data.get("sort") or selectors.DEFAULT_STUDENT_SORT,
         }
+
+    def show_unneeded(self) -> bool:
+        self.is_valid()
+        return bool(getattr(self, "cleaned_data", {}).get("unneeded"))
+
+
+class StaffReasonForm(forms.Form):
+    """Why staff change a student's registration by hand; kept in the campaign's history."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Kept in the campaign's history."),
+    )
+
+    def clean_reason(self):
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise ValidationError(_("Give a reason; it is kept in the campaign's history."))
+        return reason
+
+
+class StaffRegisterForm(StaffReasonForm):
+    """Register one student by hand: who, into which item, why, and whether to overfill."""
+
+    student = forms.CharField(
+        label=_("Student (e-mail or matriculation number)"),
+        max_length=254,
+    )
+    item = forms.TypedChoiceField(label=_("Item"), coerce=int)
+    allow_overfill = forms.BooleanField(label=_("Allow overfilling a full group"), required=False)
+
+    field_order = ("student", "item", "reason", "allow_overfill")
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = {item.pk: item for item in items}
+        self.fields["item"].choices = [("", "—")] + [
+            (item.pk, str(item.registerable)) for item in items
+        ]
+
+    def clean_student(self):
+        user = selectors.user_by_identifier(identifier=self.cleaned_data["student"])
+        if user is None:
+            raise ValidationError(
+                _("No single account has this e-mail address or matriculation number.")
+            )
+        return user
+
+    def chosen_item(self):
+        return self.items[self.cleaned_data["item"]]

@@ -6,9 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils.translation import gettext_lazy
 
-from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial
+from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial, User
 from mampf.selectors import is_valid_id
 from registration import policies
 from registration.models import Campaign, CampaignTransition, Item, Policy, UserRegistration
@@ -353,3 +354,275 @@ def campaign_registrations(
         )
     ordering = REGISTRATION_SORTS.get(sort, REGISTRATION_SORTS[DEFAULT_REGISTRATION_SORT])
     return queryset.order_by(*ordering)
+
+
+# -- registrations per student ------------------------------------------------------------------
+
+STUDENT_PLACED = "confirmed"
+STUDENT_PENDING = "pending"
+STUDENT_WITHOUT_PLACE = "rejected"
+STUDENT_STATUS_LABELS = {
+    STUDENT_PLACED: gettext_lazy("Has a place"),
+    STUDENT_PENDING: gettext_lazy("Waiting"),
+    STUDENT_WITHOUT_PLACE: gettext_lazy("Without a place"),
+}
+STUDENT_SORTS = {
+    "name": ("name", "email", "id"),
+    "status": ("status_order", "name", "id"),
+    "newest": ("-first_registered_at", "-id"),
+    "oldest": ("first_registered_at", "id"),
+}
+DEFAULT_STUDENT_SORT = "name"
+
+# What a row of a student means, in words staff read (also in the CSV).
+NOT_NEEDED = "not_needed"
+CHOICE_STATE_LABELS = {
+    RegStatus.CONFIRMED: gettext_lazy("place"),
+    RegStatus.PENDING: gettext_lazy("pending"),
+    RegStatus.REJECTED: gettext_lazy("rejected"),
+    NOT_NEEDED: gettext_lazy("not needed (got a higher choice)"),
+}
+REJECTION_LABELS = {
+    "item_full": gettext_lazy("group full"),
+    "solver_unassigned": gettext_lazy("no place in any choice"),
+    "assigned_elsewhere": gettext_lazy("no room; placed in a later choice"),
+    "capacity": gettext_lazy("group full"),
+}
+
+
+def rejection_label(reason: str) -> str:
+    if not reason:
+        return ""
+    if reason.startswith("policy:"):
+        return str(gettext_lazy("not eligible (rules)"))
+    return str(REJECTION_LABELS.get(reason, reason))
+
+
+def _registrations_of_user(campaign: Campaign) -> QuerySet:
+    return UserRegistration.objects.filter(campaign=campaign, user=OuterRef("pk")).order_by()
+
+
+def campaign_students(
+    *, campaign: Campaign, status: str = "", item_id: int | None = None, search: str = "",
+    sort: str = DEFAULT_STUDENT_SORT,
+) -> QuerySet:
+    """The campaign's registrants, one per student, filtered and sorted (one query per page,
+    one for the count). ``status`` is the student's: has a place, waiting, without a place."""
+    mine = _registrations_of_user(campaign)
+    queryset = User.objects.filter(Exists(mine)).annotate(
+        placed=Exists(mine.filter(status=RegStatus.CONFIRMED)),
+        waiting=Exists(mine.filter(status=RegStatus.PENDING)),
+        first_registered_at=Subquery(mine.order_by("created_at").values("created_at")[:1]),
+    ).annotate(
+        status_order=Case(
+            When(placed=True, then=Value(0)),
+            When(waiting=True, then=Value(1)),
+            default=Value(2),
+        )
+    )
+    if status == STUDENT_PLACED:
+        queryset = queryset.filter(placed=True)
+    elif status == STUDENT_PENDING:
+        queryset = queryset.filter(placed=False, waiting=True)
+    elif status == STUDENT_WITHOUT_PLACE:
+        queryset = queryset.filter(placed=False, waiting=False)
+    if item_id is not None:
+        queryset = queryset.filter(Exists(mine.filter(item_id=item_id)))
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(
+            Q(name__icontains=search)
+            | Q(email__icontains=search)
+            | Q(institutional_email__icontains=search)
+            | Q(matriculation_number__icontains=search)
+        )
+    return queryset.order_by(*STUDENT_SORTS.get(sort, STUDENT_SORTS[DEFAULT_STUDENT_SORT]))
+
+
+@dataclass
+class Choice:
+    """One line of a student's registration: a ranked choice, a place, or a refused attempt."""
+
+    registration: UserRegistration
+    state: str  # confirmed, pending, rejected or not_needed
+
+    @property
+    def title(self) -> str:
+        return self.registration.item.registerable.title
+
+    @property
+    def rank(self) -> int | None:
+        return self.registration.preference_rank
+
+    @property
+    def state_label(self) -> str:
+        return str(CHOICE_STATE_LABELS[self.state])
+
+    @property
+    def reason_label(self) -> str:
+        if self.state != RegStatus.REJECTED:
+            return ""
+        return rejection_label(self.registration.rejection_reason)
+
+    @property
+    def text(self) -> str:
+        """The cell as the CSV writes it: title, and what became of it unless it is a place."""
+        if self.state == RegStatus.CONFIRMED:
+            return self.title
+        detail = self.reason_label or self.state_label
+        if self.state == RegStatus.REJECTED and self.reason_label:
+            detail = f"{self.state_label}: {self.reason_label}"
+        return f"{self.title} ({detail})"
+
+
+@dataclass
+class StudentRow:
+    user: User
+    status: str
+    choices: list  # index 0 is choice 1; None where the student ranked nothing
+    places: list = field(default_factory=list)  # confirmed choices
+    attempts: list = field(default_factory=list)  # unranked rows that are no place (FCFS)
+    first_registered_at: object = None
+
+    @property
+    def status_label(self) -> str:
+        return str(STUDENT_STATUS_LABELS[self.status])
+
+    @property
+    def not_needed_count(self) -> int:
+        return sum(1 for c in self.choices if c is not None and c.state == NOT_NEEDED)
+
+
+def _state_of(registration: UserRegistration, placed_rank: int | None, placed: bool) -> str:
+    """A lower choice of a placed student is "not needed", whatever its stored status."""
+    if registration.status == RegStatus.CONFIRMED:
+        return RegStatus.CONFIRMED
+    rank = registration.preference_rank
+    if placed and rank is not None and placed_rank is not None and rank > placed_rank:
+        return NOT_NEEDED
+    return registration.status
+
+
+def student_rows(*, campaign: Campaign, users, ranks: int) -> list[StudentRow]:
+    """Rows for these students (in their order) with choice 1..``ranks`` (one query)."""
+    users = list(users)
+    by_user: dict[int, list[UserRegistration]] = defaultdict(list)
+    registrations = (
+        UserRegistration.objects.filter(campaign=campaign, user_id__in=[u.pk for u in users])
+        .select_related("item__registerable")
+        .order_by("user_id", "preference_rank", "created_at", "id")
+    )
+    for registration in registrations:
+        by_user[registration.user_id].append(registration)
+    rows = []
+    for user in users:
+        mine = by_user.get(user.pk, [])
+        confirmed = [r for r in mine if r.status == RegStatus.CONFIRMED]
+        placed_ranks = [r.preference_rank for r in confirmed if r.preference_rank is not None]
+        placed_rank = min(placed_ranks) if placed_ranks else None
+        width = max([ranks, *[r.preference_rank or 0 for r in mine]])
+        choices: list = [None] * width
+        attempts = []
+        for registration in mine:
+            choice = Choice(registration, _state_of(registration, placed_rank, bool(confirmed)))
+            if registration.preference_rank is not None:
+                choices[registration.preference_rank - 1] = choice
+            elif choice.state != RegStatus.CONFIRMED:
+                attempts.append(choice)
+        if confirmed:
+            status = STUDENT_PLACED
+        elif any(r.status == RegStatus.PENDING for r in mine):
+            status = STUDENT_PENDING
+        else:
+            status = STUDENT_WITHOUT_PLACE
+        rows.append(
+            StudentRow(
+                user=user,
+                status=status,
+                choices=choices,
+                places=[
+                    Choice(r, RegStatus.CONFIRMED) for r in confirmed
+                ],
+                attempts=attempts,
+                first_registered_at=getattr(user, "first_registered_at", None)
+                or min((r.created_at for r in mine), default=None),
+            )
+        )
+    return rows
+
+
+def choice_columns(*, campaign: Campaign) -> int:
+    """How many choice columns the list shows: what students may rank, at least what they did."""
+    if not campaign.is_preference_based:
+        return 0
+    item_count = campaign.items.count()
+    highest = campaign.registrations.aggregate(m=Max("preference_rank"))["m"] or 0
+    return max(min(campaign.max_preferences, item_count), highest)
+
+
+def campaign_user(*, campaign: Campaign, user_id: int) -> User:
+    """A registrant of the campaign (raises User.DoesNotExist otherwise)."""
+    if not is_valid_id(user_id):
+        raise User.DoesNotExist
+    return User.objects.filter(registrations__campaign=campaign).distinct().get(pk=user_id)
+
+
+def user_by_identifier(*, identifier: str) -> User | None:
+    """The active account with this e-mail (either one) or matriculation number, if unique."""
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    matches = list(
+        User.objects.filter(
+            Q(email__iexact=identifier)
+            | Q(institutional_email__iexact=identifier)
+            | Q(matriculation_number=identifier),
+            is_active=True,
+        )[:2]
+    )
+    return matches[0] if len(matches) == 1 else None
+
+
+# -- honest numbers: students, not rows ----------------------------------------------------------
+
+
+@dataclass
+class StudentCounts:
+    """Per campaign, counted once per student."""
+
+    students: int = 0
+    placed: int = 0
+    waiting: int = 0
+    without_place: int = 0
+
+
+def _best_status_rows(campaign_ids) -> QuerySet:
+    return (
+        UserRegistration.objects.filter(campaign_id__in=list(campaign_ids))
+        .values("campaign_id", "user_id")
+        .annotate(
+            best=Max(
+                Case(
+                    When(status=RegStatus.CONFIRMED, then=Value(2)),
+                    When(status=RegStatus.PENDING, then=Value(1)),
+                    default=Value(0),
+                )
+            )
+        )
+        .order_by()
+    )
+
+
+def student_counts(campaign_ids) -> dict[int, StudentCounts]:
+    """Students per campaign: registered, with a place, waiting, without a place (one query)."""
+    counts: dict[int, StudentCounts] = defaultdict(StudentCounts)
+    for campaign_id, best in _best_status_rows(campaign_ids).values_list("campaign_id", "best"):
+        entry = counts[campaign_id]
+        entry.students += 1
+        if best == 2:
+            entry.placed += 1
+        elif best == 1:
+            entry.waiting += 1
+        else:
+            entry.without_place += 1
+    return counts

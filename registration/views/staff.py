@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mampf import permissions
-from mampf.models import Lecture
+from mampf.models import Lecture, User
 from registration import policies, services
 from registration.errors import RegistrationError
 from registration.forms import staff as forms
@@ -445,21 +445,104 @@ def policy_remove(request, campaign_id: int, policy_id: int):
 # -- registrations ------------------------------------------------------------------------------
 
 
-def _filtered_registrations(request, campaign: Campaign, items):
+def _campaign_items(campaign: Campaign) -> list[Item]:
+    return list(campaign.items.select_related("registerable").order_by("position", "id"))
+
+
+def _filtered_students(request, campaign: Campaign, items):
     form = forms.RegistrationFilterForm(request.GET or None, items=items)
-    filters = form.filters()
-    return form, selectors.campaign_registrations(campaign=campaign, **filters)
+    return form, selectors.campaign_students(campaign=campaign, **form.filters())
+
+
+def _back_to_registrations(request, campaign: Campaign):
+    """Back to the list as the user left it (filters and page), never to another page."""
+    url = reverse("registration:staff_campaign_registrations", args=[campaign.pk])
+    query = QueryDict(request.POST.get("query", "")).urlencode()  # re-encoded: inert
+    if query:
+        url = f"{url}?{query}"
+    return redirect(url)
 
 
 @login_required
 @require_GET
 def campaign_registrations(request, campaign_id: int):
     campaign = managed_campaign(request, campaign_id)
-    items = list(campaign.items.select_related("registerable").order_by("position", "id"))
-    form, registrations = _filtered_registrations(request, campaign, items)
-    page = Paginator(registrations, REGISTRATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    context = campaign_tab_context(campaign, "registrations", filter_form=form, page_obj=page)
+    items = _campaign_items(campaign)
+    form, students = _filtered_students(request, campaign, items)
+    page = Paginator(students, REGISTRATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    ranks = selectors.choice_columns(campaign=campaign)
+    context = campaign_tab_context(
+        campaign,
+        "registrations",
+        filter_form=form,
+        page_obj=page,
+        rows=selectors.student_rows(campaign=campaign, users=page.object_list, ranks=ranks),
+        ranks=range(1, ranks + 1),
+        show_unneeded=form.show_unneeded(),
+        counts=selectors.student_counts([campaign.pk])[campaign.pk],
+        register_form=forms.StaffRegisterForm(items=items, auto_id="register_%s"),
+        can_register=campaign.status in services.STAFF_REGISTER_STATUSES[campaign.allocation_mode],
+        can_cancel=campaign.status in services.STAFF_CANCEL_STATUSES,
+    )
     return render(request, "registration/staff/campaign_registrations.html", context)
+
+
+@login_required
+@require_POST
+def registration_add(request, campaign_id: int):
+    campaign = managed_campaign(request, campaign_id)
+    form = forms.StaffRegisterForm(request.POST, items=_campaign_items(campaign))
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return _back_to_registrations(request, campaign)
+    student, item = form.cleaned_data["student"], form.chosen_item()
+    try:
+        services.staff_register(
+            campaign=campaign,
+            item=item,
+            user=student,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            allow_overfill=form.cleaned_data["allow_overfill"],
+        )
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(name)s was registered for “%(title)s”.")
+            % {"name": student.name, "title": item.registerable.title},
+        )
+    return _back_to_registrations(request, campaign)
+
+
+@login_required
+@require_POST
+def registration_cancel(request, campaign_id: int, user_id: int):
+    campaign = managed_campaign(request, campaign_id)
+    try:
+        student = selectors.campaign_user(campaign=campaign, user_id=user_id)
+    except User.DoesNotExist as exc:
+        raise Http404 from exc
+    form = forms.StaffReasonForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("reason", []):
+            messages.error(request, f"{form.fields['reason'].label}: {error}")
+        return _back_to_registrations(request, campaign)
+    try:
+        services.staff_cancel(
+            campaign=campaign, user=student, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("The registration of %(name)s was cancelled.") % {"name": student.name}
+        )
+    return _back_to_registrations(request, campaign)
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -480,28 +563,46 @@ class _Echo:
         return value
 
 
-def _csv_rows(registrations):
+CSV_BATCH = 1000
+
+
+def _csv_rows(campaign: Campaign, students):
+    """One line per student: status, place, each choice with what became of it."""
+    ranks = selectors.choice_columns(campaign=campaign)
     yield [
         _("Name"),
         _("E-mail"),
         _("Matriculation number"),
-        _("Item"),
-        _("Rank"),
         _("Status"),
-        _("Reason"),
+        _("Place"),
+        *[_("Choice %(rank)d") % {"rank": rank} for rank in range(1, ranks + 1)],
+        _("Other attempts"),
         _("Registered at"),
     ]
-    for registration in registrations.iterator(chunk_size=500):
-        user = registration.user
+    batch = []
+    for user in students.iterator(chunk_size=CSV_BATCH):
+        batch.append(user)
+        if len(batch) == CSV_BATCH:
+            yield from _csv_batch(campaign, batch, ranks)
+            batch = []
+    if batch:
+        yield from _csv_batch(campaign, batch, ranks)
+
+
+def _csv_batch(campaign: Campaign, users, ranks: int):
+    for row in selectors.student_rows(campaign=campaign, users=users, ranks=ranks):
+        user = row.user
         yield [
             user.name,
             user.email,
             user.matriculation_number,
-            registration.item.registerable.title,
-            registration.preference_rank,
-            registration.status,
-            registration.rejection_reason,
-            timezone.localtime(registration.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            row.status_label,
+            ", ".join(place.title for place in row.places),
+            *[choice.text if choice else "" for choice in row.choices[:ranks]],
+            ", ".join(attempt.text for attempt in row.attempts),
+            timezone.localtime(row.first_registered_at).strftime("%Y-%m-%d %H:%M:%S")
+            if row.first_registered_at
+            else "",
         ]
 
 
@@ -509,11 +610,14 @@ def _csv_rows(registrations):
 @require_GET
 def campaign_registrations_csv(request, campaign_id: int):
     campaign = managed_campaign(request, campaign_id)
-    items = list(campaign.items.select_related("registerable"))
-    _form, registrations = _filtered_registrations(request, campaign, items)
+    items = _campaign_items(campaign)
+    _form, students = _filtered_students(request, campaign, items)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow([csv_cell(cell) for cell in row]) for row in _csv_rows(registrations)),
+        (
+            writer.writerow([csv_cell(cell) for cell in row])
+            for row in _csv_rows(campaign, students)
+        ),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = (
@@ -666,6 +770,16 @@ urlpatterns = [
         "staff/campaigns/<int:campaign_id>/registrations/",
         campaign_registrations,
         name="staff_campaign_registrations",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/registrations/add/",
+        registration_add,
+        name="staff_registration_add",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/registrations/<int:user_id>/cancel/",
+        registration_cancel,
+        name="staff_registration_cancel",
     ),
     path(
         "staff/campaigns/<int:campaign_id>/registrations.csv",

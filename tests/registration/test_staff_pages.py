@@ -762,7 +762,7 @@ def filled(lecture):
 
 
 def listed_names(response):
-    return [r.user.name for r in response.context["page_obj"].object_list]
+    return [u.name for u in response.context["page_obj"].object_list]
 
 
 def test_registrations_filter_search_and_sort(client, lecture, filled):
@@ -820,13 +820,13 @@ def test_csv_export_has_the_columns_and_respects_filters(client, lecture, filled
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = read_csv(response)
-    assert rows[0] == ["Name", "E-mail", "Matriculation number", "Item", "Rank", "Status",
-                       "Reason", "Registered at"]
-    assert [r[:7] for r in rows[1:]] == [
-        ["Ada Lovelace", "ada@example.org", "111", "Monday group", "", "confirmed", ""],
-        ["Alan Turing", "alan@example.org", "222", "Friday group", "", "confirmed", ""],
-        ["Emmy Noether", "emmy@uni.example", "333", "Friday group", "", "rejected",
-         "item_full"],
+    assert rows[0] == ["Name", "E-mail", "Matriculation number", "Status", "Place",
+                       "Other attempts", "Registered at"]
+    assert [r[:6] for r in rows[1:]] == [
+        ["Ada Lovelace", "ada@example.org", "111", "Has a place", "Monday group", ""],
+        ["Alan Turing", "alan@example.org", "222", "Has a place", "Friday group", ""],
+        ["Emmy Noether", "emmy@uni.example", "333", "Without a place", "",
+         "Friday group (rejected: group full)"],
     ]
     rejected = read_csv(client.get(url, {"status": "rejected"}))
     assert [r[0] for r in rejected[1:]] == ["Emmy Noether"]
@@ -843,7 +843,7 @@ def test_csv_export_neutralizes_formulas(client, lecture):
         reverse("registration:staff_campaign_registrations_csv", args=[campaign.pk])))
     names = sorted(r[0] for r in rows[1:])
     assert names == ["'+491234", "'-2+3", "'=HYPERLINK(\"http://evil\")", "Plain Name"]
-    assert {r[3] for r in rows[1:]} == {"'@SUM(A1:A9)"}
+    assert {r[4] for r in rows[1:]} == {"'@SUM(A1:A9)"}
 
 
 @pytest.mark.parametrize(
@@ -1121,3 +1121,227 @@ def test_overview_and_index_warn_about_overlapping_open_campaigns(client, lectur
     assert rows == {"Tutorials A": ["Tutorials B"], "Tutorials B": ["Tutorials A"],
                     "Tutorials C": [], "Exams": []}
     assert "shares groups with Tutorials B" in index.content.decode()
+
+
+# -- issue 7, item 13: registrations per student, staff register and cancel by hand ---------------
+
+
+PREF = Campaign.AllocationMode.PREFERENCE_BASED
+
+
+@pytest.fixture
+def ranked(lecture):
+    """A preference campaign after its allocation: Ada got choice 1, Alan choice 2, Emmy none."""
+    campaign = CampaignFactory(lecture=lecture, status=Status.PROCESSING, allocation_mode=PREF,
+                               max_preferences=3)
+    groups = {
+        title: ItemFactory(campaign=campaign, registerable=TutorialFactory(
+            lecture=lecture, title=title, capacity=2))
+        for title in ("Monday group", "Tuesday group", "Friday group")
+    }
+    ada = UserFactory(name="Ada Lovelace")
+    alan = UserFactory(name="Alan Turing")
+    emmy = UserFactory(name="Emmy Noether")
+    mon, tue, fri = groups.values()
+    register(ada, mon, rank=1)
+    register(ada, tue, status=RegStatus.PENDING, rank=2)
+    register(ada, fri, status=RegStatus.PENDING, rank=3)
+    register(alan, mon, status=RegStatus.PENDING, rank=1)
+    register(alan, tue, rank=2)
+    register(emmy, fri, status=RegStatus.PENDING, rank=1)
+    return campaign, groups, {"ada": ada, "alan": alan, "emmy": emmy}
+
+
+def rows_by_name(response):
+    return {row.user.name: row for row in response.context["rows"]}
+
+
+def test_registrations_list_one_row_per_student_with_choice_columns(client, lecture, ranked):
+    campaign, groups, people = ranked
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_campaign_registrations", args=[campaign.pk])
+    response = client.get(url)
+    assert response.context["page_obj"].paginator.count == 3  # students, not 6 rows
+    assert list(response.context["ranks"]) == [1, 2, 3]
+    rows = rows_by_name(response)
+    ada = rows["Ada Lovelace"]
+    assert [c.title for c in ada.choices] == ["Monday group", "Tuesday group", "Friday group"]
+    assert [c.state for c in ada.choices] == ["confirmed", "not_needed", "not_needed"]
+    assert [c.state for c in rows["Alan Turing"].choices if c] == ["pending", "confirmed"]
+    assert rows["Emmy Noether"].status == "pending"
+    table = response.content.decode().split('id="student-registrations"')[1]
+    assert table.count("<tr data-user=") == 3
+    assert "Choice 3" in table
+    # Lower choices of a placed student are hidden by default, shown with the toggle.
+    hidden_row = table.split(f'data-user="{people["ada"].pk}"')[1].split("</tr>")[0]
+    assert "Tuesday group" not in hidden_row
+    shown = client.get(url, {"unneeded": "on"}).content.decode()
+    ada_row = shown.split(f'data-user="{people["ada"].pk}"')[1].split("</tr>")[0]
+    assert "Tuesday group" in ada_row
+    assert "not needed (got a higher choice)" in ada_row
+    # Filters work per student.
+    names = lambda **params: [u.name for u in client.get(url, params).context["page_obj"]]  # noqa: E731
+    assert names(status="confirmed") == ["Ada Lovelace", "Alan Turing"]
+    assert names(status="pending") == ["Emmy Noether"]
+    assert names(item=groups["Friday group"].pk) == ["Ada Lovelace", "Emmy Noether"]
+    assert names(q="turing") == ["Alan Turing"]
+
+
+def test_registrations_csv_is_per_student_with_translated_states(client, lecture, ranked):
+    campaign, _groups, _people = ranked
+    client.force_login(lecture.teacher)
+    rows = read_csv(client.get(
+        reverse("registration:staff_campaign_registrations_csv", args=[campaign.pk])))
+    assert rows[0][3:8] == ["Status", "Place", "Choice 1", "Choice 2", "Choice 3"]
+    ada = next(r for r in rows if r[0] == "Ada Lovelace")
+    assert ada[3:8] == ["Has a place", "Monday group", "Monday group",
+                        "Tuesday group (not needed (got a higher choice))",
+                        "Friday group (not needed (got a higher choice))"]
+    client.cookies["django_language"] = "de"
+    german = read_csv(client.get(
+        reverse("registration:staff_campaign_registrations_csv", args=[campaign.pk]),
+        HTTP_ACCEPT_LANGUAGE="de"))
+    german_text = "".join(";".join(r) for r in german)
+    assert "not needed" not in german_text
+    assert "nicht benötigt (höhere Wahl erhalten)" in german_text
+
+
+def test_staff_register_respects_capacity_unless_overfill_and_is_audited(lecture):
+    from registration import services
+    from registration.errors import AlreadyRegistered, InvalidConfiguration, ItemFull
+
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN)
+    item = ItemFactory(campaign=campaign, registerable=TutorialFactory(lecture=lecture,
+                                                                       capacity=1))
+    other = ItemFactory(campaign=campaign, registerable=TutorialFactory(lecture=lecture))
+    holder, late = UserFactory(), UserFactory(name="Late Student")
+    register(holder, item)
+    with pytest.raises(InvalidConfiguration) as caught:
+        services.staff_register(campaign=campaign, item=item, user=late, by=lecture.teacher,
+                                reason="  ")
+    assert caught.value.code == "reason_required"
+    with pytest.raises(ItemFull):
+        services.staff_register(campaign=campaign, item=item, user=late, by=lecture.teacher,
+                                reason="medical certificate")
+    assert not UserRegistration.objects.filter(user=late).exists()
+    assert not CampaignTransition.objects.filter(campaign=campaign).exists()
+    registration = services.staff_register(
+        campaign=campaign, item=item, user=late, by=lecture.teacher,
+        reason="medical certificate", allow_overfill=True,
+    )
+    assert registration.status == RegStatus.CONFIRMED
+    audit = CampaignTransition.objects.get(campaign=campaign)
+    assert audit.by == lecture.teacher
+    assert audit.from_status == audit.to_status == Status.OPEN
+    assert "Late Student" in audit.note and "medical certificate" in audit.note
+    assert "overfilled" in audit.note
+    with pytest.raises(AlreadyRegistered):
+        services.staff_register(campaign=campaign, item=other, user=late, by=lecture.teacher,
+                                reason="move")
+    assert UserRegistration.objects.filter(user=late).count() == 1
+
+
+def test_staff_register_and_cancel_refuse_a_finalized_or_draft_campaign(lecture):
+    from registration import services
+    from registration.errors import RegistrationError
+
+    for status, mode in ((Status.COMPLETED, PREF), (Status.OPEN, PREF),
+                         (Status.DRAFT, Campaign.AllocationMode.FIRST_COME_FIRST_SERVED)):
+        campaign = CampaignFactory(lecture=lecture, status=status, allocation_mode=mode)
+        item = ItemFactory(campaign=campaign)
+        student = UserFactory()
+        with pytest.raises(RegistrationError):
+            services.staff_register(campaign=campaign, item=item, user=student,
+                                    by=lecture.teacher, reason="x")
+        assert not UserRegistration.objects.filter(campaign=campaign).exists()
+    finalized = CampaignFactory(lecture=lecture, status=Status.COMPLETED)
+    item = ItemFactory(campaign=finalized)
+    student = UserFactory()
+    register(student, item)
+    with pytest.raises(RegistrationError) as caught:
+        services.staff_cancel(campaign=finalized, user=student, by=lecture.teacher, reason="x")
+    assert caught.value.code == "frozen"
+    assert UserRegistration.objects.filter(campaign=finalized, user=student).exists()
+
+
+def test_staff_cancel_removes_every_row_of_the_student_and_is_audited(lecture, ranked):
+    from registration import services
+    from registration.errors import NotRegistered
+
+    campaign, _groups, people = ranked
+    assert services.staff_cancel(campaign=campaign, user=people["ada"], by=lecture.teacher,
+                                 reason="left the university") == 3
+    assert not UserRegistration.objects.filter(campaign=campaign, user=people["ada"]).exists()
+    audit = CampaignTransition.objects.get(campaign=campaign)
+    assert audit.by == lecture.teacher
+    assert "Ada Lovelace" in audit.note and "left the university" in audit.note
+    with pytest.raises(NotRegistered):
+        services.staff_cancel(campaign=campaign, user=people["ada"], by=lecture.teacher,
+                              reason="again")
+    assert CampaignTransition.objects.filter(campaign=campaign).count() == 1
+
+
+def test_registrations_page_registers_and_cancels_by_hand(client, lecture):
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN)
+    item = ItemFactory(campaign=campaign, registerable=TutorialFactory(
+        lecture=lecture, title="Monday group", capacity=1))
+    register(UserFactory(), item)
+    late = UserFactory(name="Late Student", email="late@example.org",
+                       matriculation_number="777")
+    client.force_login(lecture.teacher)
+    add_url = reverse("registration:staff_registration_add", args=[campaign.pk])
+    data = {"student": "777", "item": item.pk, "reason": "ill at the start",
+            "query": "q=late&page=1"}
+    response = client.post(add_url, data)
+    assert response.status_code == 302
+    assert response.url.endswith("/registrations/?q=late&page=1")
+    assert not UserRegistration.objects.filter(user=late).exists()
+    response = client.post(add_url, data | {"allow_overfill": "on"}, follow=True)
+    assert any("Late Student was registered" in m for m in messages_of(response))
+    assert UserRegistration.objects.get(user=late).status == RegStatus.CONFIRMED
+    # Missing reason or an unknown student: refused with a message, nothing changes.
+    for bad in ({"student": "late@example.org", "item": item.pk},
+                {"student": "nobody@example.org", "item": item.pk, "reason": "x"},
+                {"student": "777", "item": HUGE_ID, "reason": "x"}):
+        response = client.post(add_url, bad, follow=True)
+        assert response.status_code == 200
+        assert messages_of(response)
+    cancel_url = reverse("registration:staff_registration_cancel", args=[campaign.pk, late.pk])
+    response = client.post(cancel_url, {}, follow=True)
+    assert any("Reason" in m for m in messages_of(response))
+    assert UserRegistration.objects.filter(user=late).exists()
+    response = client.post(cancel_url, {"reason": "duplicate account"}, follow=True)
+    assert any("was cancelled" in m for m in messages_of(response))
+    assert not UserRegistration.objects.filter(user=late).exists()
+    assert CampaignTransition.objects.filter(campaign=campaign).count() == 2
+    # A student who never registered here is a 404, not a cancel.
+    outsider = UserFactory()
+    assert client.post(
+        reverse("registration:staff_registration_cancel", args=[campaign.pk, outsider.pk]),
+        {"reason": "x"},
+    ).status_code == 404
+    assert client.post(
+        reverse("registration:staff_registration_cancel", args=[campaign.pk, HUGE_ID]),
+        {"reason": "x"},
+    ).status_code == 404
+    assert client.get(cancel_url).status_code == 405
+
+
+@pytest.mark.parametrize("role", OUTSIDERS)
+def test_outsiders_cannot_register_or_cancel_by_hand(client, users, lecture, role):
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN)
+    item = ItemFactory(campaign=campaign)
+    holder = UserFactory()
+    register(holder, item)
+    client.force_login(users[role])
+    assert client.post(
+        reverse("registration:staff_registration_add", args=[campaign.pk]),
+        {"student": users[role].email, "item": item.pk, "reason": "me", "allow_overfill": "on"},
+    ).status_code == 403
+    assert client.post(
+        reverse("registration:staff_registration_cancel", args=[campaign.pk, holder.pk]),
+        {"reason": "gone"},
+    ).status_code == 403
+    assert list(UserRegistration.objects.filter(campaign=campaign).values_list(
+        "user_id", flat=True)) == [holder.pk]
+    assert not CampaignTransition.objects.filter(campaign=campaign).exists()
