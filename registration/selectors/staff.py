@@ -69,28 +69,44 @@ def policy_of_campaign(*, campaign: Campaign, policy_id: int) -> Policy:
 
 
 @dataclass
-class StatusCounts:
-    confirmed: int = 0
-    pending: int = 0
-    rejected: int = 0
+class StudentCounts:
+    """Per campaign, counted once per student."""
 
-    @property
-    def total(self) -> int:
-        return self.confirmed + self.pending + self.rejected
+    students: int = 0
+    placed: int = 0
+    waiting: int = 0
+    without_place: int = 0
 
 
-def registration_counts(campaign_ids) -> dict[int, StatusCounts]:
-    """Confirmed / pending / rejected per campaign, in one grouped query."""
-    counts: dict[int, StatusCounts] = defaultdict(StatusCounts)
-    rows = (
+def _best_status_rows(campaign_ids) -> QuerySet:
+    return (
         UserRegistration.objects.filter(campaign_id__in=list(campaign_ids))
-        .values("campaign_id", "status")
-        .annotate(n=Count("id"))
+        .values("campaign_id", "user_id")
+        .annotate(
+            best=Max(
+                Case(
+                    When(status=RegStatus.CONFIRMED, then=Value(2)),
+                    When(status=RegStatus.PENDING, then=Value(1)),
+                    default=Value(0),
+                )
+            )
+        )
         .order_by()
     )
-    for row in rows:
-        if row["status"] in RegStatus.values:
-            setattr(counts[row["campaign_id"]], row["status"], row["n"])
+
+
+def student_counts(campaign_ids) -> dict[int, StudentCounts]:
+    """Students per campaign: registered, with a place, waiting, without a place (one query)."""
+    counts: dict[int, StudentCounts] = defaultdict(StudentCounts)
+    for campaign_id, best in _best_status_rows(campaign_ids).values_list("campaign_id", "best"):
+        entry = counts[campaign_id]
+        entry.students += 1
+        if best == 2:
+            entry.placed += 1
+        elif best == 1:
+            entry.waiting += 1
+        else:
+            entry.without_place += 1
     return counts
 
 
@@ -102,7 +118,7 @@ def campaigns_for_lecture(*, lecture: Lecture) -> list[Campaign]:
         .annotate(item_count=Count("items"))
         .order_by("-registration_deadline", "title", "id")
     )
-    counts = registration_counts(c.pk for c in campaigns)
+    counts = student_counts(c.pk for c in campaigns)
     overlaps = lecture_overlaps(lecture=lecture)
     for campaign in campaigns:
         campaign.counts = counts[campaign.pk]
@@ -111,7 +127,11 @@ def campaigns_for_lecture(*, lecture: Lecture) -> list[Campaign]:
 
 
 def _counted(queryset: QuerySet) -> QuerySet:
+    """Per item: rows by status, and (preference) how many students ranked it, first or at all.
+    One row per student and item, so these count students."""
     return queryset.annotate(
+        ranked_count=Count("registrations", filter=Q(registrations__preference_rank__isnull=False)),
+        first_choice_count=Count("registrations", filter=Q(registrations__preference_rank=1)),
         confirmed_count=Count("registrations", filter=Q(registrations__status=RegStatus.CONFIRMED)),
         pending_count=Count("registrations", filter=Q(registrations__status=RegStatus.PENDING)),
         rejected_count=Count("registrations", filter=Q(registrations__status=RegStatus.REJECTED)),
@@ -146,19 +166,28 @@ def campaign_transitions(*, campaign: Campaign, limit: int = 100) -> list[Campai
 @dataclass
 class OverviewData:
     items: list
-    counts: StatusCounts
+    counts: StudentCounts
     transitions: list = field(default_factory=list)
+    # Before a preference campaign's allocation nobody holds a place: the item table shows
+    # capacity and demand (ranked by, first choice), not "0 of 25 taken".
+    shows_demand: bool = False
+
+
+def shows_demand(campaign: Campaign) -> bool:
+    return campaign.is_preference_based and campaign.status in (
+        Campaign.Status.DRAFT,
+        Campaign.Status.OPEN,
+        Campaign.Status.CLOSED,
+    )
 
 
 def campaign_overview(*, campaign: Campaign) -> OverviewData:
-    items = campaign_items(campaign=campaign)
-    counts = StatusCounts(
-        confirmed=sum(i.confirmed_count for i in items),
-        pending=sum(i.pending_count for i in items),
-        rejected=sum(i.rejected_count for i in items),
-    )
+    """Items with their counts, the students (each once) and the history (four queries)."""
     return OverviewData(
-        items=items, counts=counts, transitions=campaign_transitions(campaign=campaign)
+        items=campaign_items(campaign=campaign),
+        counts=student_counts([campaign.pk])[campaign.pk],
+        transitions=campaign_transitions(campaign=campaign),
+        shows_demand=shows_demand(campaign),
     )
 
 
@@ -581,48 +610,3 @@ def user_by_identifier(*, identifier: str) -> User | None:
         )[:2]
     )
     return matches[0] if len(matches) == 1 else None
-
-
-# -- honest numbers: students, not rows ----------------------------------------------------------
-
-
-@dataclass
-class StudentCounts:
-    """Per campaign, counted once per student."""
-
-    students: int = 0
-    placed: int = 0
-    waiting: int = 0
-    without_place: int = 0
-
-
-def _best_status_rows(campaign_ids) -> QuerySet:
-    return (
-        UserRegistration.objects.filter(campaign_id__in=list(campaign_ids))
-        .values("campaign_id", "user_id")
-        .annotate(
-            best=Max(
-                Case(
-                    When(status=RegStatus.CONFIRMED, then=Value(2)),
-                    When(status=RegStatus.PENDING, then=Value(1)),
-                    default=Value(0),
-                )
-            )
-        )
-        .order_by()
-    )
-
-
-def student_counts(campaign_ids) -> dict[int, StudentCounts]:
-    """Students per campaign: registered, with a place, waiting, without a place (one query)."""
-    counts: dict[int, StudentCounts] = defaultdict(StudentCounts)
-    for campaign_id, best in _best_status_rows(campaign_ids).values_list("campaign_id", "best"):
-        entry = counts[campaign_id]
-        entry.students += 1
-        if best == 2:
-            entry.placed += 1
-        elif best == 1:
-            entry.waiting += 1
-        else:
-            entry.without_place += 1
-    return counts

@@ -283,7 +283,7 @@ def campaign_detail(request, campaign_id: int):
         overlaps=selectors.campaign_overlaps(campaign=campaign),
         actions=[
             (action, ACTION_LABELS[action])
-            for action in available_actions(campaign, registration_count=overview.counts.total)
+            for action in available_actions(campaign, registration_count=overview.counts.students)
         ],
     )
     return render(request, "registration/staff/campaign_detail.html", context)

@@ -213,11 +213,12 @@ def test_index_lists_counts_and_marks_planning_only(client, lecture):
     rows = {c.title: c for c in response.context["campaigns"]}
     assert set(rows) == {"Tutorials", "Interest"}
     assert rows["Tutorials"].item_count == 2
-    assert (rows["Tutorials"].counts.confirmed, rows["Tutorials"].counts.rejected) == (2, 1)
-    assert rows["Interest"].counts.confirmed == 4
+    counts = rows["Tutorials"].counts
+    assert (counts.students, counts.placed, counts.without_place) == (3, 2, 1)
+    assert rows["Interest"].counts.placed == 4
     body = response.content.decode()
     assert "Planning only; not materialized" in body
-    assert "demand: 4 confirmed, 0 rejected" in body
+    assert "demand: 4 students" in body
     assert "New campaign" in body
 
 
@@ -235,7 +236,7 @@ def test_index_queries_stay_bounded_with_twenty_campaigns(client, lecture,
         response = client.get(reverse("registration:staff_campaign_index", args=[lecture.pk]))
     assert response.status_code == 200
     assert len(response.context["campaigns"]) == 20
-    assert all(c.counts.confirmed == 5 for c in response.context["campaigns"])
+    assert all(c.counts.placed == 5 for c in response.context["campaigns"])
 
 
 # -- creation wizard ----------------------------------------------------------------------------
@@ -1345,3 +1346,47 @@ def test_outsiders_cannot_register_or_cancel_by_hand(client, users, lecture, rol
     assert list(UserRegistration.objects.filter(campaign=campaign).values_list(
         "user_id", flat=True)) == [holder.pk]
     assert not CampaignTransition.objects.filter(campaign=campaign).exists()
+
+
+# -- issue 7, item 14: honest numbers -------------------------------------------------------------
+
+
+def test_overview_counts_students_not_rows_and_shows_demand_before_allocation(client, lecture):
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN, allocation_mode=PREF,
+                               max_preferences=3)
+    items = [ItemFactory(campaign=campaign, registerable=TutorialFactory(
+        lecture=lecture, title=f"Group {n}", capacity=25)) for n in range(3)]
+    for n in range(4):  # four students, three ranks each: 12 rows
+        student = UserFactory()
+        for rank, item in enumerate(items[n % 3:] + items[: n % 3], start=1):
+            register(student, item, status=RegStatus.PENDING, rank=rank)
+    client.force_login(lecture.teacher)
+    response = client.get(reverse("registration:staff_campaign_detail", args=[campaign.pk]))
+    counts = response.context["overview"].counts
+    assert (counts.students, counts.placed, counts.waiting, counts.without_place) == (4, 0, 4, 0)
+    body = response.content.decode()
+    assert '<dd id="count-students">4</dd>' in body
+    assert '<dd id="count-without-place">0</dd>' in body
+    assert "Students who ranked" in body
+    assert response.context["overview"].shows_demand
+    first = body.split(f'data-item="{items[0].pk}"')[1].split("</tr>")[0]
+    assert '<td class="num">25</td>' in first  # capacity
+    assert '<td class="num">4</td>' in first  # ranked by four students
+    assert '<td class="num">2</td>' in first  # two of them first
+    assert "meter" not in first  # no "0 of 25" fill before the allocation
+    index = client.get(reverse("registration:staff_campaign_index", args=[lecture.pk]))
+    row = index.context["campaigns"][0].counts
+    assert (row.students, row.waiting) == (4, 4)
+
+
+def test_registrations_counts_students_and_none_without_a_place(client, lecture, ranked):
+    campaign, _groups, _people = ranked
+    client.force_login(lecture.teacher)
+    response = client.get(reverse("registration:staff_campaign_registrations",
+                                  args=[campaign.pk]))
+    counts = response.context["counts"]
+    assert (counts.students, counts.placed, counts.waiting, counts.without_place) == (3, 2, 1, 0)
+    text = " ".join(response.content.decode().split('id="student-counts"')[1]
+                    .split("</p>")[0].split())
+    assert "3 students ranked" in text
+    assert "0 without a place" in text
