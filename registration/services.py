@@ -881,3 +881,13 @@ def staff_cancel(*, campaign: Campaign, user, by, reason: str) -> int:
             % {"name": user.name, "reason": reason},
         )
         return deleted
+
+
+def policies_frozen_reason(campaign: Campaign) -> str:
+    """Why the campaign's rules can no longer change, in the service's own words ("" while
+    they can); pages show it beside a locked form instead of restating the rule."""
+    try:
+        _require_policies_editable(campaign)
+    except errors.Frozen as exc:
+        return str(exc)
+    return ""

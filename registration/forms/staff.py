@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -271,57 +270,74 @@ class CapacityForm(forms.Form):
         return cleaned
 
 
-class PolicyAddForm(forms.Form):
-    """A new policy: its kind, when it applies, and the configuration that kind needs."""
+class PolicyKindForm(forms.Form):
+    """Policies step 1: which kind of rule; step 2 then shows only that kind's fields."""
 
-    kind = forms.ChoiceField(label=_("Policy"))
+    kind = forms.ChoiceField(label=_("Policy"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, kinds: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(name, kind.label) for name, kind in kinds.items()]
+
+
+class PolicyAddForm(forms.Form):
+    """A new policy of one chosen kind: when it applies and that kind's own fields only.
+
+    Kinds without a field of their own here (``student_performance``) need no settings: they
+    apply to the campaign's lecture. There is no raw JSON.
+    """
+
+    kind = forms.ChoiceField(label=_("Policy"), widget=forms.HiddenInput)
     phase = forms.ChoiceField(
         label=_("Applies at"), choices=Policy.Phase.choices, initial=Policy.Phase.REGISTRATION
     )
     domains = forms.CharField(
         label=_("E-mail domains"),
-        required=False,
         help_text=_("Separated by spaces or commas, for example uni-heidelberg.de."),
     )
     prerequisite_campaign = forms.TypedChoiceField(
-        label=_("Prerequisite campaign"), required=False, coerce=int, empty_value=None
-    )
-    config_json = forms.CharField(
-        label=_("Configuration (JSON)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Only for policies without their own fields."),
+        label=_("Prerequisite campaign"),
+        coerce=int,
+        empty_value=None,
+        help_text=_("Students need a confirmed place in that campaign."),
     )
 
-    config_fields = {
-        "institutional_email": "domains",
-        "prerequisite_campaign": "prerequisite_campaign",
+    kind_fields = {
+        "institutional_email": ("domains",),
+        "prerequisite_campaign": ("prerequisite_campaign",),
     }
 
-    def __init__(self, *args, kinds: dict, other_campaigns=(), **kwargs):
+    def __init__(self, *args, kind: str, kinds: dict, other_campaigns=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(name, kind.label) for name, kind in kinds.items()]
+        self.kind = kind
+        self.kind_label = kinds[kind].label if kind in kinds else ""
+        self.fields["kind"].choices = [(name, k.label) for name, k in kinds.items()]
+        self.fields["kind"].initial = kind
         self.fields["prerequisite_campaign"].choices = [("", "—")] + [
             (c.pk, c.title) for c in other_campaigns
         ]
+        own = self.kind_fields.get(kind, ())
+        for name in ("domains", "prerequisite_campaign"):
+            if name not in own:
+                del self.fields[name]
+
+    def config_fields(self):
+        """The bound fields of the chosen kind, for the template."""
+        return [self[name] for name in self.kind_fields.get(self.kind, ())]
 
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("kind")
-        if not kind:
+        if not kind or kind != self.kind:
             return cleaned
-        field_name = self.config_fields.get(kind, "config_json")
         if kind == "institutional_email":
-            config = {"domains": cleaned.get("domains") or ""}
+            field_name, config = "domains", {"domains": cleaned.get("domains") or ""}
         elif kind == "prerequisite_campaign":
             campaign_id = cleaned.get("prerequisite_campaign")
+            field_name = "prerequisite_campaign"
             config = {"campaign_id": campaign_id} if campaign_id else {}
         else:
-            try:
-                config = json.loads(cleaned.get("config_json") or "{}")
-            except ValueError:
-                self.add_error("config_json", _("This is not valid JSON."))
-                return cleaned
+            field_name, config = None, {}
         try:
             cleaned["config"] = policies.clean_policy_config(kind, config)
         except ValidationError as exc:

@@ -35,6 +35,20 @@ DEFAULT_REGISTRATION_SORT = "name"
 
 
 
+# The stored status stays ``processing``; staff read what it means for them: the allocation is
+# done and waits for the teacher to finalize it.
+STATUS_DISPLAY = {Campaign.Status.PROCESSING: gettext_lazy("Awaiting finalization")}
+
+
+def campaign_status_label(status: str) -> str:
+    if status in STATUS_DISPLAY:
+        return str(STATUS_DISPLAY[status])
+    try:
+        return str(Campaign.Status(status).label)
+    except ValueError:
+        return status
+
+
 def lecture_for_staff(*, lecture_id: int) -> Lecture:
     """The lecture with its term (raises Lecture.DoesNotExist for unknown ids)."""
     if not is_valid_id(lecture_id):
@@ -356,6 +370,12 @@ def campaign_policies(*, campaign: Campaign) -> list[Policy]:
         policy.kind_label = kind.label if kind else policy.get_kind_display()
         policy.description = kind.describe(policy) if kind else ""
     return rows
+
+
+def addable_policy_kinds(*, campaign: Campaign, rows) -> dict:
+    """Registered policy kinds the campaign has no rule of yet (a kind at most once)."""
+    used = {policy.kind for policy in rows}
+    return {name: kind for name, kind in policies.registered_kinds().items() if name not in used}
 
 
 # -- registrations ------------------------------------------------------------------------------

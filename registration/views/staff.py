@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mampf import permissions
 from mampf.models import Lecture, User
-from registration import policies, services
+from registration import services
 from registration.errors import RegistrationError
 from registration.forms import staff as forms
 from registration.models import Campaign, Item, Policy
@@ -31,10 +31,6 @@ from registration.selectors import staff as selectors
 
 Status = Campaign.Status
 REGISTRATIONS_PER_PAGE = 50
-POLICIES_FROZEN_REASON = gettext_lazy(
-    "Rules are locked once the campaign has opened: new rules could invalidate places "
-    "students already hold."
-)
 TABS = (
     ("overview", "registration:staff_campaign_detail"),
     ("settings", "registration:staff_campaign_settings"),
@@ -389,21 +385,27 @@ def item_capacity(request, campaign_id: int, item_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_policies(request, campaign_id: int):
+    """Step 1 picks the kind (a GET form, no JavaScript needed); step 2 shows only that kind's
+    fields. Whether rules may still change is the service's decision (it refuses with the
+    reason); the page shows the same reason and a locked form."""
     campaign = managed_campaign(request, campaign_id)
     rows = selectors.campaign_policies(campaign=campaign)
-    used = {policy.kind for policy in rows}
-    kinds = {name: k for name, k in policies.registered_kinds().items() if name not in used}
-    form_options = {
-        "kinds": kinds,
-        "other_campaigns": selectors.lecture_other_campaigns(campaign=campaign),
-    }
-    if request.method == "POST":
-        form = forms.PolicyAddForm(request.POST, **form_options)
-        if form.is_valid():
+    kinds = selectors.addable_policy_kinds(campaign=campaign, rows=rows)
+    frozen_reason = services.policies_frozen_reason(campaign)
+    kind = (request.POST if request.method == "POST" else request.GET).get("kind", "")
+    form = None
+    if kind in kinds:
+        options = {
+            "kind": kind,
+            "kinds": kinds,
+            "other_campaigns": selectors.lecture_other_campaigns(campaign=campaign),
+        }
+        form = forms.PolicyAddForm(request.POST or None, **options)
+        if request.method == "POST" and form.is_valid():
             try:
                 services.policy_add(
                     campaign=campaign,
-                    kind=form.cleaned_data["kind"],
+                    kind=kind,
                     phase=form.cleaned_data["phase"],
                     config=form.cleaned_data["config"],
                     by=request.user,
@@ -413,17 +415,17 @@ def campaign_policies(request, campaign_id: int):
             else:
                 messages.success(request, _("The policy was added."))
             return _to_campaign_page("staff_campaign_policies", campaign)
-        if not campaign.is_draft:
-            messages.error(request, str(POLICIES_FROZEN_REASON))
-    else:
-        form = forms.PolicyAddForm(**form_options)
+    elif request.method == "POST":
+        messages.error(request, _("Choose one of the offered policies."))
+        return _to_campaign_page("staff_campaign_policies", campaign)
     context = campaign_tab_context(
         campaign,
         "policies",
         policies=rows,
+        kind_form=forms.PolicyKindForm(kinds=kinds, initial={"kind": kind}),
         form=form,
-        can_add=campaign.is_draft and bool(kinds),
-        frozen_reason="" if campaign.is_draft else POLICIES_FROZEN_REASON,
+        can_add=not frozen_reason and bool(kinds),
+        frozen_reason=frozen_reason,
     )
     return render(request, "registration/staff/campaign_policies.html", context)
 

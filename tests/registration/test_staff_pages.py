@@ -551,7 +551,7 @@ def test_policy_add_with_domains_and_prerequisite(client, lecture, campaign):
     prerequisite = CampaignFactory(lecture=lecture, title="Seminar enrollment")
     client.force_login(lecture.teacher)
     url = reverse("registration:staff_campaign_policies", args=[campaign.pk])
-    form = client.get(url).context["form"]
+    form = client.get(url, {"kind": "prerequisite_campaign"}).context["form"]
     assert [pk for pk, _t in form.fields["prerequisite_campaign"].choices] == ["", prerequisite.pk]
     client.post(url, {"kind": "institutional_email", "phase": "registration",
                       "domains": "uni-heidelberg.de, @Math.Uni-Heidelberg.de"})
@@ -577,8 +577,9 @@ def test_policy_add_refuses_a_bad_domain_with_a_message(client, lecture, campaig
     response = client.post(url, {"kind": "prerequisite_campaign", "phase": "registration",
                                  "prerequisite_campaign": str(HUGE_ID)})
     assert response.status_code == 200
-    response = client.post(url, {"kind": "nonsense", "phase": "sometimes"})
+    response = client.post(url, {"kind": "nonsense", "phase": "sometimes"}, follow=True)
     assert response.status_code == 200
+    assert any("Choose one of the offered policies" in m for m in messages_of(response))
     assert not campaign.policies.exists()
 
 
@@ -1390,3 +1391,53 @@ def test_registrations_counts_students_and_none_without_a_place(client, lecture,
                     .split("</p>")[0].split())
     assert "3 students ranked" in text
     assert "0 without a place" in text
+
+
+# -- issue 7, item 17: policy forms per kind, locked forms look locked, plain labels ---------------
+
+
+def test_policy_form_shows_only_the_chosen_kinds_fields_and_no_json(client, lecture, campaign):
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_campaign_policies", args=[campaign.pk])
+    step_one = client.get(url)
+    assert step_one.context["form"] is None
+    body = step_one.content.decode()
+    assert 'name="kind"' in body and 'type="radio"' in body
+    assert "JSON" not in body and "config_json" not in body
+    email = client.get(url, {"kind": "institutional_email"})
+    assert set(email.context["form"].fields) == {"kind", "phase", "domains"}
+    assert 'name="prerequisite_campaign"' not in email.content.decode()
+    prerequisite = client.get(url, {"kind": "prerequisite_campaign"})
+    assert set(prerequisite.context["form"].fields) == {"kind", "phase", "prerequisite_campaign"}
+    assert 'name="domains"' not in prerequisite.content.decode()
+    # A forged field of another kind is ignored; the chosen kind's field is required.
+    response = client.post(url, {"kind": "institutional_email", "phase": "registration",
+                                 "prerequisite_campaign": "1", "config_json": "{}"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["domains"]
+    assert not campaign.policies.exists()
+
+
+def test_frozen_policies_form_is_locked_with_the_reason(client, lecture):
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN)
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_campaign_policies", args=[campaign.pk])
+    body = client.get(url).content.decode()
+    section = body.split('id="add-policy"')[1].split("</section>")[0]
+    assert "<fieldset disabled" in section
+    assert "Rules are locked once the campaign has opened" in section
+    assert "<button" not in section  # no active save button
+    assert "<form" not in section
+
+
+def test_processing_is_shown_as_awaiting_finalization(client, lecture):
+    campaign = CampaignFactory(lecture=lecture, status=Status.PROCESSING,
+                               allocation_mode=PREF, title="Tutorials")
+    client.force_login(lecture.teacher)
+    for url in (reverse("registration:staff_campaign_detail", args=[campaign.pk]),
+                reverse("registration:staff_campaign_index", args=[lecture.pk])):
+        body = client.get(url).content.decode()
+        assert "Awaiting finalization" in body, url
+        assert "Processing" not in body, url
+    campaign.refresh_from_db()
+    assert campaign.status == "processing"
