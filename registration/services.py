@@ -891,3 +891,94 @@ def policies_frozen_reason(campaign: Campaign) -> str:
     except errors.Frozen as exc:
         return str(exc)
     return ""
+
+
+@_translate_busy(error=errors.TryAgain)
+def campaign_create_with_items(
+    *, lecture: Lecture, by, fields: dict, registerables: Sequence[Registerable],
+    enrollment_title: str | None = None,
+) -> Campaign:
+    """The creation wizard's one write: the campaign with its chosen items and, for the mixed
+    track (``enrollment_title`` given), the parallel enrollment campaign with the lecture as
+    its item. One transaction: a refused item leaves no half-configured campaign behind."""
+    with transaction.atomic():
+        campaign = campaign_create(lecture=lecture, by=by, **fields)
+        for registerable in registerables:
+            item_add(campaign=campaign, registerable=registerable, by=by)
+        if enrollment_title is not None:
+            enrollment = campaign_create(
+                lecture=lecture,
+                by=by,
+                **(
+                    fields
+                    | {
+                        "title": enrollment_title,
+                        "allocation_mode": Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
+                    }
+                ),
+            )
+            item_add(campaign=enrollment, registerable=lecture, by=by)
+    return campaign
+
+
+CAMPAIGN_STEPS = {
+    "open": campaign_open,
+    "close": campaign_close,
+    "reopen": campaign_reopen,
+    "draft": campaign_revert_to_draft,
+    "delete": campaign_delete,
+}
+
+
+class _DryRun(Exception):
+    """Raised inside a dry run's transaction so that everything it wrote is rolled back."""
+
+
+def campaign_step(campaign: Campaign, *, action: str, by):
+    """Run one lifecycle step by name (``open``, ``close``, ``reopen``, ``draft``, ``delete``)."""
+    step = CAMPAIGN_STEPS.get(action)
+    if step is None:
+        raise errors.InvalidTransition()
+    return step(campaign, by=by)
+
+
+def campaign_step_refusal(campaign: Campaign, *, action: str, by) -> str:
+    """Why the step would be refused right now ("" if it would go through), in the service's
+    own words: the step runs for real inside a transaction that is then rolled back, so a
+    confirmation page never restates (and never drifts from) the services' rules."""
+    try:
+        with transaction.atomic():
+            campaign_step(campaign, action=action, by=by)
+            raise _DryRun
+    except _DryRun:
+        return ""
+    except errors.RegistrationError as exc:
+        return str(exc)
+
+
+@_translate_busy(error=errors.TryAgain)
+def staff_place_unassigned(
+    *, campaign: Campaign, user, registerable: Registerable, by, allow_overfill: bool = False
+):
+    """Put a registrant left without a place into one of the campaign's groups, by hand.
+
+    Only after finalization (``not_finalized``: before it the allocation decides), only into a
+    group of this campaign (``item_not_in_campaign``); the roster service checks capacity and
+    writes its own audit row. Returns the roster entry."""
+    from rosters import services as roster_services
+
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    if campaign.status != Status.COMPLETED:
+        raise errors.InvalidTransition(
+            _("Students can be placed here once the campaign is finalized."),
+            code="not_finalized",
+        )
+    if not campaign.items.filter(registerable_id=registerable.pk).exists():
+        raise errors.ItemNotInCampaign()
+    return roster_services.add_user(
+        registerable=registerable,
+        user=user,
+        by=by,
+        allow_overfill=allow_overfill,
+        reason=_("placed by hand after “%(campaign)s”") % {"campaign": campaign.title},
+    )

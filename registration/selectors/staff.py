@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial, User
 from mampf.selectors import is_valid_id
@@ -630,3 +631,39 @@ def user_by_identifier(*, identifier: str) -> User | None:
         )[:2]
     )
     return matches[0] if len(matches) == 1 else None
+
+
+# -- lifecycle steps ------------------------------------------------------------------------------
+
+
+def transition_effects(*, campaign: Campaign, action: str) -> list[str]:
+    """What a lifecycle step will do, for its confirmation page. Whether it is allowed is the
+    service's to say (``services.campaign_step_refusal``), never this page's."""
+    if action == "open":
+        return [
+            _("Students can register until the deadline."),
+            _(
+                "Settings will be locked after opening: allocation mode, opening time, maximum "
+                "number of preferences and policies can no longer change."
+            ),
+        ]
+    if action == "close":
+        return [_("Students can no longer register, change or withdraw.")]
+    if action == "reopen":
+        effects = [_("Students can register again until the deadline.")]
+        if campaign.is_preference_based:
+            count = non_pending_count(campaign=campaign)
+            effects.append(
+                ngettext(
+                    "%(count)d registration will go back to pending until the next allocation.",
+                    "%(count)d registrations will go back to pending until the next allocation.",
+                    count,
+                )
+                % {"count": count}
+            )
+        return effects
+    if action == "draft":
+        return [_("The campaign goes back to configuration and students no longer see it.")]
+    if action == "delete":
+        return [_("The campaign, its items and its policies are deleted for good.")]
+    return []

@@ -12,13 +12,12 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mampf import permissions
@@ -165,27 +164,6 @@ def _mixed_conflicts(pattern: str, tracks: selectors.Tracks) -> list[str]:
     return []
 
 
-def _create_from_wizard(*, lecture: Lecture, pattern: str, form, candidates, by) -> Campaign:
-    """Create the campaign (and, for the mixed track, the enrollment campaign) with its items.
-
-    One transaction: a refused item leaves no half-configured campaign behind.
-    """
-    chosen = set(form.selected_item_ids())
-    with transaction.atomic():
-        campaign = services.campaign_create(lecture=lecture, by=by, **form.settings())
-        for registerable in candidates:
-            if registerable.pk in chosen:
-                services.item_add(campaign=campaign, registerable=registerable, by=by)
-        if pattern == selectors.PATTERN_MIXED:
-            enrollment_settings = form.settings() | {
-                "title": form.cleaned_data["enrollment_title"],
-                "allocation_mode": Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
-            }
-            enrollment = services.campaign_create(lecture=lecture, by=by, **enrollment_settings)
-            services.item_add(campaign=enrollment, registerable=lecture, by=by)
-    return campaign
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_create(request, lecture_id: int):
@@ -213,13 +191,18 @@ def campaign_create(request, lecture_id: int):
     if request.method == "POST":
         form = forms.CampaignCreateForm(request.POST, **form_options)
         if form.is_valid():
+            chosen = set(form.selected_item_ids())
             try:
-                campaign = _create_from_wizard(
+                campaign = services.campaign_create_with_items(
                     lecture=lecture,
-                    pattern=pattern,
-                    form=form,
-                    candidates=candidates,
                     by=request.user,
+                    fields=form.settings(),
+                    registerables=[r for r in candidates if r.pk in chosen],
+                    enrollment_title=(
+                        form.cleaned_data["enrollment_title"]
+                        if pattern == selectors.PATTERN_MIXED
+                        else None
+                    ),
                 )
             except RegistrationError as exc:
                 form.add_error(None, str(exc))
@@ -630,13 +613,6 @@ def campaign_registrations_csv(request, campaign_id: int):
 
 # -- lifecycle ----------------------------------------------------------------------------------
 
-ACTION_SERVICES = {
-    "open": services.campaign_open,
-    "close": services.campaign_close,
-    "reopen": services.campaign_reopen,
-    "draft": services.campaign_revert_to_draft,
-    "delete": services.campaign_delete,
-}
 ACTION_LABELS = {
     "open": gettext_lazy("Open registration"),
     "close": gettext_lazy("Close registration"),
@@ -653,64 +629,16 @@ ACTION_DONE = {
 }
 
 
-def _consequences(campaign: Campaign, action: str) -> tuple[list[str], list[str]]:
-    """What the step will do, and what would make the service refuse it (for the confirm page)."""
-    effects: list[str] = []
-    problems: list[str] = []
-    registrations = selectors.registration_total(campaign=campaign)
-    if action == "open":
-        effects.append(_("Students can register until the deadline."))
-        effects.append(
-            _(
-                "Settings will be locked after opening: allocation mode, opening time, maximum "
-                "number of preferences and policies can no longer change."
-            )
-        )
-        if not campaign.items.exists():
-            problems.append(_("Add at least one item before opening the campaign."))
-        if not campaign.deadline_in_future():
-            problems.append(
-                _("The registration deadline must be in the future to open the campaign.")
-            )
-    elif action == "close":
-        effects.append(_("Students can no longer register, change or withdraw."))
-    elif action == "reopen":
-        effects.append(_("Students can register again until the deadline."))
-        if campaign.is_preference_based:
-            count = selectors.non_pending_count(campaign=campaign)
-            effects.append(
-                ngettext(
-                    "%(count)d registration will go back to pending until the next allocation.",
-                    "%(count)d registrations will go back to pending until the next allocation.",
-                    count,
-                )
-                % {"count": count}
-            )
-        if not campaign.deadline_in_future():
-            problems.append(_("Extend the registration deadline into the future before reopening."))
-    elif action == "draft":
-        effects.append(_("The campaign goes back to configuration and students no longer see it."))
-        if registrations:
-            problems.append(
-                _("Students have already registered; the campaign cannot go back to draft.")
-            )
-    elif action == "delete":
-        effects.append(_("The campaign, its items and its policies are deleted for good."))
-        if registrations:
-            problems.append(_("Students have registered; the campaign cannot be deleted."))
-    return effects, problems
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_transition(request, campaign_id: int, action: str):
-    if action not in ACTION_SERVICES:
+    if action not in ACTION_LABELS:
         raise Http404
     campaign = managed_campaign(request, campaign_id)
     if request.method == "POST":
         lecture_id = campaign.lecture_id
         try:
-            ACTION_SERVICES[action](campaign, by=request.user)
+            services.campaign_step(campaign, action=action, by=request.user)
         except RegistrationError as exc:
             messages.error(request, str(exc))
             return _to_campaign_page("staff_campaign_detail", campaign)
@@ -718,14 +646,14 @@ def campaign_transition(request, campaign_id: int, action: str):
         if action == "delete":
             return redirect("registration:staff_campaign_index", lecture_id=lecture_id)
         return _to_campaign_page("staff_campaign_detail", campaign)
-    effects, problems = _consequences(campaign, action)
+    refusal = services.campaign_step_refusal(campaign, action=action, by=request.user)
     context = campaign_tab_context(
         campaign,
         "overview",
         action=action,
         action_label=ACTION_LABELS[action],
-        effects=effects,
-        problems=problems,
+        effects=selectors.transition_effects(campaign=campaign, action=action),
+        problems=[refusal] if refusal else [],
     )
     return render(request, "registration/staff/campaign_transition.html", context)
 

@@ -427,9 +427,10 @@ def test_unassigned_list_before_finalization_explains_itself(staff_client, campa
     assert "available once the campaign is finalized" in page.content.decode()
     response = staff_client.post(
         url("staff_unassigned_assign", campaign.pk, students[0].pk),
-        {"registerable": str(TutorialFactory(lecture=campaign.lecture).pk)},
+        {"registerable": str(campaign.items.first().registerable_id)},
         follow=True,
     )
+    # The service refuses (not the view): only after finalization.
     assert any("once the campaign is finalized" in t for t in message_texts(response))
     assert not RosterEntry.objects.exists()
 

@@ -1441,3 +1441,92 @@ def test_processing_is_shown_as_awaiting_finalization(client, lecture):
         assert "Processing" not in body, url
     campaign.refresh_from_db()
     assert campaign.status == "processing"
+
+
+# -- issue 7, item 21: refusal rules live in the services, the views call one service --------------
+
+
+def test_wizard_service_creates_campaign_items_and_parallel_enrollment_or_nothing(lecture):
+    from registration import services
+    from registration.errors import InvalidConfiguration
+
+    fields = {"title": "Groups", "registration_deadline": timezone.now()
+              + datetime.timedelta(days=9), "allocation_mode": PREF}
+    group = TutorialFactory(lecture=lecture)
+    foreign = TutorialFactory()  # another lecture's
+    with pytest.raises(InvalidConfiguration):
+        services.campaign_create_with_items(lecture=lecture, by=lecture.teacher, fields=fields,
+                                            registerables=[group, foreign])
+    assert not Campaign.objects.filter(lecture=lecture).exists()
+    campaign = services.campaign_create_with_items(
+        lecture=lecture, by=lecture.teacher, fields=fields, registerables=[group],
+        enrollment_title="Enrollment",
+    )
+    assert list(campaign.items.values_list("registerable_id", flat=True)) == [group.pk]
+    enrollment = Campaign.objects.get(lecture=lecture, title="Enrollment")
+    assert enrollment.is_fcfs
+    assert list(enrollment.items.values_list("registerable_id", flat=True)) == [lecture.pk]
+
+
+def test_step_refusal_is_the_services_own_answer_and_changes_nothing(lecture):
+    from registration import services
+
+    empty = CampaignFactory(lecture=lecture)
+    assert services.campaign_step_refusal(empty, action="open", by=lecture.teacher) == (
+        "Add at least one item before opening the campaign."
+    )
+    ready = CampaignFactory(lecture=lecture)
+    ItemFactory(campaign=ready)
+    assert services.campaign_step_refusal(ready, action="open", by=lecture.teacher) == ""
+    assert services.campaign_step_refusal(ready, action="delete", by=lecture.teacher) == ""
+    ready.refresh_from_db()
+    assert ready.status == Status.DRAFT  # the dry run was rolled back
+    assert not CampaignTransition.objects.filter(campaign=ready).exists()
+    assert services.campaign_step_refusal(ready, action="close", by=lecture.teacher) == (
+        "Only an open campaign can be closed."
+    )
+    assert services.campaign_step_refusal(ready, action="explode", by=lecture.teacher)
+
+
+def test_transition_page_shows_the_service_refusal(client, lecture):
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN)
+    item = ItemFactory(campaign=campaign)
+    register(UserFactory(), item)
+    client.force_login(lecture.teacher)
+    page = client.get(transition_url(campaign, "delete"))
+    assert page.context["problems"] == [
+        "Students have registered; the campaign cannot be deleted."]
+    assert Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+def test_placing_an_unassigned_student_is_refused_by_the_service_before_finalizing(lecture):
+    from registration import services
+    from registration.errors import InvalidTransition, ItemNotInCampaign
+    from rosters.models import RosterEntry
+
+    campaign = CampaignFactory(lecture=lecture, status=Status.PROCESSING, allocation_mode=PREF)
+    item = ItemFactory(campaign=campaign)
+    student = UserFactory()
+    with pytest.raises(InvalidTransition) as caught:
+        services.staff_place_unassigned(campaign=campaign, user=student,
+                                        registerable=item.registerable, by=lecture.teacher)
+    assert caught.value.code == "not_finalized"
+    done = CampaignFactory(lecture=lecture, status=Status.COMPLETED, allocation_mode=PREF)
+    with pytest.raises(ItemNotInCampaign):
+        services.staff_place_unassigned(campaign=done, user=student,
+                                        registerable=item.registerable, by=lecture.teacher)
+    assert not RosterEntry.objects.filter(user=student).exists()
+
+
+def test_staff_views_hold_no_transaction_and_no_restated_refusals():
+    import inspect
+
+    from registration.views import allocation as allocation_views
+    from registration.views import staff as staff_views
+
+    staff_source = inspect.getsource(staff_views)
+    assert "transaction" not in staff_source
+    for refusal in ("Add at least one item", "cannot be deleted", "cannot go back to draft",
+                    "Extend the registration deadline"):
+        assert refusal not in staff_source
+    assert "Status.COMPLETED" not in inspect.getsource(allocation_views.unassigned_assign)
