@@ -1530,3 +1530,15 @@ def test_staff_views_hold_no_transaction_and_no_restated_refusals():
                     "Extend the registration deadline"):
         assert refusal not in staff_source
     assert "Status.COMPLETED" not in inspect.getsource(allocation_views.unassigned_assign)
+
+
+def test_student_page_of_a_preference_campaign_shows_capacity_not_taken_seats(client, lecture):
+    """Item 14 on the student side: nobody holds a place before the allocation."""
+    campaign = CampaignFactory(lecture=lecture, status=Status.OPEN, allocation_mode=PREF)
+    ItemFactory(campaign=campaign, registerable=TutorialFactory(lecture=lecture, capacity=25))
+    client.force_login(UserFactory())
+    body = client.get(reverse("registration:student_campaign", args=[campaign.pk])
+                      ).content.decode()
+    table = body.split('id="seat-table"')[1]
+    assert "25 places" in table
+    assert "of 25 taken" not in table
