@@ -7,7 +7,7 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from mampf.models import User
 from registration.models import Campaign, CampaignTransition, Item, Policy, UserRegistration
@@ -1203,6 +1203,7 @@ def test_registrations_csv_is_per_student_with_translated_states(client, lecture
     german = read_csv(client.get(
         reverse("registration:staff_campaign_registrations_csv", args=[campaign.pk]),
         HTTP_ACCEPT_LANGUAGE="de"))
+    translation.activate("en")  # the German request leaves its language active in this thread
     german_text = "".join(";".join(r) for r in german)
     assert "not needed" not in german_text
     assert "nicht benötigt (höhere Wahl erhalten)" in german_text
@@ -1227,10 +1228,11 @@ def test_staff_register_respects_capacity_unless_overfill_and_is_audited(lecture
                                 reason="medical certificate")
     assert not UserRegistration.objects.filter(user=late).exists()
     assert not CampaignTransition.objects.filter(campaign=campaign).exists()
-    registration = services.staff_register(
-        campaign=campaign, item=item, user=late, by=lecture.teacher,
-        reason="medical certificate", allow_overfill=True,
-    )
+    with translation.override("en"):
+        registration = services.staff_register(
+            campaign=campaign, item=item, user=late, by=lecture.teacher,
+            reason="medical certificate", allow_overfill=True,
+        )
     assert registration.status == RegStatus.CONFIRMED
     audit = CampaignTransition.objects.get(campaign=campaign)
     assert audit.by == lecture.teacher
