@@ -329,6 +329,21 @@ def campaign_update(campaign: Campaign, *, by, **changes) -> Campaign:
         data = {name: getattr(campaign, name) for name in EDITABLE_FIELDS} | changes
         _validate_campaign_fields(data)
         if (
+            campaign.status == Status.OPEN
+            and "registration_deadline" in changes
+            and changes["registration_deadline"] <= timezone.now()
+        ):
+            # A past deadline would end intake silently and unaudited; closing is its own step.
+            raise errors.InvalidConfiguration(
+                _(
+                    "The deadline cannot move into the past while registration is open: that "
+                    "would end registration without a word. To stop registration now, use "
+                    "“Close registration”."
+                ),
+                code="deadline_in_past",
+                details={"field": "registration_deadline"},
+            )
+        if (
             campaign.status == Status.COMPLETED
             and data["allocation_mode"] != campaign.allocation_mode
         ):
@@ -845,3 +860,278 @@ __all__ = [
     "withdraw",
     "withdraw_preferences",
 ]
+
+
+# -- staff actions on registrations -------------------------------------------------------------
+# Staff place or remove one student by hand from the registrations page. Both need a reason and
+# write an audit row (a ``CampaignTransition`` that keeps the status, with who and why in its
+# note). A hand placement takes the same lock -> count -> write path as ``register``: the group
+# row is locked, its taken seats are counted fresh, and a full group is refused unless staff
+# explicitly allow overfilling.
+
+from mampf.db import actor_or_none as _actor_or_none  # noqa: E402
+from mampf.db import lock_rows as _lock_rows  # noqa: E402
+from mampf.db import translate_db_errors as _translate_busy  # noqa: E402
+from registration.models import CampaignTransition as _CampaignTransition  # noqa: E402
+
+STAFF_REGISTER_STATUSES = {
+    Campaign.AllocationMode.FIRST_COME_FIRST_SERVED: (Status.OPEN, Status.CLOSED),
+    Campaign.AllocationMode.PREFERENCE_BASED: (Status.PROCESSING,),
+}
+STAFF_CANCEL_STATUSES = (Status.OPEN, Status.CLOSED, Status.PROCESSING)
+AUDIT_NOTE_LENGTH = 300
+
+
+def _required_reason(reason: str) -> str:
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise errors.InvalidConfiguration(
+            _("Give a reason; it is kept in the campaign's history."), code="reason_required"
+        )
+    return reason
+
+
+def _audit_staff_action(campaign: Campaign, *, by, note: str) -> None:
+    _CampaignTransition.objects.create(
+        campaign=campaign,
+        from_status=campaign.status,
+        to_status=campaign.status,
+        by=_actor_or_none(by),
+        note=note[:AUDIT_NOTE_LENGTH],
+    )
+
+
+def _staff_campaign(campaign_id: int) -> Campaign:
+    locked = _lock_rows(Campaign, [campaign_id], shared=True)
+    if not locked:
+        raise errors.InvalidTransition(_("This campaign no longer exists."))
+    return locked[0]
+
+
+def _require_staff_register_allowed(campaign: Campaign) -> None:
+    if campaign.status == Status.COMPLETED:
+        raise errors.Frozen(
+            _("The campaign is finalized: add the student on the roster page instead.")
+        )
+    if campaign.status not in STAFF_REGISTER_STATUSES[campaign.allocation_mode]:
+        if campaign.is_preference_based:
+            raise errors.WrongAllocationMode(
+                _(
+                    "In a preference-based campaign students are placed by the allocation; "
+                    "place a student by hand after the allocation has run, before finalizing."
+                )
+            )
+        raise errors.CampaignNotOpen(
+            _("Students can be registered by hand while the campaign is open or closed.")
+        )
+
+
+@_translate_busy(error=errors.TryAgain)
+def staff_register(
+    *, campaign: Campaign, item: Item, user, by, reason: str, allow_overfill: bool = False
+) -> UserRegistration:
+    """Give ``user`` a confirmed place in ``item`` by hand (policies are not checked: staff
+    decide). Refuses a full group (``item_full``) unless ``allow_overfill``, a student who
+    already holds an exclusive place (``already_registered``), a finalized campaign
+    (``frozen``) and a missing reason (``reason_required``). A later re-run of a preference
+    allocation recomputes every place, hand placements included."""
+    reason = _required_reason(reason)
+    if item.campaign_id != campaign.pk:
+        raise errors.ItemNotInCampaign()
+    try:
+        with transaction.atomic():
+            _lock_rows(get_user_model(), [user.pk])
+            campaign = _staff_campaign(campaign.pk)
+            _require_staff_register_allowed(campaign)
+            registerable = _lock_rows(Registerable.objects.non_polymorphic(),
+                                      [item.registerable_id])[0]
+            mine = {
+                r.item_id: r for r in UserRegistration.objects.filter(campaign=campaign, user=user)
+            }
+            existing = mine.get(item.pk)
+            if existing and existing.status == RegStatus.CONFIRMED:
+                raise errors.AlreadyRegistered(
+                    _("%(name)s already holds a place in “%(title)s”.")
+                    % {"name": user.name, "title": registerable.title}
+                )
+            if item.exclusive and any(
+                r.status == RegStatus.CONFIRMED and r.exclusive for r in mine.values()
+            ):
+                raise errors.AlreadyRegistered(
+                    _(
+                        "%(name)s already holds a place in this campaign. Cancel it first to "
+                        "move them."
+                    )
+                    % {"name": user.name}
+                )
+            capacity = registerable.capacity
+            taken = seats_taken(item)
+            if capacity is not None and taken >= capacity and not allow_overfill:
+                raise errors.ItemFull(
+                    _(
+                        "“%(title)s” is full (%(taken)d of %(capacity)d places taken). Allow "
+                        "overfilling to place the student anyway."
+                    )
+                    % {"title": registerable.title, "taken": taken, "capacity": capacity},
+                    details={"taken": taken, "capacity": capacity},
+                )
+            if existing:
+                existing.status, existing.rejection_reason = RegStatus.CONFIRMED, ""
+                existing.save(update_fields=["status", "rejection_reason", "updated_at"])
+                registration = existing
+            else:
+                registration = UserRegistration.objects.create(
+                    campaign=campaign,
+                    item=item,
+                    user=user,
+                    status=RegStatus.CONFIRMED,
+                    exclusive=item.exclusive,
+                    rejection_reason="",
+                )
+            overfilled = capacity is not None and taken >= capacity
+            _audit_staff_action(
+                campaign,
+                by=by,
+                note=(
+                    _("%(name)s registered by hand for “%(title)s”%(overfill)s: %(reason)s")
+                    % {
+                        "name": user.name,
+                        "title": registerable.title,
+                        "overfill": _(" (overfilled)") if overfilled else "",
+                        "reason": reason,
+                    }
+                ),
+            )
+    except IntegrityError:
+        raise errors.AlreadyRegistered() from None
+    return registration
+
+
+@_translate_busy(error=errors.TryAgain)
+def staff_cancel(*, campaign: Campaign, user, by, reason: str) -> int:
+    """Remove every registration (place and ranking) of ``user`` in the campaign; returns how
+    many rows went. Refuses a finalized campaign (``frozen``: the roster is the truth then), a
+    student without registrations (``not_registered``) and a missing reason."""
+    reason = _required_reason(reason)
+    with transaction.atomic():
+        _lock_rows(get_user_model(), [user.pk])
+        campaign = _staff_campaign(campaign.pk)
+        if campaign.status == Status.COMPLETED:
+            raise errors.Frozen(
+                _("The campaign is finalized: remove the student on the roster page instead.")
+            )
+        if campaign.status not in STAFF_CANCEL_STATUSES:
+            raise errors.CampaignNotOpen()
+        deleted, _details = UserRegistration.objects.filter(campaign=campaign, user=user).delete()
+        if not deleted:
+            raise errors.NotRegistered(
+                _("%(name)s has no registration in this campaign.") % {"name": user.name}
+            )
+        _audit_staff_action(
+            campaign,
+            by=by,
+            note=_("registration of %(name)s cancelled by hand: %(reason)s")
+            % {"name": user.name, "reason": reason},
+        )
+        return deleted
+
+
+def policies_frozen_reason(campaign: Campaign) -> str:
+    """Why the campaign's rules can no longer change, in the service's own words ("" while
+    they can); pages show it beside a locked form instead of restating the rule."""
+    try:
+        _require_policies_editable(campaign)
+    except errors.Frozen as exc:
+        return str(exc)
+    return ""
+
+
+@_translate_busy(error=errors.TryAgain)
+def campaign_create_with_items(
+    *, lecture: Lecture, by, fields: dict, registerables: Sequence[Registerable],
+    enrollment_title: str | None = None,
+) -> Campaign:
+    """The creation wizard's one write: the campaign with its chosen items and, for the mixed
+    track (``enrollment_title`` given), the parallel enrollment campaign with the lecture as
+    its item. One transaction: a refused item leaves no half-configured campaign behind."""
+    with transaction.atomic():
+        campaign = campaign_create(lecture=lecture, by=by, **fields)
+        for registerable in registerables:
+            item_add(campaign=campaign, registerable=registerable, by=by)
+        if enrollment_title is not None:
+            enrollment = campaign_create(
+                lecture=lecture,
+                by=by,
+                **(
+                    fields
+                    | {
+                        "title": enrollment_title,
+                        "allocation_mode": Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
+                    }
+                ),
+            )
+            item_add(campaign=enrollment, registerable=lecture, by=by)
+    return campaign
+
+
+CAMPAIGN_STEPS = {
+    "open": campaign_open,
+    "close": campaign_close,
+    "reopen": campaign_reopen,
+    "draft": campaign_revert_to_draft,
+    "delete": campaign_delete,
+}
+
+
+class _DryRun(Exception):
+    """Raised inside a dry run's transaction so that everything it wrote is rolled back."""
+
+
+def campaign_step(campaign: Campaign, *, action: str, by):
+    """Run one lifecycle step by name (``open``, ``close``, ``reopen``, ``draft``, ``delete``)."""
+    step = CAMPAIGN_STEPS.get(action)
+    if step is None:
+        raise errors.InvalidTransition()
+    return step(campaign, by=by)
+
+
+def campaign_step_refusal(campaign: Campaign, *, action: str, by) -> str:
+    """Why the step would be refused right now ("" if it would go through), in the service's
+    own words: the step runs for real inside a transaction that is then rolled back, so a
+    confirmation page never restates (and never drifts from) the services' rules."""
+    try:
+        with transaction.atomic():
+            campaign_step(campaign, action=action, by=by)
+            raise _DryRun
+    except _DryRun:
+        return ""
+    except errors.RegistrationError as exc:
+        return str(exc)
+
+
+@_translate_busy(error=errors.TryAgain)
+def staff_place_unassigned(
+    *, campaign: Campaign, user, registerable: Registerable, by, allow_overfill: bool = False
+):
+    """Put a registrant left without a place into one of the campaign's groups, by hand.
+
+    Only after finalization (``not_finalized``: before it the allocation decides), only into a
+    group of this campaign (``item_not_in_campaign``); the roster service checks capacity and
+    writes its own audit row. Returns the roster entry."""
+    from rosters import services as roster_services
+
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    if campaign.status != Status.COMPLETED:
+        raise errors.InvalidTransition(
+            _("Students can be placed here once the campaign is finalized."),
+            code="not_finalized",
+        )
+    if not campaign.items.filter(registerable_id=registerable.pk).exists():
+        raise errors.ItemNotInCampaign()
+    return roster_services.add_user(
+        registerable=registerable,
+        user=user,
+        by=by,
+        allow_overfill=allow_overfill,
+        reason=_("placed by hand after “%(campaign)s”") % {"campaign": campaign.title},
+    )

@@ -10,15 +10,16 @@ from registration.models import AllocationRun
 
 MAX_SEED = 2**63 - 1
 
+# One plain sentence per option: what it does to the students, not how the solver works.
 OBJECTIVE_EXPLANATIONS = {
     AllocationRun.Objective.RANK_SUM: _(
-        "Standard. As many students as possible get a place; among those solutions, the one "
-        "where the ranks students get add up to the smallest total. Most students get their "
-        "first choice, a few may end up with a low choice."
+        "Rank sum (standard): places as many students as possible, then makes the choice numbers "
+        "they get add up to the smallest total, so most get their first choice and a few may "
+        "get a low one."
     ),
     AllocationRun.Objective.GENEROUS: _(
-        "Fairest. As many students as possible get a place; then as few students as possible "
-        "get their worst choices, even if that means fewer first choices overall."
+        "Generous (fairest): places as many students as possible, then keeps as few students as "
+        "possible at their lowest choices, even if fewer get their first choice."
     ),
 }
 
@@ -36,16 +37,16 @@ class AllocationRunForm(forms.Form):
         label=_("Balance group sizes"),
         required=False,
         help_text=_(
-            "Among equally good allocations, prefer the one where groups fill evenly instead of "
-            "some groups full and others nearly empty."
+            "Balanced: among equally good results, fills the groups evenly instead of some full "
+            "and others nearly empty."
         ),
     )
     force_assignments = forms.BooleanField(
         label=_("Place students whose choices are all full into a group with room"),
         required=False,
         help_text=_(
-            "Otherwise such students stay without a place and appear in the list of "
-            "unassigned students after finalizing."
+            "Force: a student whose ranked groups are all full goes into a group that still has "
+            "room instead of staying without a place."
         ),
     )
     seed = forms.IntegerField(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from registration import policies
-from registration.models import Campaign, Policy, UserRegistration
+from registration.models import Campaign, Policy
 from registration.selectors import staff as selectors
 from registration.services import EARLIEST_YEAR, LATEST_YEAR
 
@@ -94,6 +93,12 @@ class CampaignSettingsForm(forms.Form):
         "planning_only",
     )
 
+    # Editing an existing campaign: a field missing from the request means "unchanged", never
+    # "cleared" (a script or a JSON body must not wipe the description or the opening time).
+    # The page sends every field; its checkboxes carry a hidden "false" companion, so an
+    # unticked box is present too.
+    missing_means_unchanged = True
+
     def __init__(self, *args, frozen: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.frozen = frozen or {}
@@ -101,6 +106,31 @@ class CampaignSettingsForm(forms.Form):
             if name in self.fields:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = reason
+
+    def absent_fields(self) -> set[str]:
+        """Editable settings the request did not send at all."""
+        if not self.is_bound or not self.missing_means_unchanged:
+            return set()
+        return {
+            name
+            for name in self.setting_names
+            if name in self.fields
+            and not self.fields[name].disabled
+            and self.add_prefix(name) not in self.data
+        }
+
+    def full_clean(self):
+        # An absent field is validated as its current value (Django's "disabled" semantics),
+        # so it never counts as changed; the page still renders it as an editable field.
+        absent = self.absent_fields()
+        for name in absent:
+            self.fields[name].disabled = True
+        try:
+            super().full_clean()
+        finally:
+            for name in absent:
+                self.fields[name].disabled = False
+        self.absent = absent
 
     def clean(self):
         cleaned = super().clean()
@@ -118,11 +148,13 @@ class CampaignSettingsForm(forms.Form):
 
     def changed_settings(self) -> dict:
         """Settings the user changed (disabled fields never count)."""
+        absent = getattr(self, "absent", set())
         return {
             name: self.cleaned_data[name]
             for name in self.changed_data
             if name in self.setting_names
             and not self.fields[name].disabled
+            and name not in absent
             and _differs(self.get_initial_for_field(self.fields[name], name),
                          self.cleaned_data[name])
         }
@@ -154,6 +186,8 @@ def _differs(initial, value) -> bool:
 class CampaignCreateForm(CampaignSettingsForm):
     """Wizard step 2: settings plus the items to start with."""
 
+    missing_means_unchanged = False  # nothing to keep: a missing required field is refused
+
     items = forms.MultipleChoiceField(
         label=_("Items"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -161,7 +195,7 @@ class CampaignCreateForm(CampaignSettingsForm):
         label=_("Title of the course enrollment campaign"),
         max_length=200,
         required=False,
-        initial=_("Course enrollment"),
+        widget=forms.TextInput(attrs={"placeholder": _("Course enrollment")}),
     )
     acknowledge_mixed = forms.BooleanField(
         label=_(
@@ -172,9 +206,11 @@ class CampaignCreateForm(CampaignSettingsForm):
     )
 
     def __init__(self, *args, item_choices=(), pattern: str, needs_acknowledgement: bool,
-                 **kwargs):
+                 title_placeholder: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.pattern = pattern
+        if title_placeholder:
+            self.fields["title"].widget.attrs["placeholder"] = title_placeholder
         self.needs_acknowledgement = needs_acknowledgement
         self.fields["items"].choices = [(str(pk), label) for pk, label in item_choices]
         if pattern != selectors.PATTERN_MIXED:
@@ -210,6 +246,12 @@ class ItemAddForm(forms.Form):
 
 
 class CapacityForm(forms.Form):
+    """A new capacity. "Unlimited" must be asked for: an empty field that is present.
+
+    A request without the field (a JSON or text body, a truncated form) is refused and changes
+    nothing; it never makes the group unlimited.
+    """
+
     capacity = forms.IntegerField(
         label=_("Capacity"),
         required=False,
@@ -218,58 +260,84 @@ class CapacityForm(forms.Form):
         help_text=_("Empty means unlimited."),
     )
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.add_prefix("capacity") not in self.data:
+            self.add_error(
+                "capacity",
+                _("Enter a capacity, or leave the field empty for an unlimited group."),
+            )
+        return cleaned
+
+
+class PolicyKindForm(forms.Form):
+    """Policies step 1: which kind of rule; step 2 then shows only that kind's fields."""
+
+    kind = forms.ChoiceField(label=_("Policy"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, kinds: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(name, kind.label) for name, kind in kinds.items()]
+
 
 class PolicyAddForm(forms.Form):
-    """A new policy: its kind, when it applies, and the configuration that kind needs."""
+    """A new policy of one chosen kind: when it applies and that kind's own fields only.
 
-    kind = forms.ChoiceField(label=_("Policy"))
+    Kinds without a field of their own here (``student_performance``) need no settings: they
+    apply to the campaign's lecture. There is no raw JSON.
+    """
+
+    kind = forms.ChoiceField(label=_("Policy"), widget=forms.HiddenInput)
     phase = forms.ChoiceField(
         label=_("Applies at"), choices=Policy.Phase.choices, initial=Policy.Phase.REGISTRATION
     )
     domains = forms.CharField(
         label=_("E-mail domains"),
-        required=False,
         help_text=_("Separated by spaces or commas, for example uni-heidelberg.de."),
     )
     prerequisite_campaign = forms.TypedChoiceField(
-        label=_("Prerequisite campaign"), required=False, coerce=int, empty_value=None
-    )
-    config_json = forms.CharField(
-        label=_("Configuration (JSON)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Only for policies without their own fields."),
+        label=_("Prerequisite campaign"),
+        coerce=int,
+        empty_value=None,
+        help_text=_("Students need a confirmed place in that campaign."),
     )
 
-    config_fields = {
-        "institutional_email": "domains",
-        "prerequisite_campaign": "prerequisite_campaign",
+    kind_fields = {
+        "institutional_email": ("domains",),
+        "prerequisite_campaign": ("prerequisite_campaign",),
     }
 
-    def __init__(self, *args, kinds: dict, other_campaigns=(), **kwargs):
+    def __init__(self, *args, kind: str, kinds: dict, other_campaigns=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(name, kind.label) for name, kind in kinds.items()]
+        self.kind = kind
+        self.kind_label = kinds[kind].label if kind in kinds else ""
+        self.fields["kind"].choices = [(name, k.label) for name, k in kinds.items()]
+        self.fields["kind"].initial = kind
         self.fields["prerequisite_campaign"].choices = [("", "—")] + [
             (c.pk, c.title) for c in other_campaigns
         ]
+        own = self.kind_fields.get(kind, ())
+        for name in ("domains", "prerequisite_campaign"):
+            if name not in own:
+                del self.fields[name]
+
+    def config_fields(self):
+        """The bound fields of the chosen kind, for the template."""
+        return [self[name] for name in self.kind_fields.get(self.kind, ())]
 
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("kind")
-        if not kind:
+        if not kind or kind != self.kind:
             return cleaned
-        field_name = self.config_fields.get(kind, "config_json")
         if kind == "institutional_email":
-            config = {"domains": cleaned.get("domains") or ""}
+            field_name, config = "domains", {"domains": cleaned.get("domains") or ""}
         elif kind == "prerequisite_campaign":
             campaign_id = cleaned.get("prerequisite_campaign")
+            field_name = "prerequisite_campaign"
             config = {"campaign_id": campaign_id} if campaign_id else {}
         else:
-            try:
-                config = json.loads(cleaned.get("config_json") or "{}")
-            except ValueError:
-                self.add_error("config_json", _("This is not valid JSON."))
-                return cleaned
+            field_name, config = None, {}
         try:
             cleaned["config"] = policies.clean_policy_config(kind, config)
         except ValidationError as exc:
@@ -277,24 +345,29 @@ class PolicyAddForm(forms.Form):
         return cleaned
 
 
-STATUS_FILTER_CHOICES = [("", _("All statuses")), *UserRegistration.Status.choices]
+STATUS_FILTER_CHOICES = [
+    ("", _("All students")),
+    *((value, label) for value, label in selectors.STUDENT_STATUS_LABELS.items()),
+]
 SORT_CHOICES = [
     ("name", _("Name")),
-    ("item", _("Item")),
     ("status", _("Status")),
-    ("rank", _("Rank")),
     ("newest", _("Newest first")),
     ("oldest", _("Oldest first")),
 ]
 
 
 class RegistrationFilterForm(forms.Form):
-    """Filters of the registrations list; unknown values are ignored, never an error page."""
+    """Filters of the registrations list (one row per student); unknown values are ignored,
+    never an error page."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_FILTER_CHOICES)
     item = forms.TypedChoiceField(label=_("Item"), required=False, coerce=int, empty_value=None)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+    unneeded = forms.BooleanField(
+        label=_("Show lower choices of students who got a higher one"), required=False
+    )
 
     def __init__(self, *args, items=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -310,5 +383,56 @@ class RegistrationFilterForm(forms.Form):
             "search": data.get("q") or "",
             "status": data.get("status") or "",
             "item_id": data.get("item"),
-            "sort": data.get("sort") or selectors.DEFAULT_REGISTRATION_SORT,
+            "sort": data.get("sort") or selectors.DEFAULT_STUDENT_SORT,
         }
+
+    def show_unneeded(self) -> bool:
+        self.is_valid()
+        return bool(getattr(self, "cleaned_data", {}).get("unneeded"))
+
+
+class StaffReasonForm(forms.Form):
+    """Why staff change a student's registration by hand; kept in the campaign's history."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Kept in the campaign's history."),
+    )
+
+    def clean_reason(self):
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise ValidationError(_("Give a reason; it is kept in the campaign's history."))
+        return reason
+
+
+class StaffRegisterForm(StaffReasonForm):
+    """Register one student by hand: who, into which item, why, and whether to overfill."""
+
+    student = forms.CharField(
+        label=_("Student (e-mail or matriculation number)"),
+        max_length=254,
+    )
+    item = forms.TypedChoiceField(label=_("Item"), coerce=int)
+    allow_overfill = forms.BooleanField(label=_("Allow overfilling a full group"), required=False)
+
+    field_order = ("student", "item", "reason", "allow_overfill")
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = {item.pk: item for item in items}
+        self.fields["item"].choices = [("", "—")] + [
+            (item.pk, str(item.registerable)) for item in items
+        ]
+
+    def clean_student(self):
+        user = selectors.user_by_identifier(identifier=self.cleaned_data["student"])
+        if user is None:
+            raise ValidationError(
+                _("No single account has this e-mail address or matriculation number.")
+            )
+        return user
+
+    def chosen_item(self):
+        return self.items[self.cleaned_data["item"]]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from mampf.errors import DomainError
 from mampf.models import Registerable, User
 from mampf.selectors import is_valid_id
 from registration import services
@@ -27,8 +28,6 @@ from registration.models import AllocationRun, Campaign
 from registration.selectors import allocation as selectors
 from registration.selectors import finalize as finalize_selectors
 from registration.views import staff as staff_views
-from rosters import services as roster_services
-from rosters.errors import RosterError
 
 Status = Campaign.Status
 UNASSIGNED_PER_PAGE = 100
@@ -227,30 +226,30 @@ def unassigned_assign(request, campaign_id: int, user_id: int):
     ):
         raise Http404
     student = get_object_or_404(User, pk=user_id)
-    if campaign.status != Status.COMPLETED:
-        messages.error(request, _("Students can be placed here once the campaign is finalized."))
-        return _to_allocation_page(campaign)
     back = reverse("registration:staff_unassigned", args=[campaign.pk])
     page = request.POST.get("page", "")
     if page.isdigit():
         back += f"?page={page}"
-    targets = selectors.campaign_targets(campaign=campaign)
-    form = forms.UnassignedAssignForm(request.POST, targets=targets)
+    form = forms.UnassignedAssignForm(
+        request.POST, targets=selectors.campaign_targets(campaign=campaign)
+    )
     if not form.is_valid():
         for error in form.non_field_errors() or [_("Choose a group of this campaign.")]:
             messages.error(request, error)
         return redirect(back)
-    group = Registerable.objects.get(pk=form.cleaned_data["target_id"])
+    group = get_object_or_404(Registerable, pk=form.cleaned_data["target_id"])
     try:
-        roster_services.add_user(
-            registerable=group,
+        services.staff_place_unassigned(
+            campaign=campaign,
             user=student,
+            registerable=group,
             by=request.user,
             allow_overfill=form.cleaned_data["allow_overfill"],
-            reason=_("placed by hand after “%(campaign)s”") % {"campaign": campaign.title},
         )
-    except RosterError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
+        if getattr(exc, "code", "") == "not_finalized":
+            return _to_allocation_page(campaign)
     else:
         messages.success(
             request,

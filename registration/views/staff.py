@@ -7,23 +7,19 @@ everyone else gets a 403, unknown ids a 404. Views stay thin: forms validate, se
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mampf import exports, permissions
-from mampf.models import Lecture
-from registration import policies, services
+from mampf.models import Lecture, User
+from registration import services
 from registration.errors import RegistrationError
 from registration.forms import staff as forms
 from registration.models import Campaign, Item, Policy
@@ -31,10 +27,6 @@ from registration.selectors import staff as selectors
 
 Status = Campaign.Status
 REGISTRATIONS_PER_PAGE = 50
-POLICIES_FROZEN_REASON = gettext_lazy(
-    "Rules are locked once the campaign has opened: new rules could invalidate places "
-    "students already hold."
-)
 TABS = (
     ("overview", "registration:staff_campaign_detail"),
     ("settings", "registration:staff_campaign_settings"),
@@ -117,31 +109,45 @@ def campaign_index(request, lecture_id: int):
     )
 
 
-def _initial_deadline():
-    soon = timezone.localtime() + datetime.timedelta(days=14)
-    return soon.replace(hour=23, minute=59, second=0, microsecond=0)
+PATTERN_TITLES = {
+    selectors.PATTERN_GROUP: gettext_lazy("Group registration"),
+    selectors.PATTERN_ENROLLMENT: gettext_lazy("Course enrollment"),
+    selectors.PATTERN_SPECIAL: gettext_lazy("Special groups"),
+    selectors.PATTERN_MIXED: gettext_lazy("Group registration"),
+}
 
 
-def _pattern_initial(pattern: str, candidates) -> dict:
-    titles = {
-        selectors.PATTERN_GROUP: _("Group registration"),
-        selectors.PATTERN_ENROLLMENT: _("Course enrollment"),
-        selectors.PATTERN_SPECIAL: _("Special groups"),
-        selectors.PATTERN_MIXED: _("Group registration"),
-    }
+def _pattern_initial(pattern: str) -> dict:
+    """Only choices that cannot surprise: no title, no deadline and no items are filled in.
+
+    The teacher names the campaign, sets its deadline and picks its groups; a one-click
+    duplicate of a running campaign is impossible.
+    """
     preference_based = pattern in (selectors.PATTERN_GROUP, selectors.PATTERN_MIXED)
     return {
-        "title": titles[pattern],
         "allocation_mode": (
             Campaign.AllocationMode.PREFERENCE_BASED
             if preference_based
             else Campaign.AllocationMode.FIRST_COME_FIRST_SERVED
         ),
-        "registration_deadline": _initial_deadline(),
         "max_preferences": 3,
         "allow_withdrawal": True,
-        "items": [str(r.pk) for r in candidates],
     }
+
+
+def _item_choices(candidates, offers) -> list[tuple[int, str]]:
+    """Wizard item labels; a group already offered by an open or draft campaign says so."""
+    choices = []
+    for registerable in candidates:
+        label = selectors.registerable_label(registerable)
+        running = [title for _pk, title in offers.get(registerable.pk, [])]
+        if running:
+            label = _("%(label)s (already offered in: %(campaigns)s)") % {
+                "label": label,
+                "campaigns": ", ".join(f"“{title}”" for title in running),
+            }
+        choices.append((registerable.pk, label))
+    return choices
 
 
 def _mixed_conflicts(pattern: str, tracks: selectors.Tracks) -> list[str]:
@@ -153,27 +159,6 @@ def _mixed_conflicts(pattern: str, tracks: selectors.Tracks) -> list[str]:
     if pattern == selectors.PATTERN_MIXED:
         return tracks.group + tracks.enrollment
     return []
-
-
-def _create_from_wizard(*, lecture: Lecture, pattern: str, form, candidates, by) -> Campaign:
-    """Create the campaign (and, for the mixed track, the enrollment campaign) with its items.
-
-    One transaction: a refused item leaves no half-configured campaign behind.
-    """
-    chosen = set(form.selected_item_ids())
-    with transaction.atomic():
-        campaign = services.campaign_create(lecture=lecture, by=by, **form.settings())
-        for registerable in candidates:
-            if registerable.pk in chosen:
-                services.item_add(campaign=campaign, registerable=registerable, by=by)
-        if pattern == selectors.PATTERN_MIXED:
-            enrollment_settings = form.settings() | {
-                "title": form.cleaned_data["enrollment_title"],
-                "allocation_mode": Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
-            }
-            enrollment = services.campaign_create(lecture=lecture, by=by, **enrollment_settings)
-            services.item_add(campaign=enrollment, registerable=lecture, by=by)
-    return campaign
 
 
 @login_required
@@ -193,21 +178,28 @@ def campaign_create(request, lecture_id: int):
     conflicts = _mixed_conflicts(pattern, tracks)
     needs_acknowledgement = pattern == selectors.PATTERN_MIXED or bool(conflicts)
     candidates = selectors.pattern_registerables(lecture=lecture, pattern=pattern)
+    offers = selectors.open_offers(lecture=lecture)
     form_options = {
-        "item_choices": [(r.pk, selectors.registerable_label(r)) for r in candidates],
+        "item_choices": _item_choices(candidates, offers),
         "pattern": pattern,
         "needs_acknowledgement": needs_acknowledgement,
+        "title_placeholder": PATTERN_TITLES[pattern],
     }
     if request.method == "POST":
         form = forms.CampaignCreateForm(request.POST, **form_options)
         if form.is_valid():
+            chosen = set(form.selected_item_ids())
             try:
-                campaign = _create_from_wizard(
+                campaign = services.campaign_create_with_items(
                     lecture=lecture,
-                    pattern=pattern,
-                    form=form,
-                    candidates=candidates,
                     by=request.user,
+                    fields=form.settings(),
+                    registerables=[r for r in candidates if r.pk in chosen],
+                    enrollment_title=(
+                        form.cleaned_data["enrollment_title"]
+                        if pattern == selectors.PATTERN_MIXED
+                        else None
+                    ),
                 )
             except RegistrationError as exc:
                 form.add_error(None, str(exc))
@@ -215,9 +207,7 @@ def campaign_create(request, lecture_id: int):
                 messages.success(request, _("The campaign was created as a draft."))
                 return _to_campaign_page("staff_campaign_detail", campaign)
     else:
-        form = forms.CampaignCreateForm(
-            initial=_pattern_initial(pattern, candidates), **form_options
-        )
+        form = forms.CampaignCreateForm(initial=_pattern_initial(pattern), **form_options)
     return render(
         request,
         "registration/staff/campaign_create.html",
@@ -229,6 +219,11 @@ def campaign_create(request, lecture_id: int):
             "form": form,
             "conflicts": conflicts,
             "needs_acknowledgement": needs_acknowledgement,
+            "already_offered": [
+                (selectors.registerable_label(r), [title for _pk, title in offers[r.pk]])
+                for r in candidates
+                if offers.get(r.pk)
+            ],
         },
     )
 
@@ -261,9 +256,10 @@ def campaign_detail(request, campaign_id: int):
         campaign,
         "overview",
         overview=overview,
+        overlaps=selectors.campaign_overlaps(campaign=campaign),
         actions=[
             (action, ACTION_LABELS[action])
-            for action in available_actions(campaign, registration_count=overview.counts.total)
+            for action in available_actions(campaign, registration_count=overview.counts.students)
         ],
     )
     return render(request, "registration/staff/campaign_detail.html", context)
@@ -369,21 +365,27 @@ def item_capacity(request, campaign_id: int, item_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_policies(request, campaign_id: int):
+    """Step 1 picks the kind (a GET form, no JavaScript needed); step 2 shows only that kind's
+    fields. Whether rules may still change is the service's decision (it refuses with the
+    reason); the page shows the same reason and a locked form."""
     campaign = managed_campaign(request, campaign_id)
     rows = selectors.campaign_policies(campaign=campaign)
-    used = {policy.kind for policy in rows}
-    kinds = {name: k for name, k in policies.registered_kinds().items() if name not in used}
-    form_options = {
-        "kinds": kinds,
-        "other_campaigns": selectors.lecture_other_campaigns(campaign=campaign),
-    }
-    if request.method == "POST":
-        form = forms.PolicyAddForm(request.POST, **form_options)
-        if form.is_valid():
+    kinds = selectors.addable_policy_kinds(campaign=campaign, rows=rows)
+    frozen_reason = services.policies_frozen_reason(campaign)
+    kind = (request.POST if request.method == "POST" else request.GET).get("kind", "")
+    form = None
+    if kind in kinds:
+        options = {
+            "kind": kind,
+            "kinds": kinds,
+            "other_campaigns": selectors.lecture_other_campaigns(campaign=campaign),
+        }
+        form = forms.PolicyAddForm(request.POST or None, **options)
+        if request.method == "POST" and form.is_valid():
             try:
                 services.policy_add(
                     campaign=campaign,
-                    kind=form.cleaned_data["kind"],
+                    kind=kind,
                     phase=form.cleaned_data["phase"],
                     config=form.cleaned_data["config"],
                     by=request.user,
@@ -393,17 +395,17 @@ def campaign_policies(request, campaign_id: int):
             else:
                 messages.success(request, _("The policy was added."))
             return _to_campaign_page("staff_campaign_policies", campaign)
-        if not campaign.is_draft:
-            messages.error(request, str(POLICIES_FROZEN_REASON))
-    else:
-        form = forms.PolicyAddForm(**form_options)
+    elif request.method == "POST":
+        messages.error(request, _("Choose one of the offered policies."))
+        return _to_campaign_page("staff_campaign_policies", campaign)
     context = campaign_tab_context(
         campaign,
         "policies",
         policies=rows,
+        kind_form=forms.PolicyKindForm(kinds=kinds, initial={"kind": kind}),
         form=form,
-        can_add=campaign.is_draft and bool(kinds),
-        frozen_reason="" if campaign.is_draft else POLICIES_FROZEN_REASON,
+        can_add=not frozen_reason and bool(kinds),
+        frozen_reason=frozen_reason,
     )
     return render(request, "registration/staff/campaign_policies.html", context)
 
@@ -425,48 +427,146 @@ def policy_remove(request, campaign_id: int, policy_id: int):
 # -- registrations ------------------------------------------------------------------------------
 
 
-def _filtered_registrations(request, campaign: Campaign, items):
+def _campaign_items(campaign: Campaign) -> list[Item]:
+    return list(campaign.items.select_related("registerable").order_by("position", "id"))
+
+
+def _filtered_students(request, campaign: Campaign, items):
     form = forms.RegistrationFilterForm(request.GET or None, items=items)
-    filters = form.filters()
-    return form, selectors.campaign_registrations(campaign=campaign, **filters)
+    return form, selectors.campaign_students(campaign=campaign, **form.filters())
+
+
+def _back_to_registrations(request, campaign: Campaign):
+    """Back to the list as the user left it (filters and page), never to another page."""
+    url = reverse("registration:staff_campaign_registrations", args=[campaign.pk])
+    query = QueryDict(request.POST.get("query", "")).urlencode()  # re-encoded: inert
+    if query:
+        url = f"{url}?{query}"
+    return redirect(url)
 
 
 @login_required
 @require_GET
 def campaign_registrations(request, campaign_id: int):
     campaign = managed_campaign(request, campaign_id)
-    items = list(campaign.items.select_related("registerable").order_by("position", "id"))
-    form, registrations = _filtered_registrations(request, campaign, items)
-    page = Paginator(registrations, REGISTRATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    context = campaign_tab_context(campaign, "registrations", filter_form=form, page_obj=page)
+    items = _campaign_items(campaign)
+    form, students = _filtered_students(request, campaign, items)
+    page = Paginator(students, REGISTRATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    ranks = selectors.choice_columns(campaign=campaign)
+    context = campaign_tab_context(
+        campaign,
+        "registrations",
+        filter_form=form,
+        page_obj=page,
+        rows=selectors.student_rows(campaign=campaign, users=page.object_list, ranks=ranks),
+        ranks=range(1, ranks + 1),
+        show_unneeded=form.show_unneeded(),
+        counts=selectors.student_counts([campaign.pk])[campaign.pk],
+        register_form=forms.StaffRegisterForm(items=items, auto_id="register_%s"),
+        can_register=campaign.status in services.STAFF_REGISTER_STATUSES[campaign.allocation_mode],
+        can_cancel=campaign.status in services.STAFF_CANCEL_STATUSES,
+    )
     return render(request, "registration/staff/campaign_registrations.html", context)
 
 
-def _export_header():
+@login_required
+@require_POST
+def registration_add(request, campaign_id: int):
+    campaign = managed_campaign(request, campaign_id)
+    form = forms.StaffRegisterForm(request.POST, items=_campaign_items(campaign))
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+        return _back_to_registrations(request, campaign)
+    student, item = form.cleaned_data["student"], form.chosen_item()
+    try:
+        services.staff_register(
+            campaign=campaign,
+            item=item,
+            user=student,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            allow_overfill=form.cleaned_data["allow_overfill"],
+        )
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(name)s was registered for “%(title)s”.")
+            % {"name": student.name, "title": item.registerable.title},
+        )
+    return _back_to_registrations(request, campaign)
+
+
+@login_required
+@require_POST
+def registration_cancel(request, campaign_id: int, user_id: int):
+    campaign = managed_campaign(request, campaign_id)
+    try:
+        student = selectors.campaign_user(campaign=campaign, user_id=user_id)
+    except User.DoesNotExist as exc:
+        raise Http404 from exc
+    form = forms.StaffReasonForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("reason", []):
+            messages.error(request, f"{form.fields['reason'].label}: {error}")
+        return _back_to_registrations(request, campaign)
+    try:
+        services.staff_cancel(
+            campaign=campaign, user=student, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("The registration of %(name)s was cancelled.") % {"name": student.name}
+        )
+    return _back_to_registrations(request, campaign)
+
+
+CSV_BATCH = 1000
+
+
+def _export_header(ranks: int) -> list:
     return [
         _("Name"),
         _("E-mail"),
         _("Matriculation number"),
-        _("Item"),
-        _("Rank"),
         _("Status"),
-        _("Reason"),
+        _("Place"),
+        *[_("Choice %(rank)d") % {"rank": rank} for rank in range(1, ranks + 1)],
+        _("Other attempts"),
         _("Registered at"),
     ]
 
 
-def _export_rows(registrations):
-    for registration in registrations.iterator(chunk_size=500):
-        user = registration.user
+def _export_rows(campaign: Campaign, students, ranks: int):
+    """One line per student: status, place, each choice with what became of it."""
+    batch = []
+    for user in students.iterator(chunk_size=CSV_BATCH):
+        batch.append(user)
+        if len(batch) == CSV_BATCH:
+            yield from _export_batch(campaign, batch, ranks)
+            batch = []
+    if batch:
+        yield from _export_batch(campaign, batch, ranks)
+
+
+def _export_batch(campaign: Campaign, users, ranks: int):
+    for row in selectors.student_rows(campaign=campaign, users=users, ranks=ranks):
+        user = row.user
         yield [
             user.name,
             user.email,
             user.matriculation_number,
-            registration.item.registerable.title,
-            registration.preference_rank,
-            registration.get_status_display(),
-            registration.rejection_reason,
-            registration.created_at,
+            row.status_label,
+            ", ".join(place.title for place in row.places),
+            *[choice.text if choice else "" for choice in row.choices[:ranks]],
+            ", ".join(attempt.text for attempt in row.attempts),
+            row.first_registered_at,
         ]
 
 
@@ -474,26 +574,20 @@ def _export_rows(registrations):
 @require_GET
 def campaign_registrations_export(request, campaign_id: int, fmt: str = "csv"):
     campaign = managed_campaign(request, campaign_id)
-    items = list(campaign.items.select_related("registerable"))
-    _form, registrations = _filtered_registrations(request, campaign, items)
+    items = _campaign_items(campaign)
+    _form, students = _filtered_students(request, campaign, items)
+    ranks = selectors.choice_columns(campaign=campaign)
     return exports.table_response(
         fmt,
         filename=exports.export_name(campaign.lecture.title, campaign.title, _("registrations")),
-        header=_export_header(),
-        rows=_export_rows(registrations),
+        header=_export_header(ranks),
+        rows=_export_rows(campaign, students, ranks),
         sheet_title=_("Registrations"),
     )
 
 
 # -- lifecycle ----------------------------------------------------------------------------------
 
-ACTION_SERVICES = {
-    "open": services.campaign_open,
-    "close": services.campaign_close,
-    "reopen": services.campaign_reopen,
-    "draft": services.campaign_revert_to_draft,
-    "delete": services.campaign_delete,
-}
 ACTION_LABELS = {
     "open": gettext_lazy("Open registration"),
     "close": gettext_lazy("Close registration"),
@@ -510,64 +604,16 @@ ACTION_DONE = {
 }
 
 
-def _consequences(campaign: Campaign, action: str) -> tuple[list[str], list[str]]:
-    """What the step will do, and what would make the service refuse it (for the confirm page)."""
-    effects: list[str] = []
-    problems: list[str] = []
-    registrations = selectors.registration_total(campaign=campaign)
-    if action == "open":
-        effects.append(_("Students can register until the deadline."))
-        effects.append(
-            _(
-                "Settings will be locked after opening: allocation mode, opening time, maximum "
-                "number of preferences and policies can no longer change."
-            )
-        )
-        if not campaign.items.exists():
-            problems.append(_("Add at least one item before opening the campaign."))
-        if not campaign.deadline_in_future():
-            problems.append(
-                _("The registration deadline must be in the future to open the campaign.")
-            )
-    elif action == "close":
-        effects.append(_("Students can no longer register, change or withdraw."))
-    elif action == "reopen":
-        effects.append(_("Students can register again until the deadline."))
-        if campaign.is_preference_based:
-            count = selectors.non_pending_count(campaign=campaign)
-            effects.append(
-                ngettext(
-                    "%(count)d registration will go back to pending until the next allocation.",
-                    "%(count)d registrations will go back to pending until the next allocation.",
-                    count,
-                )
-                % {"count": count}
-            )
-        if not campaign.deadline_in_future():
-            problems.append(_("Extend the registration deadline into the future before reopening."))
-    elif action == "draft":
-        effects.append(_("The campaign goes back to configuration and students no longer see it."))
-        if registrations:
-            problems.append(
-                _("Students have already registered; the campaign cannot go back to draft.")
-            )
-    elif action == "delete":
-        effects.append(_("The campaign, its items and its policies are deleted for good."))
-        if registrations:
-            problems.append(_("Students have registered; the campaign cannot be deleted."))
-    return effects, problems
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_transition(request, campaign_id: int, action: str):
-    if action not in ACTION_SERVICES:
+    if action not in ACTION_LABELS:
         raise Http404
     campaign = managed_campaign(request, campaign_id)
     if request.method == "POST":
         lecture_id = campaign.lecture_id
         try:
-            ACTION_SERVICES[action](campaign, by=request.user)
+            services.campaign_step(campaign, action=action, by=request.user)
         except RegistrationError as exc:
             messages.error(request, str(exc))
             return _to_campaign_page("staff_campaign_detail", campaign)
@@ -575,14 +621,14 @@ def campaign_transition(request, campaign_id: int, action: str):
         if action == "delete":
             return redirect("registration:staff_campaign_index", lecture_id=lecture_id)
         return _to_campaign_page("staff_campaign_detail", campaign)
-    effects, problems = _consequences(campaign, action)
+    refusal = services.campaign_step_refusal(campaign, action=action, by=request.user)
     context = campaign_tab_context(
         campaign,
         "overview",
         action=action,
         action_label=ACTION_LABELS[action],
-        effects=effects,
-        problems=problems,
+        effects=selectors.transition_effects(campaign=campaign, action=action),
+        problems=[refusal] if refusal else [],
     )
     return render(request, "registration/staff/campaign_transition.html", context)
 
@@ -629,6 +675,16 @@ urlpatterns = [
         "staff/campaigns/<int:campaign_id>/registrations/",
         campaign_registrations,
         name="staff_campaign_registrations",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/registrations/add/",
+        registration_add,
+        name="staff_registration_add",
+    ),
+    path(
+        "staff/campaigns/<int:campaign_id>/registrations/<int:user_id>/cancel/",
+        registration_cancel,
+        name="staff_registration_cancel",
     ),
     path(
         "staff/campaigns/<int:campaign_id>/registrations.csv",

@@ -427,9 +427,10 @@ def test_unassigned_list_before_finalization_explains_itself(staff_client, campa
     assert "available once the campaign is finalized" in page.content.decode()
     response = staff_client.post(
         url("staff_unassigned_assign", campaign.pk, students[0].pk),
-        {"registerable": str(TutorialFactory(lecture=campaign.lecture).pk)},
+        {"registerable": str(campaign.items.first().registerable_id)},
         follow=True,
     )
+    # The service refuses (not the view): only after finalization.
     assert any("once the campaign is finalized" in t for t in message_texts(response))
     assert not RosterEntry.objects.exists()
 
@@ -576,3 +577,19 @@ def test_unassigned_page_queries_are_bounded_with_300_students(
     with django_assert_max_num_queries(12):
         last = staff_client.get(url("staff_unassigned", campaign.pk) + "?page=3")
     assert len(last.context["rows"]) == 100
+
+
+def test_allocation_options_are_explained_in_one_plain_sentence_each(client):
+    """Issue 7, item 17: what rank sum, generous, balanced and force mean, in words."""
+    from registration.models import Campaign
+    from tests.factories import CampaignFactory, ItemFactory
+
+    campaign = CampaignFactory(status=Campaign.Status.CLOSED,
+                               allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED)
+    ItemFactory(campaign=campaign)
+    client.force_login(campaign.lecture.teacher)
+    body = client.get(f"/staff/campaigns/{campaign.pk}/allocation/").content.decode()
+    for phrase in ("Rank sum (standard):", "Generous (fairest):", "Balanced:", "Force:"):
+        assert phrase in body
+        sentence = body.split(phrase)[1].split("<")[0]
+        assert sentence.strip().endswith(".") and sentence.count(". ") == 0, phrase
