@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mampf.db import lock_rows
+from mampf.db import actor_or_none, lock_rows
 from mampf.models import Cohort, Lecture, Registerable
 from registration import errors, policies
 from registration.allocation import (
@@ -33,7 +33,14 @@ from registration.lifecycle import lock_campaign as _lock_campaign
 from registration.lifecycle import record_change as _record_change
 from registration.lifecycle import share_lock_campaign as _share_lock_campaign
 from registration.lifecycle import transition as _transition
-from registration.models import Campaign, CampaignChange, Item, Policy, UserRegistration
+from registration.models import (
+    Campaign,
+    CampaignChange,
+    CampaignTransition,
+    Item,
+    Policy,
+    UserRegistration,
+)
 from rosters import selectors as roster_selectors
 
 Status = Campaign.Status
@@ -869,10 +876,6 @@ __all__ = [
 # row is locked, its taken seats are counted fresh, and a full group is refused unless staff
 # explicitly allow overfilling.
 
-from mampf.db import actor_or_none as _actor_or_none  # noqa: E402
-from mampf.db import lock_rows as _lock_rows  # noqa: E402
-from mampf.db import translate_db_errors as _translate_busy  # noqa: E402
-from registration.models import CampaignTransition as _CampaignTransition  # noqa: E402
 
 STAFF_REGISTER_STATUSES = {
     Campaign.AllocationMode.FIRST_COME_FIRST_SERVED: (Status.OPEN, Status.CLOSED),
@@ -892,17 +895,17 @@ def _required_reason(reason: str) -> str:
 
 
 def _audit_staff_action(campaign: Campaign, *, by, note: str) -> None:
-    _CampaignTransition.objects.create(
+    CampaignTransition.objects.create(
         campaign=campaign,
         from_status=campaign.status,
         to_status=campaign.status,
-        by=_actor_or_none(by),
+        by=actor_or_none(by),
         note=note[:AUDIT_NOTE_LENGTH],
     )
 
 
 def _staff_campaign(campaign_id: int) -> Campaign:
-    locked = _lock_rows(Campaign, [campaign_id], shared=True)
+    locked = lock_rows(Campaign, [campaign_id], shared=True)
     if not locked:
         raise errors.InvalidTransition(_("This campaign no longer exists."))
     return locked[0]
@@ -926,7 +929,7 @@ def _require_staff_register_allowed(campaign: Campaign) -> None:
         )
 
 
-@_translate_busy(error=errors.TryAgain)
+@_translate_db_errors
 def staff_register(
     *, campaign: Campaign, item: Item, user, by, reason: str, allow_overfill: bool = False
 ) -> UserRegistration:
@@ -940,10 +943,10 @@ def staff_register(
         raise errors.ItemNotInCampaign()
     try:
         with transaction.atomic():
-            _lock_rows(get_user_model(), [user.pk])
+            lock_rows(get_user_model(), [user.pk])
             campaign = _staff_campaign(campaign.pk)
             _require_staff_register_allowed(campaign)
-            registerable = _lock_rows(Registerable.objects.non_polymorphic(),
+            registerable = lock_rows(Registerable.objects.non_polymorphic(),
                                       [item.registerable_id])[0]
             mine = {
                 r.item_id: r for r in UserRegistration.objects.filter(campaign=campaign, user=user)
@@ -1007,14 +1010,14 @@ def staff_register(
     return registration
 
 
-@_translate_busy(error=errors.TryAgain)
+@_translate_db_errors
 def staff_cancel(*, campaign: Campaign, user, by, reason: str) -> int:
     """Remove every registration (place and ranking) of ``user`` in the campaign; returns how
     many rows went. Refuses a finalized campaign (``frozen``: the roster is the truth then), a
     student without registrations (``not_registered``) and a missing reason."""
     reason = _required_reason(reason)
     with transaction.atomic():
-        _lock_rows(get_user_model(), [user.pk])
+        lock_rows(get_user_model(), [user.pk])
         campaign = _staff_campaign(campaign.pk)
         if campaign.status == Status.COMPLETED:
             raise errors.Frozen(
@@ -1046,7 +1049,7 @@ def policies_frozen_reason(campaign: Campaign) -> str:
     return ""
 
 
-@_translate_busy(error=errors.TryAgain)
+@_translate_db_errors
 def campaign_create_with_items(
     *, lecture: Lecture, by, fields: dict, registerables: Sequence[Registerable],
     enrollment_title: str | None = None,
@@ -1109,7 +1112,7 @@ def campaign_step_refusal(campaign: Campaign, *, action: str, by) -> str:
         return str(exc)
 
 
-@_translate_busy(error=errors.TryAgain)
+@_translate_db_errors
 def staff_place_unassigned(
     *, campaign: Campaign, user, registerable: Registerable, by, allow_overfill: bool = False
 ):

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -256,37 +256,3 @@ def unassigned_assign(request, campaign_id: int, user_id: int):
             _("%(name)s was added to “%(group)s”.") % {"name": student.name, "group": group.title},
         )
     return redirect(back)
-
-
-urlpatterns = [
-    path(
-        "staff/campaigns/<int:campaign_id>/allocation/",
-        campaign_allocation,
-        name="staff_campaign_allocation",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/allocation/progress/",
-        allocation_progress,
-        name="staff_allocation_progress",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/allocation/run/",
-        campaign_allocate,
-        name="staff_campaign_allocate",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/finalize/",
-        campaign_finalize,
-        name="staff_campaign_finalize",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/unassigned/",
-        unassigned,
-        name="staff_unassigned",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/unassigned/<int:user_id>/assign/",
-        unassigned_assign,
-        name="staff_unassigned_assign",
-    ),
-]

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -631,75 +631,3 @@ def campaign_transition(request, campaign_id: int, action: str):
         problems=[refusal] if refusal else [],
     )
     return render(request, "registration/staff/campaign_transition.html", context)
-
-
-urlpatterns = [
-    path(
-        "staff/lectures/<int:lecture_id>/campaigns/",
-        campaign_index,
-        name="staff_campaign_index",
-    ),
-    path(
-        "staff/lectures/<int:lecture_id>/campaigns/new/",
-        campaign_create,
-        name="staff_campaign_create",
-    ),
-    path("staff/campaigns/<int:campaign_id>/", campaign_detail, name="staff_campaign_detail"),
-    path(
-        "staff/campaigns/<int:campaign_id>/settings/",
-        campaign_settings,
-        name="staff_campaign_settings",
-    ),
-    path("staff/campaigns/<int:campaign_id>/items/", campaign_items, name="staff_campaign_items"),
-    path(
-        "staff/campaigns/<int:campaign_id>/items/<int:item_id>/remove/",
-        item_remove,
-        name="staff_item_remove",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/items/<int:item_id>/capacity/",
-        item_capacity,
-        name="staff_item_capacity",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/policies/",
-        campaign_policies,
-        name="staff_campaign_policies",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/policies/<int:policy_id>/remove/",
-        policy_remove,
-        name="staff_policy_remove",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/registrations/",
-        campaign_registrations,
-        name="staff_campaign_registrations",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/registrations/add/",
-        registration_add,
-        name="staff_registration_add",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/registrations/<int:user_id>/cancel/",
-        registration_cancel,
-        name="staff_registration_cancel",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/registrations.csv",
-        campaign_registrations_export,
-        name="staff_campaign_registrations_csv",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/registrations.xlsx",
-        campaign_registrations_export,
-        {"fmt": "xlsx"},
-        name="staff_campaign_registrations_xlsx",
-    ),
-    path(
-        "staff/campaigns/<int:campaign_id>/transition/<str:action>/",
-        campaign_transition,
-        name="staff_campaign_transition",
-    ),
-]
