@@ -30,7 +30,11 @@ document.addEventListener("submit", (event) => {
     }
     const section = wrap.closest("[aria-labelledby]");
     if (section) return section.getAttribute("aria-labelledby");
-    const heading = (wrap.closest("section, main") || document).querySelector("h1, h2, h3");
+    // Otherwise the nearest heading before the table.
+    const before = Array.from(document.querySelectorAll("h1, h2, h3")).filter(
+      (h) => h.compareDocumentPosition(wrap) & Node.DOCUMENT_POSITION_FOLLOWING,
+    );
+    const heading = before[before.length - 1];
     if (!heading) return null;
     if (!heading.id) heading.id = `table-heading-${++counter}`;
     return heading.id;

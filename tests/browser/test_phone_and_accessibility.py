@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 SMALL_PHONE = {"width": 320, "height": 640}
+DESKTOP = {"width": 1200, "height": 900}
 
 
 def student_world():
@@ -211,3 +212,94 @@ def test_favicon_is_served(page):
     href = page.locator("link[rel=icon]").first.get_attribute("href")
     assert re.search(r"favicon\.(svg|ico)$", href)
     assert page.request.get(href).status == 200
+
+
+# -- a tour of the pages the browser journeys do not reach ------------------------------------
+
+
+def visit_all(page, urls):
+    """Open each page; axe checks it as it loads. Report every page's violations at once."""
+    failures = []
+    for url in urls:
+        try:
+            response = page.goto(url)
+            expect(page.locator("h1").first).to_be_visible()
+        except AssertionError as exc:
+            failures.append(str(exc))
+        else:
+            assert response.status < 500, url
+    assert not failures, "\n\n".join(failures)
+
+
+def staff_world():
+    from rosters.models import RosterEntry
+    from tests.browser.test_staff_allocation import ranked_campaign
+    from tests.factories import PolicyFactory
+
+    closed, tutorials = ranked_campaign()
+    lecture = closed.lecture
+    open_campaign = CampaignFactory(lecture=lecture, status="open", title="Exam registration")
+    item = ItemFactory(campaign=open_campaign, registerable=tutorials["D"])
+    PolicyFactory(campaign=open_campaign)
+    student = UserFactory(name="Registered Student")
+    UserRegistration.objects.create(
+        campaign=open_campaign, item=item, user=student, status="confirmed"
+    )
+    RosterEntry.objects.create(registerable=tutorials["A"], user=student)
+    tutorials["A"].tutors.add(tutor := UserFactory(name="Tutor Person"))
+    return lecture, closed, open_campaign, tutorials, student, tutor
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "390px"])
+def test_staff_pages_have_no_accessibility_violations(new_page, log_in, viewport):
+    lecture, closed, open_campaign, tutorials, student, _tutor = staff_world()
+    page = new_page(viewport=viewport)
+    log_in(page, lecture.teacher)
+    c, o = closed.pk, open_campaign.pk
+    visit_all(page, [
+        "/",
+        f"/lectures/{lecture.pk}/",
+        f"/staff/lectures/{lecture.pk}/campaigns/",
+        f"/staff/lectures/{lecture.pk}/campaigns/new/",
+        f"/staff/lectures/{lecture.pk}/campaigns/new/?pattern=group",
+        f"/staff/campaigns/{o}/",
+        f"/staff/campaigns/{o}/settings/",
+        f"/staff/campaigns/{o}/items/",
+        f"/staff/campaigns/{o}/policies/",
+        f"/staff/campaigns/{o}/registrations/",
+        f"/staff/campaigns/{o}/transition/close/",
+        f"/staff/campaigns/{c}/",
+        f"/staff/campaigns/{c}/allocation/",
+        f"/staff/lectures/{lecture.pk}/rosters/",
+        f"/staff/rosters/{tutorials['A'].pk}/",
+        f"/staff/rosters/{tutorials['A'].pk}/remove/?user={student.pk}",
+        "/this-page-does-not-exist/",
+    ])
+    if viewport is PHONE:
+        assert page_width(page) <= PHONE["width"]
+
+
+def test_tutor_student_and_error_pages_have_no_accessibility_violations(new_page, log_in):
+    lecture, closed, open_campaign, tutorials, student, tutor = staff_world()
+    page = new_page()
+    log_in(page, tutor)
+    visit_all(page, ["/", "/my-groups/", f"/staff/rosters/{tutorials['A'].pk}/"])
+
+    page = new_page()
+    log_in(page, student)
+    visit_all(page, [
+        "/", "/registrations/", "/registrations/?tab=exams", f"/registrations/{open_campaign.pk}/",
+        f"/staff/campaigns/{open_campaign.pk}/",  # refused: the 403 or 404 page
+    ])
+    page.goto("/profile/")
+    page.get_by_label("Name").fill("")
+    page.get_by_label("Institutional e-mail address").fill("not an address")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field-error").first).to_be_visible()
+
+    page = new_page()
+    page.goto("/login/")
+    page.get_by_label("E-mail address").fill("nobody@example.org")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
