@@ -204,14 +204,15 @@ def browser():
 @pytest.fixture
 def new_page(browser, live_server, _axe_hooks):
     """Open pages in fresh browser contexts (own cookies); ``javascript=False`` for no-JS runs,
-    ``viewport={"width": 390, "height": 844}`` for a phone. Every page is checked with axe."""
+    ``viewport={"width": 390, "height": 844}`` for a phone, ``locale="de-DE"`` for German pages.
+    Every page is checked with axe."""
     contexts = []
     watches = []
     checker = {}
 
-    def context_for(*, javascript: bool, viewport: dict):
+    def context_for(*, javascript: bool, viewport: dict, locale: str = "en-US"):
         context = browser.new_context(
-            base_url=live_server.url, locale="en-US", java_script_enabled=javascript,
+            base_url=live_server.url, locale=locale, java_script_enabled=javascript,
             viewport=viewport,
         )
         context.set_default_timeout(5000)
@@ -223,8 +224,10 @@ def new_page(browser, live_server, _axe_hooks):
             checker["page"] = context_for(javascript=True, viewport=DESKTOP).new_page()
         return checker["page"]
 
-    def open_page(*, javascript: bool = True, viewport: dict | None = None):
-        context = context_for(javascript=javascript, viewport=viewport or DESKTOP)
+    def open_page(
+        *, javascript: bool = True, viewport: dict | None = None, locale: str = "en-US"
+    ):
+        context = context_for(javascript=javascript, viewport=viewport or DESKTOP, locale=locale)
         context.add_init_script(INIT_SCRIPT)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())  # the data-confirm prompts
@@ -282,9 +285,9 @@ def log_in():
 
     def do_log_in(page, user, password: str = PASSWORD):
         page.goto("/login/")
-        page.get_by_label("E-mail address").fill(user.email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
+        page.locator("#id_username").fill(user.email)  # by id: works in every language
+        page.locator("#id_password").fill(password)
+        page.locator("main button[type=submit]").click()
         page.wait_for_url(lambda url: "/login/" not in url)
 
     return do_log_in

@@ -91,10 +91,16 @@ def assert_scroll_regions_reachable(page, url):
     return len(regions)
 
 
-@pytest.mark.parametrize("viewport", [PHONE, SMALL_PHONE], ids=["390px", "320px"])
-def test_student_pages_do_not_scroll_sideways_on_a_phone(new_page, log_in, viewport):
+@pytest.mark.parametrize(
+    ("viewport", "locale"),
+    [(PHONE, "en-US"), (SMALL_PHONE, "en-US"), (SMALL_PHONE, "de-DE")],
+    ids=["390px", "320px", "320px-german"],
+)
+def test_student_pages_do_not_scroll_sideways_on_a_phone(
+    new_page, log_in, screenshot, viewport, locale
+):
     student, fcfs, _items, preference, finished = student_world()
-    page = new_page(viewport=viewport)
+    page = new_page(viewport=viewport, locale=locale)
     failed = []
     page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
     log_in(page, student)
@@ -103,6 +109,8 @@ def test_student_pages_do_not_scroll_sideways_on_a_phone(new_page, log_in, viewp
         expect(page.locator("h1")).to_be_visible()
         assert page_width(page) <= viewport["width"], (url, page.evaluate(TOO_WIDE))
         assert_scroll_regions_reachable(page, url)
+        if url == "/registrations/":
+            screenshot(page, f"phone_0_my_registrations_{viewport['width']}px_{locale}")
     assert failed == []  # no missing favicon, stylesheet or script
 
 
