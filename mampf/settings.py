@@ -180,6 +180,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True
+# One 24-hour date style in both languages ("2 Dec 2026, 14:05" / "2. Dez. 2026, 14:05").
+FORMAT_MODULE_PATH = "mampf.formats"
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -23,14 +23,17 @@ def home(request):
     memberships = selectors.memberships_of_student(user=user)
     managed_lectures = list(selectors.lectures_for_dashboard(user=user))
     has_memberships = any(memberships.values())
+    tutorials = list(selectors.tutorials_of_tutor(user=user))
+    is_site_staff = permissions.is_site_staff(user)
     context = {
         "memberships": memberships,
         "has_memberships": has_memberships,
         "managed_lectures": managed_lectures,
-        "tutorials": selectors.tutorials_of_tutor(user=user),
-        "is_site_staff": permissions.is_site_staff(user),
-        # Staff who are on no roster themselves do not need the student's cards.
-        "show_student_section": has_memberships or not managed_lectures,
+        "tutorials": tutorials,
+        "is_site_staff": is_site_staff,
+        # Tutors and staff who are on no roster themselves do not need the student's cards.
+        "show_student_section": has_memberships
+        or not (managed_lectures or tutorials or is_site_staff),
     }
     return render(request, "mampf/home.html", context)
 

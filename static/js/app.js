@@ -15,3 +15,84 @@ document.addEventListener("submit", (event) => {
   form.dataset.submitted = "1";
   setTimeout(() => { form.dataset.submitted = ""; }, 4000);
 });
+// A table that scrolls sideways becomes a keyboard-reachable, named region (WCAG 2.1.1):
+// tabindex="0", role="region" and the name of its caption or section heading. Only while it
+// really overflows, so wide screens get no extra tab stop. Markup that sets these itself wins.
+(() => {
+  "use strict";
+  let counter = 0;
+
+  function nameOf(wrap) {
+    const caption = wrap.querySelector("caption");
+    if (caption) {
+      if (!caption.id) caption.id = `table-caption-${++counter}`;
+      return caption.id;
+    }
+    const section = wrap.closest("[aria-labelledby]");
+    if (section) return section.getAttribute("aria-labelledby");
+    // Otherwise the nearest heading before the table.
+    const before = Array.from(document.querySelectorAll("h1, h2, h3")).filter(
+      (h) => h.compareDocumentPosition(wrap) & Node.DOCUMENT_POSITION_FOLLOWING,
+    );
+    const heading = before[before.length - 1];
+    if (!heading) return null;
+    if (!heading.id) heading.id = `table-heading-${++counter}`;
+    return heading.id;
+  }
+
+  function update(root) {
+    (root || document).querySelectorAll(".table-wrap").forEach((wrap) => {
+      if (wrap.dataset.scrollRegion === "markup") return;
+      if (!wrap.dataset.scrollRegion) {
+        wrap.dataset.scrollRegion = wrap.hasAttribute("tabindex") ? "markup" : "script";
+        if (wrap.dataset.scrollRegion === "markup") return;
+      }
+      const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      const label = nameOf(wrap);
+      if (scrolls && label) {
+        wrap.tabIndex = 0;
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-labelledby", label);
+      } else if (!scrolls) {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-labelledby");
+      }
+    });
+  }
+
+  let pending = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => update(), 150);
+  });
+  document.addEventListener("htmx:afterSettle", () => update());
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", () => update());
+  } else {
+    update();
+  }
+})();
+// After an htmx swap (the seat table's refresh) keyboard focus stays where it was: htmx
+// refocuses an element with the same id; if that element is gone (the group filled up), focus
+// moves to the swapped region instead of falling back to the top of the page.
+(() => {
+  "use strict";
+  let hadFocus = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    hadFocus = target && target.contains(document.activeElement) ? target.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!hadFocus) return;
+    const active = document.activeElement;
+    if (!active || active === document.body) {
+      const region = document.getElementById(hadFocus);
+      if (region) {
+        if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "-1");
+        region.focus({ preventScroll: true });
+      }
+    }
+    hadFocus = null;
+  });
+})();
