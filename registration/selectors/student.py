@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Exists, OuterRef
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from mampf.models import Exam, Registerable, Talk, Tutorial
+from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
 from registration.models import Campaign, Item, Policy, UserRegistration
 
 Status = Campaign.Status
@@ -94,6 +95,24 @@ def ordinal_choice_label(rank: int) -> str:
 # -- items --------------------------------------------------------------------------------------
 
 
+# The concrete group of an item, joined in the item query itself (no polymorphic down-cast, which
+# costs one more query per group kind): the reverse one-to-one accessors of the child tables.
+_GROUP_KINDS = (("tutorial", Tutorial), ("talk", Talk), ("exam", Exam), ("cohort", Cohort),
+                ("as_lecture", Lecture))
+
+
+def _concrete(registerable: Registerable) -> Registerable:
+    """The joined child row of a registerable (the base row if no child row was joined)."""
+    for accessor, _model in _GROUP_KINDS:
+        try:
+            child = getattr(registerable, accessor)
+        except ObjectDoesNotExist:
+            continue
+        if child is not None:
+            return child
+    return registerable
+
+
 def _when_and_where(target: Registerable) -> tuple[str, str]:
     """Schedule and place of a group, as far as its kind has them."""
     if isinstance(target, Tutorial):
@@ -112,34 +131,40 @@ def _when_and_where(target: Registerable) -> tuple[str, str]:
     return "", ""
 
 
-def _decorate_items(items: list[Item]) -> list[Item]:
-    """Attach the concrete group and its schedule; one query per group kind, not per item."""
-    targets = {
-        r.pk: r for r in Registerable.objects.filter(pk__in=[i.registerable_id for i in items])
-    }
+def _decorate_items(items: list[Item], taken: dict[int, int]) -> list[Item]:
+    """Attach the concrete group, its schedule and the live confirmed count (no queries)."""
     for item in items:
-        target = targets.get(item.registerable_id, item.registerable)
+        target = _concrete(item.registerable)
         item.target = target
         item.title = target.title
         item.when, item.where = _when_and_where(target)
         item.summary = ", ".join(part for part in (target.title, item.when, item.where) if part)
         item.seat_capacity = target.capacity
-        taken = getattr(item, "taken", None)
-        item.is_full = (
-            taken is not None and target.capacity is not None and taken >= target.capacity
-        )
+        item.taken = taken.get(item.pk, 0)
+        item.is_full = target.capacity is not None and item.taken >= target.capacity
     return items
 
 
-def campaign_items(campaign: Campaign) -> list[Item]:
-    """The campaign's items in order, with live confirmed counts and their group's details."""
+def confirmed_counts(campaign: Campaign) -> dict[int, int]:
+    """Confirmed registrations per item of the campaign, fresh from the database (one query;
+    never cached: it is what the seat table shows while a rush is on)."""
+    return dict(
+        UserRegistration.objects.filter(campaign=campaign, status=RegStatus.CONFIRMED)
+        .order_by()
+        .values_list("item_id")
+        .annotate(n=Count("id"))
+    )
+
+
+def campaign_items(campaign: Campaign, *, with_counts: bool = True) -> list[Item]:
+    """The campaign's items in order, with their concrete group's details and (unless
+    ``with_counts`` is false) the live confirmed counts: two queries, one without counts."""
     items = list(
         Item.objects.filter(campaign=campaign)
-        .select_related("registerable")
-        .annotate(taken=Count("registrations", filter=Q(registrations__status=RegStatus.CONFIRMED)))
+        .select_related(*(f"registerable__{accessor}" for accessor, _model in _GROUP_KINDS))
         .order_by("position", "id")
     )
-    return _decorate_items(items)
+    return _decorate_items(items, confirmed_counts(campaign) if with_counts and items else {})
 
 
 # -- one student's view of one campaign -----------------------------------------------------------
@@ -307,6 +332,16 @@ def is_exam_campaign(campaign: Campaign) -> bool:
     return bool(campaign.has_exam_items and not campaign.has_other_items)
 
 
+# What the index shows, and nothing more: fewer columns are less SQL to build on every request.
+_INDEX_CAMPAIGN_FIELDS = (
+    "title", "status", "allocation_mode", "planning_only", "registration_deadline",
+    "lecture__title", "lecture__term__season", "lecture__term__year",
+)
+_INDEX_REGISTRATION_FIELDS = (
+    "campaign_id", "status", "preference_rank", "rejection_reason", "item__registerable__title",
+)
+
+
 def student_index(*, user, tab: str = TAB_COURSES) -> StudentIndex:
     """My registrations: open campaigns, finished ones I took part in, finished ones I did not.
 
@@ -317,6 +352,7 @@ def student_index(*, user, tab: str = TAB_COURSES) -> StudentIndex:
     campaigns = list(
         visible_campaigns()
         .select_related("lecture", "lecture__term")
+        .only(*_INDEX_CAMPAIGN_FIELDS)
         .annotate(**_exam_campaign_annotations())
         .order_by("registration_deadline", "title", "pk")
     )
@@ -325,6 +361,7 @@ def student_index(*, user, tab: str = TAB_COURSES) -> StudentIndex:
         UserRegistration.objects.filter(user=user, campaign__status__in=[
             Status.OPEN, Status.CLOSED, Status.PROCESSING, Status.COMPLETED])
         .select_related("item__registerable")
+        .only(*_INDEX_REGISTRATION_FIELDS)
         .order_by("preference_rank", "id")
     )
     for row in rows:

@@ -161,13 +161,21 @@ def report(figures: dict[str, dict], *, rounds: int) -> bool:
 
 
 def profile(client, path: str, extra: dict, *, repeats: int = 200, lines: int = 45) -> None:
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU, as the figures above
     profiler.enable()
     for _ in range(repeats):
         client.get(path, **extra)
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
+    from tests.benchmarks import rush_profile
+
+    parts = {
+        name: sum(stats.stats[key][3] for key in keys if key in stats.stats) * 1000 / repeats
+        for name, keys in rush_profile._known_functions().items()
+    }
+    print("CPU ms per request by part: "
+          + ", ".join(f"{name} {value:.2f}" for name, value in parts.items()))
     stats.sort_stats("cumulative").print_stats(lines)
     stats.sort_stats("tottime").print_stats(lines)
     print(out.getvalue())
