@@ -12,6 +12,7 @@ from mampf.urls import handler403, handler404  # noqa: F401  (the same error pag
 from mampf.urls import urlpatterns as production_urlpatterns
 
 BARE_PATH = "/bench/bare/"
+LAYOUT_PATH = "/bench/layout/"
 
 
 @login_required
@@ -19,4 +20,15 @@ def bare(request):
     return render(request, "bench/bare.html")
 
 
-urlpatterns = [path(BARE_PATH.strip("/") + "/", bare, name="bench_bare"), *production_urlpatterns]
+@login_required
+def layout(request):
+    """The site layout (templates/base.html) with an empty content block: what every full page
+    pays for the layout alone."""
+    return render(request, "bench/layout.html")
+
+
+urlpatterns = [
+    path(BARE_PATH.strip("/") + "/", bare, name="bench_bare"),
+    path(LAYOUT_PATH.strip("/") + "/", layout, name="bench_layout"),
+    *production_urlpatterns,
+]

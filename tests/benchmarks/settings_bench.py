@@ -13,7 +13,8 @@ from mampf.settings import *  # noqa: F403
 from mampf.settings import TEMPLATES as _TEMPLATES
 
 ROOT_URLCONF = "tests.benchmarks.bench_urls"
+BENCH_TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATES = [
-    {**_TEMPLATES[0], "DIRS": [*_TEMPLATES[0]["DIRS"], Path(__file__).resolve().parent / "templates"]},
+    {**_TEMPLATES[0], "DIRS": [*_TEMPLATES[0]["DIRS"], BENCH_TEMPLATES]},
     *_TEMPLATES[1:],
 ]
