@@ -139,6 +139,10 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
         }
     }
+    # Sessions are read from Redis and written through to the database: one query less on every
+    # logged-in page. Only with a shared cache: a per-process cache would keep a logged-out
+    # session alive in the other workers.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

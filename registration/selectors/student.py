@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, OuterRef
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from mampf.models import Exam, Registerable, Talk, Tutorial
+from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
 from registration.models import Campaign, Item, Policy, UserRegistration
 
 Status = Campaign.Status
@@ -94,6 +95,37 @@ def ordinal_choice_label(rank: int) -> str:
 # -- items --------------------------------------------------------------------------------------
 
 
+# The columns of an item and of its concrete group that the pages show, read in one query with
+# ``values_list`` (no polymorphic down-cast, which costs one query per group kind, and no model
+# rows for the five joined tables: measured 2.7 ms of CPU instead of 5.6 ms with select_related).
+_ITEM_COLUMNS = (
+    "id", "position", "exclusive", "registerable_id", "registerable__polymorphic_ctype_id",
+    "registerable__title", "registerable__capacity",
+    "registerable__tutorial__weekday", "registerable__tutorial__starts_at",
+    "registerable__tutorial__ends_at", "registerable__tutorial__room",
+    "registerable__talk__date", "registerable__exam__date", "registerable__exam__location",
+)
+
+
+def _group_from_row(row: tuple) -> Registerable:
+    """An unsaved stand-in of the item's concrete group with the columns the pages show (read
+    only: it is never saved, and has no lecture)."""
+    (_id, _position, _exclusive, registerable_id, ctype_id, title, capacity,
+     weekday, starts_at, ends_at, room, talk_date, exam_date, location) = row
+    model = ContentType.objects.get_for_id(ctype_id).model_class() if ctype_id else None
+    common = {"pk": registerable_id, "title": title, "capacity": capacity}
+    if model is Tutorial:
+        return Tutorial(**common, weekday=weekday, starts_at=starts_at, ends_at=ends_at,
+                        room=room or "")
+    if model is Talk:
+        return Talk(**common, date=talk_date)
+    if model is Exam:
+        return Exam(**common, date=exam_date, location=location or "")
+    if model in (Cohort, Lecture):
+        return model(**common)
+    return Registerable(**common)
+
+
 def _when_and_where(target: Registerable) -> tuple[str, str]:
     """Schedule and place of a group, as far as its kind has them."""
     if isinstance(target, Tutorial):
@@ -112,34 +144,43 @@ def _when_and_where(target: Registerable) -> tuple[str, str]:
     return "", ""
 
 
-def _decorate_items(items: list[Item]) -> list[Item]:
-    """Attach the concrete group and its schedule; one query per group kind, not per item."""
-    targets = {
-        r.pk: r for r in Registerable.objects.filter(pk__in=[i.registerable_id for i in items])
-    }
-    for item in items:
-        target = targets.get(item.registerable_id, item.registerable)
-        item.target = target
-        item.title = target.title
-        item.when, item.where = _when_and_where(target)
-        item.summary = ", ".join(part for part in (target.title, item.when, item.where) if part)
-        item.seat_capacity = target.capacity
-        taken = getattr(item, "taken", None)
-        item.is_full = (
-            taken is not None and target.capacity is not None and taken >= target.capacity
-        )
-    return items
+def _item_from_row(campaign: Campaign, row: tuple, taken: dict[int, int]) -> Item:
+    """An item with its concrete group, schedule and live confirmed count (no queries)."""
+    item = Item(id=row[0], position=row[1], exclusive=row[2], registerable_id=row[3],
+                campaign=campaign)
+    target = _group_from_row(row)
+    item.registerable = target  # so that item.registerable (and str(item)) need no query either
+    item.target = target
+    item.title = target.title
+    item.when, item.where = _when_and_where(target)
+    item.summary = ", ".join(part for part in (target.title, item.when, item.where) if part)
+    item.seat_capacity = target.capacity
+    item.taken = taken.get(item.pk, 0)
+    item.is_full = target.capacity is not None and item.taken >= target.capacity
+    return item
 
 
-def campaign_items(campaign: Campaign) -> list[Item]:
-    """The campaign's items in order, with live confirmed counts and their group's details."""
-    items = list(
-        Item.objects.filter(campaign=campaign)
-        .select_related("registerable")
-        .annotate(taken=Count("registrations", filter=Q(registrations__status=RegStatus.CONFIRMED)))
-        .order_by("position", "id")
+def confirmed_counts(campaign: Campaign) -> dict[int, int]:
+    """Confirmed registrations per item of the campaign, fresh from the database (one query;
+    never cached: it is what the seat table shows while a rush is on)."""
+    return dict(
+        UserRegistration.objects.filter(campaign=campaign, status=RegStatus.CONFIRMED)
+        .order_by()
+        .values_list("item_id")
+        .annotate(n=Count("id"))
     )
-    return _decorate_items(items)
+
+
+def campaign_items(campaign: Campaign, *, with_counts: bool = True) -> list[Item]:
+    """The campaign's items in order, with their concrete group's details and (unless
+    ``with_counts`` is false) the live confirmed counts: two queries, one without counts."""
+    rows = list(
+        Item.objects.filter(campaign=campaign)
+        .order_by("position", "id")
+        .values_list(*_ITEM_COLUMNS)
+    )
+    taken = confirmed_counts(campaign) if with_counts and rows else {}
+    return [_item_from_row(campaign, row, taken) for row in rows]
 
 
 # -- one student's view of one campaign -----------------------------------------------------------
@@ -307,6 +348,16 @@ def is_exam_campaign(campaign: Campaign) -> bool:
     return bool(campaign.has_exam_items and not campaign.has_other_items)
 
 
+# What the index shows, and nothing more: fewer columns are less SQL to build on every request.
+_INDEX_CAMPAIGN_FIELDS = (
+    "title", "status", "allocation_mode", "planning_only", "registration_deadline",
+    "lecture__title", "lecture__term__season", "lecture__term__year",
+)
+_INDEX_REGISTRATION_FIELDS = (
+    "campaign_id", "status", "preference_rank", "rejection_reason", "item__registerable__title",
+)
+
+
 def student_index(*, user, tab: str = TAB_COURSES) -> StudentIndex:
     """My registrations: open campaigns, finished ones I took part in, finished ones I did not.
 
@@ -317,6 +368,7 @@ def student_index(*, user, tab: str = TAB_COURSES) -> StudentIndex:
     campaigns = list(
         visible_campaigns()
         .select_related("lecture", "lecture__term")
+        .only(*_INDEX_CAMPAIGN_FIELDS)
         .annotate(**_exam_campaign_annotations())
         .order_by("registration_deadline", "title", "pk")
     )
@@ -325,6 +377,7 @@ def student_index(*, user, tab: str = TAB_COURSES) -> StudentIndex:
         UserRegistration.objects.filter(user=user, campaign__status__in=[
             Status.OPEN, Status.CLOSED, Status.PROCESSING, Status.COMPLETED])
         .select_related("item__registerable")
+        .only(*_INDEX_REGISTRATION_FIELDS)
         .order_by("preference_rank", "id")
     )
     for row in rows:

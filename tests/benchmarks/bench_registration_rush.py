@@ -14,7 +14,11 @@ free loopback port with production settings (DEBUG=0, manifest static files), an
    concurrent clients (each request on a fresh connection, as from a separate browser);
 2. the ceiling: the same number of GETs of a trivial logged-in page at the same concurrency:
    ``/registrations/`` (the student's registration list, empty for these students), the
-   cheapest logged-in page (6 queries, against 10 for the home page ``/``).
+   cheapest student page;
+3. the bare page: the same number of GETs of ``/bench/bare/``, a login-required view with a
+   one-line template that exists only under the bench settings
+   (``tests.benchmarks.settings_bench``, which the server runs with); every other figure is also
+   given as a ratio to it, measured in the same run.
 
 It reports throughput, latency percentiles (client side, and server side from the access
 log), errors, and oversells counted in the database afterwards, plus an in-process profile of
@@ -49,6 +53,8 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from tests.benchmarks import rush_cpu, rush_load, rush_profile  # noqa: E402
+
+BARE_PATH = "/bench/bare/"  # tests.benchmarks.bench_urls.BARE_PATH (not imported: no Django yet)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/mampf_bench"
 HOST = "127.0.0.1"
@@ -107,7 +113,8 @@ def server_environment(database_url: str, var_dir: Path) -> dict[str, str]:
     alphabet = string.ascii_letters + string.digits
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "mampf.settings",
+        # The production settings plus the bare page (tests/benchmarks/settings_bench.py).
+        "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings_bench",
         "DATABASE_URL": database_url,
         "DEBUG": "0",
         "SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(64)),
@@ -302,19 +309,22 @@ def probe_requests(*, ceiling_path: str) -> dict:
         ],
         "GET / (home)": [("get", "/", s) for s in seated],
         "GET /registrations/": [("get", "/registrations/", s) for s in seated],
+        "GET bare page": [("get", BARE_PATH, s) for s in seated],
     }
     requests = {}
     for name, calls in cases.items():
-        timings, queries, statuses = [], [], set()
+        timings, cpu, queries, statuses = [], [], [], set()
         for method, path, (session_key, _csrf) in calls:
             with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 response = send(method, path, session_key)
+                cpu.append((time.process_time() - cpu_started) * 1000)
                 timings.append((time.perf_counter() - started) * 1000)
             queries.append(len(captured.captured_queries))
             statuses.add(response.status_code)
         requests[name] = {
             "median_ms": round(statistics.median(timings[1:] or timings), 2),
+            "cpu_median_ms": round(statistics.median(cpu[1:] or cpu), 2),
             "queries": max(queries),
             "statuses": sorted(statuses),
         }
@@ -508,6 +518,12 @@ def print_cpu_use(cpu_use: dict, phases: dict) -> dict:
         rush_total = sum(figures["rush"].values())
         ceiling_total = sum(figures["ceiling"].values())
         print(f"  a registration costs {rush_total / ceiling_total:.2f}x the trivial page's CPU")
+    if "bare" in figures:
+        bare_server = figures["bare"]["server"]
+        for name in ("rush", "ceiling"):
+            if name in figures and bare_server:
+                print(f"  {name}: server CPU {figures[name]['server'] / bare_server:.2f}x the bare "
+                      f"page's (same run)")
     return figures
 
 
@@ -531,7 +547,7 @@ def print_latency_diagnosis(args, rush, ceiling, rush_server_ms) -> None:
 
 
 def report(args, world, rush, ceiling, rush_server_ms, ceiling_server_ms, outcomes,
-           expected_confirmed, timings, error_log_tail, cpu_use) -> dict:
+           expected_confirmed, timings, error_log_tail, cpu_use, bare, bare_server_ms) -> dict:
     print()
     print(f"== Registration rush: {len(world.sessions)} students, {ITEMS} items x {SEATS} seats, "
           f"{args.concurrency} concurrent clients, gunicorn {args.workers} workers x "
@@ -547,8 +563,9 @@ def report(args, world, rush, ceiling, rush_server_ms, ceiling_server_ms, outcom
           f"{'srv p50':>7} {'srv p95':>7}  (ms)")
     print(phase_row("POST register (rush)", rush, rush_server_ms))
     print(phase_row(f"GET {args.ceiling_path} (ceiling)", ceiling, ceiling_server_ms))
+    print(phase_row(f"GET {BARE_PATH} (bare page)", bare, bare_server_ms))
     print(f"rush redirects: {dict(rush.redirect_targets().most_common(3))}")
-    for phase in (rush, ceiling):
+    for phase in (rush, ceiling, bare):
         if phase.error_samples():
             print(f"{phase.name} errors (sample): {phase.error_samples()}")
         if phase.not_sent:
@@ -590,12 +607,15 @@ def report(args, world, rush, ceiling, rush_server_ms, ceiling_server_ms, outcom
         print(f"  [{'PASS' if passed else 'MISS'}] {text}")
     if rush.percentile(0.95) >= TARGET_P95_MS:
         print_latency_diagnosis(args, rush, ceiling, rush_server_ms)
-    cpu_figures = print_cpu_use(cpu_use, {"rush": rush, "ceiling": ceiling})
+    cpu_figures = print_cpu_use(cpu_use, {"rush": rush, "ceiling": ceiling, "bare": bare})
     print()
     print("in-process, one request at a time (no HTTP, no queueing):")
+    bare_cpu = world.probe["requests"]["GET bare page"]["cpu_median_ms"]
     for name, figures in world.probe["requests"].items():
-        print(f"  {name:<42} {figures['median_ms']:7.1f} ms median, {figures['queries']:>3} "
-              f"queries, status {figures['statuses']}")
+        ratio = figures["cpu_median_ms"] / bare_cpu if bare_cpu else 0.0
+        print(f"  {name:<42} {figures['median_ms']:7.1f} ms median, CPU "
+              f"{figures['cpu_median_ms']:5.1f} ms = {ratio:4.1f}x the bare page, "
+              f"{figures['queries']:>3} queries, status {figures['statuses']}")
     print("in-process profile, ms per request (cProfile):")
     for name, parts in world.probe["profiles"].items():
         print(f"  {name:<24} " + ", ".join(f"{part} {value:.1f}" for part, value in parts.items()))
@@ -607,6 +627,7 @@ def report(args, world, rush, ceiling, rush_server_ms, ceiling_server_ms, outcom
         "gunicorn": {"workers": args.workers, "threads": args.threads},
         "rush": phase_figures(rush, rush_server_ms),
         "ceiling": {"path": args.ceiling_path, **phase_figures(ceiling, ceiling_server_ms)},
+        "bare": {"path": BARE_PATH, **phase_figures(bare, bare_server_ms)},
         "throughput_share": round(share, 3),
         "database": {**outcomes, "expected_confirmed": expected_confirmed},
         "oversells": oversells,
@@ -710,6 +731,13 @@ def main(argv=None) -> int:
                                                   concurrency=args.concurrency)
         time.sleep(0.3)
         ceiling_log, offset = read_from(access_log, offset)
+        bare_requests = [
+            rush_load.Request("GET", BARE_PATH, key, csrf) for key, csrf in world.sessions
+        ]
+        bare, bare_cpu_use = measured_phase(meter, "bare", bare_requests, port=port,
+                                            concurrency=args.concurrency)
+        time.sleep(0.3)
+        bare_log, offset = read_from(access_log, offset)
         stop_server(server)
         error_log, _offset = read_from(scratch / "error.log", 0)
         error_lines = [line for line in error_log.splitlines() if line.strip()]
@@ -720,7 +748,8 @@ def main(argv=None) -> int:
             rush_load.server_durations_ms(rush_log, method="POST"),
             rush_load.server_durations_ms(ceiling_log, method="GET"),
             outcomes, expected_confirmed, timings, "\n".join(error_lines[-20:]),
-            {"rush": rush_cpu_use, "ceiling": ceiling_cpu_use},
+            {"rush": rush_cpu_use, "ceiling": ceiling_cpu_use, "bare": bare_cpu_use},
+            bare, rush_load.server_durations_ms(bare_log, method="GET"),
         )
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2, default=str))
