@@ -1,6 +1,7 @@
 """Forms of the catalogue pages: login and the user's own profile."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template import loader
@@ -101,7 +102,7 @@ class ProfileForm(PartialUpdateMixin, forms.ModelForm):
 
     class Meta:
         model = get_user_model()
-        fields = ("name", "institutional_email")
+        fields = ("name", "institutional_email", "language")
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "name"}),
             "institutional_email": forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -112,7 +113,15 @@ class ProfileForm(PartialUpdateMixin, forms.ModelForm):
                 "Some registrations (such as exams) are open only to university members. "
                 "We send a link to a new address; it counts once you open that link."
             ),
+            "language": _("Notifications about your registrations and groups use this language."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "language" in self.fields:
+            self.fields["language"].choices = [("", _("The site's default"))] + [
+                (code, name) for code, name in settings.LANGUAGES
+            ]
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())

@@ -4,6 +4,7 @@ Everything a student can be registered for is a ``Registerable`` (a polymorphic 
 registration item or a roster row has one real foreign key whatever the concrete kind is.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -59,6 +60,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     # address changes, so every link works at most once.
     institutional_email_nonce = models.CharField(
         max_length=32, blank=True, default="", editable=False
+    )
+    # The language of the e-mails we send this user (empty: the site's default). Set on the
+    # profile page; ``mampf.mail`` renders every notice in it.
+    language = models.CharField(
+        _("language for e-mails"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=settings.LANGUAGES,
     )
     # Set when the user proved they read mail at ``institutional_email`` (or staff vouched for
     # it); cleared whenever the address changes. Only a confirmed address counts for policies.

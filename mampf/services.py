@@ -196,6 +196,7 @@ def update_profile(
     absolute_url: AbsoluteUrl,
     name: str | _Unchanged = UNCHANGED,
     institutional_email: str | None | _Unchanged = UNCHANGED,
+    language: str | _Unchanged = UNCHANGED,
 ) -> ProfileUpdate:
     """Save name and university address; a new address starts unconfirmed and gets a link.
 
@@ -211,6 +212,9 @@ def update_profile(
     if not isinstance(name, _Unchanged):
         current.name = name
         fields.append("name")
+    if not isinstance(language, _Unchanged):
+        current.language = language or ""
+        fields.append("language")
     changed = False
     address = current.institutional_email
     if not isinstance(institutional_email, _Unchanged):

@@ -67,6 +67,7 @@ def profile(request):
                 user=request.user,
                 name=form.submitted("name", services.UNCHANGED),
                 institutional_email=form.submitted("institutional_email", services.UNCHANGED),
+                language=form.submitted("language", services.UNCHANGED),
                 absolute_url=request.build_absolute_uri,
             )
             messages.success(request, _("Your profile has been saved."))

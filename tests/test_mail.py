@@ -79,3 +79,26 @@ def test_allocation_result_mail_speaks_the_students_language_and_links_to_the_re
     link = "https://mampf.example.org" + reverse("registration:student_result",
                                                  args=[campaign.pk])
     assert link in message.body
+
+
+def test_a_user_chooses_the_language_of_their_mail_on_the_profile(client, settings):
+    settings.LANGUAGE_CODE = "en"
+    user = UserFactory(name="Jörg")
+    assert languages_of([user.pk]) == {user.pk: "en"}
+    client.force_login(user)
+    response = client.post(reverse("profile"), {"name": "Jörg", "language": "de"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "de" and languages_of([user.pk]) == {user.pk: "de"}
+    message = render_notice(user, subject="You were added to %(title)s", body="x", path="/",
+                            params={"title": "G"})
+    assert message.body.startswith("Hallo Jörg,")
+    # A later profile post without the field leaves the choice alone.
+    client.post(reverse("profile"), {"name": "Jörg Z"})
+    user.refresh_from_db()
+    assert user.language == "de" and user.name == "Jörg Z"
+    # An unknown language is refused and changes nothing.
+    response = client.post(reverse("profile"), {"name": "Jörg", "language": "xx"})
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.language == "de"
