@@ -226,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registration.tasks.open_due_campaigns",
         "schedule": crontab(),
     },
+    # Pending rows for every tutorial member after an assignment's deadline (idempotent).
+    "assessment-seed-due-participations": {
+        "task": "assessment.tasks.seed_due_participations",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
