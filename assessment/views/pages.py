@@ -101,7 +101,7 @@ def lecture_assessments(request, lecture_id: int):
 @require_http_methods(["GET", "POST"])
 def assessment_create(request, lecture_id: int):
     lecture = _managed_lecture(request, lecture_id)
-    form = AssessmentForm(request.POST or None)
+    form = AssessmentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             assessment = pages.create_assessment(
@@ -248,7 +248,7 @@ def publication(request, assessment_id: int, action: str, tutorial_id: int | Non
         permissions.require(permissions.can_grade(request.user, tutorial))
     else:
         permissions.require(permissions.can_manage_assessment(request.user, assessment))
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             if action == "publish":
