@@ -475,6 +475,7 @@ class GradeChange(models.Model):
         NOTE = "note", _("note")
         TASK = "task", _("task")
         PUBLICATION = "publication", _("publication")
+        SETTINGS = "settings", _("assessment settings")
 
     assessment = models.ForeignKey(
         Assessment, on_delete=models.CASCADE, related_name="grade_changes"

@@ -210,6 +210,7 @@ def _apply_points(
     create, update, delete, audits = [], [], [], []
     for task, value in cleaned.items():
         old = existing.get(task.pk)
+        previous = None if old is None else old.points  # read before the update below
         if value is None:
             if old is None:
                 continue
@@ -233,7 +234,7 @@ def _apply_points(
                 assessment_id=row.assessment_id,
                 task=task,
                 field=GradeChange.Field.POINTS,
-                old=None if old is None else old.points,
+                old=previous,
                 new=value,
                 by=by,
                 reason=reason,

@@ -3,33 +3,43 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
-from django.utils import translation
-from django.utils.translation import gettext as _
+from django.urls import reverse
+from django.utils.translation import gettext_noop
 
-from mampf.tasks import send_notification_email
+from mampf.tasks import notify_users
 
 
 @shared_task(name="assessment.tasks.send_results")
 def send_results(assessment_id: int, tutorial_id: int | None = None) -> int:
-    """Tell the students concerned that results are published: one e-mail each."""
+    """Tell the students concerned that results are published: one e-mail each, written in
+    the recipient's language (``mampf.tasks.notify_users``), linking to their results page."""
     from assessment.models import Assessment, Participation
 
     assessment = Assessment.objects.filter(pk=assessment_id).select_related("lecture").first()
     if assessment is None:
         return 0
-    rows = Participation.objects.filter(assessment=assessment)
+    rows = Participation.objects.filter(assessment=assessment, user__is_active=True)
     if tutorial_id is not None:
         rows = rows.filter(tutorial_id=tutorial_id)
     else:
         rows = rows.exclude(tutorial__assessment_publications__assessment=assessment)
-    addresses = sorted(set(rows.exclude(user__email="").values_list("user__email", flat=True)))
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Results published: %(title)s") % {"title": assessment.title}
-        body = _(
-            "The results of “%(title)s” in %(lecture)s are published. You find them on your "
+    users = [row.user for row in rows.select_related("user").exclude(user__email="")]
+    return notify_users(
+        users=users,
+        subject=gettext_noop("Results published: %(title)s"),
+        body=gettext_noop(
+            "the results of “%(title)s” in %(lecture)s are published. You find them on your "
             "results page."
-        ) % {"title": assessment.title, "lecture": assessment.lecture.title}
-    for address in addresses:
-        send_notification_email.delay(subject=subject, body=body, to=[address])
-    return len(addresses)
+        ),
+        params={"title": assessment.title, "lecture": assessment.lecture.title},
+        path=reverse("assessment:pages_my_results", args=[assessment.lecture_id]),
+    )
+
+
+@shared_task(name="assessment.tasks.seed_due_participations")
+def seed_due_participations() -> int:
+    """Beat job: pending rows for tutorial members of assignments past their deadline
+    (idempotent; two runs at once are safe). Returns how many rows were attempted."""
+    from assessment.pages import seed_due_assignments
+
+    return sum(seed_due_assignments().values())

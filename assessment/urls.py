@@ -28,3 +28,72 @@ urlpatterns = [
         name="create_rows",
     ),
 ]
+
+# -- pages (staff, tutor, student, audit) ---------------------------------------------------------
+from assessment.views import pages  # noqa: E402
+
+urlpatterns += [
+    path(
+        "lectures/<int:lecture_id>/assessments/",
+        pages.lecture_assessments,
+        name="pages_lecture_assessments",
+    ),
+    path(
+        "lectures/<int:lecture_id>/assessments/new/",
+        pages.assessment_create,
+        name="pages_assessment_create",
+    ),
+    path(
+        "assessments/<int:assessment_id>/",
+        pages.assessment_overview,
+        name="pages_assessment_overview",
+    ),
+    path(
+        "assessments/<int:assessment_id>/edit/",
+        pages.assessment_edit,
+        name="pages_assessment_edit",
+    ),
+    path("assessments/<int:assessment_id>/tasks/add/", pages.task_add, name="pages_task_add"),
+    path(
+        "assessments/<int:assessment_id>/tasks/<int:task_id>/",
+        pages.task_edit,
+        name="pages_task_edit",
+    ),
+    path(
+        "assessments/<int:assessment_id>/tasks/<int:task_id>/delete/",
+        pages.task_delete,
+        name="pages_task_delete",
+    ),
+    path(
+        "assessments/<int:assessment_id>/publish/",
+        pages.publication,
+        {"action": "publish"},
+        name="pages_publish",
+    ),
+    path(
+        "assessments/<int:assessment_id>/withdraw/",
+        pages.publication,
+        {"action": "withdraw"},
+        name="pages_withdraw",
+    ),
+    path(
+        "assessments/<int:assessment_id>/tutorials/<int:tutorial_id>/publish/",
+        pages.publication,
+        {"action": "publish"},
+        name="pages_publish_tutorial",
+    ),
+    path(
+        "assessments/<int:assessment_id>/tutorials/<int:tutorial_id>/withdraw/",
+        pages.publication,
+        {"action": "withdraw"},
+        name="pages_withdraw_tutorial",
+    ),
+    path("grading/mine/", pages.my_sheets, name="pages_my_sheets"),
+    path("results/", pages.results_index, name="pages_results_index"),
+    path("results/<int:lecture_id>/", pages.my_results, name="pages_my_results"),
+    path(
+        "participations/<int:participation_id>/history/",
+        pages.history,
+        name="pages_history",
+    ),
+]

@@ -266,6 +266,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mampf.tasks.lapse_unconfirmed_addresses",
         "schedule": crontab(minute=17),  # hourly; an unconfirmed address reserves nothing
     },
+    # Pending rows for every tutorial member after an assignment's deadline (idempotent).
+    "assessment-seed-due-participations": {
+        "task": "assessment.tasks.seed_due_participations",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
