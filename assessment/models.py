@@ -397,9 +397,7 @@ class TeamInvitation(models.Model):
 class DeadlineExtension(models.Model):
     """A personal hand-in deadline for one student (a team gets one row per member)."""
 
-    assessment = models.ForeignKey(
-        Assessment, on_delete=models.CASCADE, related_name="extensions"
-    )
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="extensions")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deadline_extensions"
     )

@@ -55,9 +55,7 @@ class StudentPage:
 
 def student_page(*, assessment: Assessment, user) -> StudentPage | None:
     """What the student's upload page shows; None when they are in no tutorial. Seven queries."""
-    tutorial_id = tutorial_ids_of(lecture_id=assessment.lecture_id, user_ids=[user.pk]).get(
-        user.pk
-    )
+    tutorial_id = tutorial_ids_of(lecture_id=assessment.lecture_id, user_ids=[user.pk]).get(user.pk)
     if tutorial_id is None:
         return None
     tutorial = Tutorial.objects.get(pk=tutorial_id)
