@@ -34,10 +34,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from assessment.errors import AssessmentError, Busy
 from assessment.models import (
@@ -50,6 +51,7 @@ from assessment.models import (
 )
 from assessment.selectors import tutorial_ids_of
 from mampf.db import actor_or_none, lock_rows, translate_db_errors
+from mampf.tasks import notify_users
 
 Action = SubmissionEvent.Action
 MAX_ZIP_ENTRIES = 500
@@ -121,14 +123,18 @@ def _tutorial_of(assessment: Assessment, user_id: int) -> int:
     return tutorial_id
 
 
+def _too_large() -> InvalidFile:
+    limit = settings.SUBMISSION_MAX_BYTES
+    return InvalidFile(
+        _("The file is larger than %(mb)s MB; nothing was changed.")
+        % {"mb": f"{limit / (1024 * 1024):.1f}".rstrip("0").rstrip(".")}
+    )
+
+
 def check_pdf(data: bytes) -> bytes:
     """Refuse anything over the size limit or not a PDF (a renamed file, a truncated one)."""
-    limit = settings.SUBMISSION_MAX_BYTES
-    if len(data) > limit:
-        raise InvalidFile(
-            _("The file is larger than %(mb)s MB; nothing was changed.")
-            % {"mb": f"{limit / (1024 * 1024):.1f}".rstrip("0").rstrip(".")}
-        )
+    if len(data) > settings.SUBMISSION_MAX_BYTES:
+        raise _too_large()
     if not data.startswith(b"%PDF-") or not re.match(rb"%PDF-\d\.\d", data[:8]):
         raise InvalidFile(_("This file is not a PDF; nothing was changed."))
     tail = data[-2048:]
@@ -141,7 +147,7 @@ def _read_upload(upload) -> bytes:
     """The bytes of an uploaded file, reading at most one byte beyond the limit."""
     limit = settings.SUBMISSION_MAX_BYTES
     if getattr(upload, "size", 0) and upload.size > limit:
-        return check_pdf(b"x" * (limit + 1))  # raises the size refusal without reading
+        raise _too_large()
     upload.seek(0)
     return check_pdf(upload.read(limit + 1))
 
@@ -324,6 +330,20 @@ def invite(*, assessment: Assessment, inviter, identifier: str) -> TeamInvitatio
                     by=inviter,
                 )
             ]
+        )
+        notify_users(
+            users=[invitee],
+            subject=gettext_noop("Team invitation for %(assessment)s"),
+            body=gettext_noop(
+                "%(inviter)s invites you into their team for %(assessment)s (%(lecture)s). "
+                "Accept or decline on the assignment's page."
+            ),
+            params={
+                "assessment": assessment.title,
+                "inviter": str(inviter),
+                "lecture": assessment.lecture.title,
+            },
+            path=reverse("assessment:submissions_student", args=[assessment.pk]),
         )
     return invitation
 

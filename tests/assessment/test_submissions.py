@@ -176,6 +176,17 @@ def test_invite_and_accept(world):
     assert invitation.status == "accepted"
 
 
+def test_invitation_mails_the_invitee(world, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        subs.invite(
+            assessment=world["assessment"],
+            inviter=world["alice"],
+            identifier=world["bob"].matriculation_number,
+        )
+    assert [m.to for m in mailoutbox] == [[world["bob"].email]]
+    assert "Alice A" in mailoutbox[0].body
+
+
 def test_invite_by_email(world):
     inv = subs.invite(
         assessment=world["assessment"],
