@@ -287,6 +287,7 @@ def tutorial_page(request, assessment_id: int, tutorial_id: int):
             "submissions": submissions,
             "form": form,
             "report": report,
+            "can_manage": permissions.can_manage_assessment(request.user, assessment),
         },
         status=200 if report is None or report.applied else 422,
     )
