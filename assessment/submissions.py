@@ -20,7 +20,6 @@ Rules:
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 import uuid
@@ -568,7 +567,7 @@ def expand_uploads(uploads) -> list[tuple[str, bytes]]:
         if name.lower().endswith(".zip"):
             upload.seek(0)
             try:
-                archive = zipfile.ZipFile(io.BytesIO(upload.read()))
+                archive = zipfile.ZipFile(upload)  # read from the spooled upload, not memory
                 infos = [
                     i
                     for i in archive.infolist()
