@@ -305,6 +305,12 @@ class Submission(models.Model):
     file = models.FileField(_("file"), upload_to="submissions/%Y/%m/", blank=True)
     uploaded_at = models.DateTimeField(_("uploaded at"), null=True, blank=True)
     late = models.BooleanField(_("late"), default=False)
+    # Issue 8 item 3/6 (area "submissions"): a team's join code and the tutor's correction.
+    join_code = models.CharField(_("join code"), max_length=12, blank=True, db_index=True)
+    correction = models.FileField(_("correction"), upload_to="corrections/%Y/%m/", blank=True)
+    correction_uploaded_at = models.DateTimeField(
+        _("correction uploaded at"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -348,6 +354,106 @@ class SubmissionMember(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.submission_id}"
+
+
+class TeamInvitation(models.Model):
+    """A team member invites a student of the same tutorial into the team's submission."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="invitations")
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("team invitation")
+        verbose_name_plural = _("team invitations")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "invitee"],
+                condition=Q(status="pending"),
+                name="team_invitation_one_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.invitee} → {self.submission_id}"
+
+
+class DeadlineExtension(models.Model):
+    """A personal hand-in deadline for one student (a team gets one row per member)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="extensions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deadline_extensions"
+    )
+    deadline = models.DateTimeField(_("personal deadline"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("deadline extension")
+        verbose_name_plural = _("deadline extensions")
+        ordering = ["assessment", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "user"], name="deadline_extension_one_per_student"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.assessment}: {self.deadline}"
+
+
+class SubmissionEvent(models.Model):
+    """Append-only audit of uploads, team changes, corrections and extensions."""
+
+    class Action(models.TextChoices):
+        UPLOAD = "upload", _("upload")
+        INVITE = "invite", _("invitation")
+        JOIN = "join", _("joined")
+        LEAVE = "leave", _("left")
+        WITHDRAW = "withdraw", _("invitation withdrawn")
+        DECLINE = "decline", _("invitation declined")
+        CORRECTION = "correction", _("correction returned")
+        EXTENSION = "extension", _("extension granted")
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="+")
+    submission_ref = models.PositiveBigIntegerField(_("submission id"), null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=12, choices=Action.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("submission event")
+        verbose_name_plural = _("submission events")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.submission_ref}"
 
 
 class TaskPoint(models.Model):

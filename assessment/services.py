@@ -19,6 +19,7 @@ Rules (DOMAIN-NOTES "Assessments", spec 000 phases 5/11, spec 002):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -30,6 +31,7 @@ from assessment import errors
 from assessment.models import (
     GERMAN_GRADES,
     Assessment,
+    DeadlineExtension,
     GradeChange,
     Participation,
     Submission,
@@ -121,10 +123,17 @@ def _lock_assessment(assessment_id: int, *, shared: bool) -> Assessment:
     return rows[0]
 
 
-def _require_grading_open(assessment: Assessment, *, now=None) -> None:
+def _require_grading_open(assessment: Assessment, *, now=None, user_ids=()) -> None:
     if assessment.kind == Assessment.Kind.TALK:
         raise errors.WrongKind(_("Talks are graded with a grade only, not with points."))
     opens_at = assessment.grading_opens_at
+    if opens_at is not None and user_ids:
+        # Personal extensions (area "submissions"): a row opens after its own deadline + grace.
+        latest = DeadlineExtension.objects.filter(
+            assessment=assessment, user_id__in=list(user_ids), deadline__gt=assessment.deadline
+        ).aggregate(latest=Max("deadline"))["latest"]
+        if latest is not None:
+            opens_at = latest + timedelta(minutes=assessment.grace_minutes)
     if opens_at is not None and (now or timezone.now()) < opens_at:
         raise errors.GradingNotOpen(
             _("Grading opens on %(when)s, after the deadline and the grace period.")
@@ -325,7 +334,7 @@ def enter_points(
     cleaned = _clean_mapping(points, assessment_id=participation.assessment_id)
     with transaction.atomic():
         assessment = _lock_assessment(participation.assessment_id, shared=True)
-        _require_grading_open(assessment)
+        _require_grading_open(assessment, user_ids=[participation.user_id])
         rows = lock_rows(Participation, [participation.pk])
         if not rows:
             raise errors.AssessmentError(_("This participation no longer exists."))
@@ -355,8 +364,8 @@ def grade_submission(
     cleaned = _clean_mapping(points, assessment_id=submission.assessment_id)
     with transaction.atomic():
         assessment = _lock_assessment(submission.assessment_id, shared=True)
-        _require_grading_open(assessment)
         member_ids = list(submission.memberships.values_list("user_id", flat=True))
+        _require_grading_open(assessment, user_ids=member_ids)
         if not member_ids:
             raise errors.NotParticipating()
         _seed(assessment, member_ids)

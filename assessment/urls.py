@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from assessment.views import grading
+from assessment.views import grading, pages, submissions
 
 app_name = "assessment"
 urlpatterns = [
@@ -30,7 +30,6 @@ urlpatterns = [
 ]
 
 # -- pages (staff, tutor, student, audit) ---------------------------------------------------------
-from assessment.views import pages  # noqa: E402
 
 urlpatterns += [
     path(
@@ -95,5 +94,65 @@ urlpatterns += [
         "participations/<int:participation_id>/history/",
         pages.history,
         name="pages_history",
+    ),
+]
+
+# -- submissions (issue 8 items 3 and 6) --------------------------------------------------------
+
+urlpatterns += [
+    path(
+        "assignments/<int:assessment_id>/submission/",
+        submissions.student_page,
+        name="submissions_student",
+    ),
+    path(
+        "assignments/<int:assessment_id>/submission/upload/",
+        submissions.upload,
+        name="submissions_upload",
+    ),
+    path(
+        "assignments/<int:assessment_id>/submission/invite/",
+        submissions.invite,
+        name="submissions_invite",
+    ),
+    path(
+        "assignments/<int:assessment_id>/submission/join/",
+        submissions.join,
+        name="submissions_join",
+    ),
+    path(
+        "assignments/<int:assessment_id>/submission/leave/",
+        submissions.leave,
+        name="submissions_leave",
+    ),
+    path(
+        "submission-invitations/<int:invitation_id>/<str:action>/",
+        submissions.invitation_action,
+        name="submissions_invitation",
+    ),
+    path(
+        "submissions/<int:submission_id>/file/",
+        submissions.download,
+        name="submissions_download",
+    ),
+    path(
+        "submissions/<int:submission_id>/correction/",
+        submissions.download_correction,
+        name="submissions_correction",
+    ),
+    path(
+        "grading/<int:assessment_id>/tutorials/<int:tutorial_id>/submissions/",
+        submissions.tutorial_page,
+        name="submissions_tutorial",
+    ),
+    path(
+        "grading/<int:assessment_id>/tutorials/<int:tutorial_id>/submissions.zip",
+        submissions.tutorial_zip,
+        name="submissions_zip",
+    ),
+    path(
+        "grading/<int:assessment_id>/extensions/",
+        submissions.extensions_page,
+        name="submissions_extensions",
     ),
 ]

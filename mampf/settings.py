@@ -202,6 +202,11 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Uploaded files (submissions, corrections): private, served only through checked views, so
+# MEDIA_URL is never routed.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media")
+# Largest accepted submission PDF in bytes (default 10 MiB).
+SUBMISSION_MAX_BYTES = int(os.environ.get("SUBMISSION_MAX_BYTES") or 10 * 1024 * 1024)
 
 # --- E-mail ---------------------------------------------------------------------------------
 _email = dj_email_url.parse(os.environ.get("EMAIL_URL") or "console://")
