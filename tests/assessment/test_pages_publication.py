@@ -72,7 +72,7 @@ def test_the_tutor_publishes_their_tutorial_after_confirming(
     assert page.status_code == 200 and 'name="confirm"' in page.content.decode()
     before = state(w)
     response = client.post(url, {})  # not confirmed: nothing happens
-    assert response.status_code == 200 and 'role="alert"' in response.content.decode()
+    assert response.status_code == 200 and 'class="error"' in response.content.decode()
     assert state(w) == before
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, YES)

@@ -180,7 +180,7 @@ def test_bad_settings_are_refused_with_a_message_and_change_nothing(client, worl
     before = state()
     response = client.post(urls(w)["create"], data)
     assert response.status_code == 200
-    assert 'role="alert"' in response.content.decode()
+    assert 'class="error"' in response.content.decode()
     assert state() == before
 
 
