@@ -4,8 +4,10 @@
   admin actions that call ``publish_results`` / ``withdraw_results`` (audited, mail on commit).
 - Tasks are added with ``add_task`` (reviewed rows reopen) and deleted with ``delete_task``
   (refused while the task has points); title and maximum may be edited in place.
-- Participations, task points, submissions, achievement values, publications and the audit are
-  read only here; status marks are admin actions calling ``mark_absent`` / ``mark_exempt`` /
+- Participations, task points, submissions, team invitations, deadline extensions, achievement
+  values, publications and both audits are read only here (extensions are granted on the
+  assessment's extensions page, teams formed by the students); status marks are admin actions
+  calling ``mark_absent`` / ``mark_exempt`` /
   ``clear_mark``. A refusal comes back as an error message, never a crash.
 """
 
@@ -19,12 +21,15 @@ from assessment.models import (
     Achievement,
     AchievementValue,
     Assessment,
+    DeadlineExtension,
     GradeChange,
     Participation,
     Submission,
+    SubmissionEvent,
     SubmissionMember,
     Task,
     TaskPoint,
+    TeamInvitation,
     TutorialPublication,
 )
 
@@ -273,4 +278,30 @@ class GradeChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("assessment", "participation__user", "task", "by")
     list_filter = ("field",)
     search_fields = ("participation__user__email", "participation__user__name", "reason")
+    date_hierarchy = "at"
+
+
+@admin.register(TeamInvitation)
+class TeamInvitationAdmin(ReadOnlyAdmin):
+    list_display = ("submission", "invitee", "invited_by", "status", "created_at", "expires_at")
+    list_select_related = ("submission__assessment", "invitee", "invited_by")
+    list_filter = ("status",)
+    search_fields = ("invitee__email", "invitee__name", "submission__assessment__title")
+
+
+@admin.register(DeadlineExtension)
+class DeadlineExtensionAdmin(ReadOnlyAdmin):
+    list_display = ("assessment", "user", "deadline", "reason", "granted_by", "granted_at")
+    list_select_related = ("assessment", "user", "granted_by")
+    search_fields = ("user__email", "user__name", "assessment__title", "reason")
+
+
+@admin.register(SubmissionEvent)
+class SubmissionEventAdmin(ReadOnlyAdmin):
+    """Append-only audit of uploads, teams, corrections and extensions: viewing only."""
+
+    list_display = ("at", "assessment", "submission_ref", "user", "action", "detail", "by")
+    list_select_related = ("assessment", "user", "by")
+    list_filter = ("action",)
+    search_fields = ("user__email", "user__name", "detail")
     date_hierarchy = "at"

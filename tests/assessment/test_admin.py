@@ -9,12 +9,15 @@ from django.urls import reverse
 from assessment import services
 from assessment.models import (
     AchievementValue,
+    DeadlineExtension,
     GradeChange,
     Participation,
     Submission,
+    SubmissionEvent,
     SubmissionMember,
     Task,
     TaskPoint,
+    TeamInvitation,
     TutorialPublication,
 )
 from tests.factories import (
@@ -59,6 +62,17 @@ def graded():
             assessment=assessment, tutorial=tutorial
         ),
         "gradechange": GradeChange.objects.filter(participation=row).first(),
+        "teaminvitation": TeamInvitation.objects.create(
+            submission=submission, invitee=UserFactory(), invited_by=row.user,
+            expires_at=assessment.deadline,
+        ),
+        "deadlineextension": DeadlineExtension.objects.create(
+            assessment=assessment, user=row.user, deadline=assessment.deadline, reason="ill"
+        ),
+        "submissionevent": SubmissionEvent.objects.create(
+            assessment=assessment, submission_ref=submission.pk, user=row.user,
+            action=SubmissionEvent.Action.choices[0][0], by=row.user,
+        ),
     }
 
 
@@ -72,6 +86,9 @@ MODELS = [
     "achievementvalue",
     "tutorialpublication",
     "gradechange",
+    "teaminvitation",
+    "deadlineextension",
+    "submissionevent",
 ]
 
 
