@@ -6,13 +6,16 @@ Counts are grouped in the database (never a query per student or per row), so a 
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, Sum
+from django.utils import timezone
 
 from assessment.models import (
     Assessment,
+    DeadlineExtension,
     Participation,
     SubmissionMember,
     Task,
@@ -323,6 +326,57 @@ def my_result_lectures(*, user):
     return (
         Lecture.objects.filter(assessments__participations__user=user).distinct().order_by("title")
     )
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """An assignment the student may still upload to, with their own deadline."""
+
+    assessment: Assessment
+    deadline: datetime.datetime  # the personal one: an extension if later
+    closes: datetime.datetime  # deadline + grace period
+    submitted: bool
+
+    @property
+    def late_now(self) -> bool:
+        return timezone.now() > self.deadline
+
+
+def assignments_to_hand_in(*, user, now=None) -> list[HandIn]:
+    """Assignments taking uploads in the lectures whose roster the user is on, still open for
+    them (their extension counts), soonest first; three queries."""
+    now = now or timezone.now()
+    assignments = list(
+        Assessment.objects.filter(
+            kind=Assessment.Kind.ASSIGNMENT,
+            submission_required=True,
+            deadline__isnull=False,
+            lecture__roster_entries__user=user,
+        )
+        .select_related("lecture")
+        .order_by("deadline", "pk")
+        .distinct()
+    )
+    if not assignments:
+        return []
+    ids = [a.pk for a in assignments]
+    extensions = dict(
+        DeadlineExtension.objects.filter(user=user, assessment_id__in=ids).values_list(
+            "assessment_id", "deadline"
+        )
+    )
+    submitted = set(
+        SubmissionMember.objects.filter(
+            user=user, assessment_id__in=ids, submission__uploaded_at__isnull=False
+        ).values_list("assessment_id", flat=True)
+    )
+    rows = []
+    for assessment in assignments:
+        deadline = max(assessment.deadline, extensions.get(assessment.pk, assessment.deadline))
+        closes = deadline + datetime.timedelta(minutes=assessment.grace_minutes)
+        if closes >= now:
+            rows.append(HandIn(assessment, deadline, closes, assessment.pk in submitted))
+    return sorted(rows, key=lambda row: (row.deadline, row.assessment.pk))
 
 
 def participation_for_history(*, participation_id: int) -> Participation:
