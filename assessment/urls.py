@@ -28,3 +28,31 @@ urlpatterns = [
         name="create_rows",
     ),
 ]
+
+# -- offline grading sheets, talks, achievements (assessment.views.sheets) ---------------------
+from assessment.views import sheets as sheets_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "grading/<int:assessment_id>/sheet.<str:fmt>",
+        sheets_views.download,
+        name="sheets_download",
+    ),
+    path(
+        "grading/<int:assessment_id>/tutorials/<int:tutorial_id>/sheet.<str:fmt>",
+        sheets_views.download,
+        name="sheets_download_tutorial",
+    ),
+    path("grading/<int:assessment_id>/sheet/", sheets_views.upload, name="sheets_upload"),
+    path(
+        "grading/<int:assessment_id>/tutorials/<int:tutorial_id>/sheet/",
+        sheets_views.upload,
+        name="sheets_upload_tutorial",
+    ),
+    path("grading/<int:assessment_id>/sheet/apply/", sheets_views.apply, name="sheets_apply"),
+    path(
+        "grading/<int:assessment_id>/tutorials/<int:tutorial_id>/sheet/apply/",
+        sheets_views.apply,
+        name="sheets_apply_tutorial",
+    ),
+]
