@@ -412,7 +412,7 @@ def test_upload_with_problems_lists_them_and_changes_nothing(client, world):
     w = world
     client.force_login(w["tutor"])
     head = header(w)
-    data = ";".join(head) + "\r\n" + ";".join(row(w["dave"], "1", "x")) + "\r\n"
+    data = ";".join(head) + "\r\n" + ";".join(row(w["carol"], "-1", "x")) + "\r\n"
     upload = io.BytesIO(data.encode())
     upload.name = "sheet.csv"
     before = state(w)
