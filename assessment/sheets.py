@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -42,7 +42,6 @@ from assessment.models import (
     TaskPoint,
 )
 from assessment.services import (
-    _audit_row,
     _lock_assessment,
     _require_grading_open,
     _seed,
@@ -94,9 +93,16 @@ class Plan:
     # user id -> {task id: points or None}: the cleaned sheet, for ``import_sheet``
     points: dict[int, dict[int, Decimal | None]] = field(default_factory=dict)
     versions: dict[int, int] = field(default_factory=dict)
+    applied: tuple[int, int] | None = None  # (cells, students) written by ``import_sheet``
+
+    @property
+    def cells_changed(self) -> int:
+        return self.applied[0] if self.applied else len(self.changes)
 
     @property
     def students_changed(self) -> int:
+        if self.applied:
+            return self.applied[1]
         return len({c.participation_id for c in self.changes})
 
 
@@ -206,8 +212,11 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
 # -- checking -----------------------------------------------------------------------------------
 
 
-def check_sheet(*, assessment: Assessment, tutorial=None, rows: list[list[str]]) -> Plan:
-    """Validate the whole sheet and work out its changes; reads only (six queries at any size)."""
+def check_sheet(
+    *, assessment: Assessment, tutorial=None, rows: list[list[str]], preview: bool = True
+) -> Plan:
+    """Validate the whole sheet and work out its changes; reads only (seven queries at any
+    size). ``preview=False`` (``import_sheet``) stops after the checks of the sheet itself."""
     tasks = list(assessment.tasks.order_by("position"))
     plan = Plan()
     problems = plan.problems
@@ -370,6 +379,8 @@ def check_sheet(*, assessment: Assessment, tutorial=None, rows: list[list[str]])
     if problems:
         plan.points = {}
         return plan
+    if not preview:
+        return plan
     targets, _members = _expand_teams(assessment, plan.points)
     rows_by_user = {
         p.user_id: p
@@ -497,7 +508,7 @@ def import_sheet(
     with transaction.atomic():
         locked = _lock_assessment(assessment.pk, shared=True)
         _require_grading_open(locked)
-        plan = check_sheet(assessment=locked, tutorial=tutorial, rows=rows)
+        plan = check_sheet(assessment=locked, tutorial=tutorial, rows=rows, preview=False)
         if plan.problems:
             raise SheetRejected(plan.problems)
         targets, submission_of = _expand_teams(locked, plan.points)
@@ -513,11 +524,42 @@ def import_sheet(
             for p in rows_locked:
                 if p.pk in expected_versions and expected_versions[p.pk] != p.version:
                     raise errors.ChangedMeanwhile()
-        _write(locked, targets, by_user, submission_of, by=by)
+        plan.applied = _write(locked, targets, by_user, submission_of, by=by)
     return plan
 
 
-def _write(assessment, targets, by_user, submission_of, *, by) -> None:
+def _insert_columns(model, columns: dict[str, list]) -> None:
+    """Insert rows given column by column, in ONE statement at any size.
+
+    PostgreSQL: ``INSERT ... SELECT * FROM unnest(%s::type[], ...)`` with one array parameter
+    per column (no model instances, no parameter limit). Other databases: ``bulk_create``.
+    """
+    names = list(columns)
+    count = len(columns[names[0]]) if names else 0
+    if not count:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**{n: columns[n][i] for n in names}) for i in range(count)]
+        )
+        return
+    fields = [model._meta.get_field(n) for n in names]
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 - names from model meta
+        f"({', '.join(quote(f.column) for f in fields)}) SELECT * FROM unnest({arrays})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [columns[n] for n in names])
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _write(assessment, targets, by_user, submission_of, *, by) -> tuple[int, int]:
+    """Write the cells that differ; return (cells changed, students changed)."""
     tasks = list(Task.objects.filter(assessment=assessment).order_by("position"))
     existing: dict[int, dict[int, Decimal]] = {}
     for pid, tid, value in TaskPoint.objects.filter(
@@ -525,8 +567,46 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> None:
     ).values_list("participation_id", "task_id", "points"):
         existing.setdefault(pid, {})[tid] = value
     actor = actor_or_none(by)
+    actor_id = actor.pk if actor else None
     now = timezone.now()
-    delete_pairs, create, audits, touched = [], [], [], {}
+    delete_pairs: list[tuple[int, int]] = []
+    points = {
+        "participation": [],
+        "task": [],
+        "points": [],
+        "grader": [],
+        "graded_at": [],
+        "submission": [],
+    }
+    audit = {
+        "assessment": [],
+        "participation": [],
+        "task": [],
+        "tutorial": [],
+        "field": [],
+        "old": [],
+        "new": [],
+        "reason": [],
+        "by": [],
+        "at": [],
+    }
+    touched: dict[int, tuple[Participation, int]] = {}
+
+    def log(row_pk, task_id, field, old, new):
+        for key, value in (
+            ("assessment", assessment.pk),
+            ("participation", row_pk),
+            ("task", task_id),
+            ("tutorial", None),
+            ("field", field),
+            ("old", old),
+            ("new", new),
+            ("reason", "sheet upload"),
+            ("by", actor_id),
+            ("at", now),
+        ):
+            audit[key].append(value)
+
     for user_id, values in targets.items():
         row = by_user.get(user_id)
         if row is None:
@@ -536,44 +616,34 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> None:
         ):
             raise errors.StatusForbids()
         old_points = existing.get(row.pk, {})
-        final = dict(old_points)
+        scored = len(old_points)
+        changed = False
         for task in tasks:
             new = values.get(task.pk)
             old = old_points.get(task.pk)
             if old == new:
                 continue
+            changed = True
             if old is not None:
                 delete_pairs.append((row.pk, task.pk))
+                scored -= 1
             if new is not None:
-                create.append(
-                    TaskPoint(
-                        participation_id=row.pk,
-                        task=task,
-                        points=new,
-                        grader=actor,
-                        graded_at=now,
-                        submission_id=submission_of.get(user_id),
-                    )
-                )
-                final[task.pk] = new
-            else:
-                final.pop(task.pk, None)
-            audits.append(
-                _audit_row(
-                    participation=row,
-                    assessment_id=assessment.pk,
-                    task=task,
-                    field=GradeChange.Field.POINTS,
-                    old=old,
-                    new=new,
-                    by=by,
-                    reason="sheet upload",
-                )
-            )
-        if final != old_points:
-            touched[row.pk] = (row, len(final))
+                scored += 1
+                for key, value in (
+                    ("participation", row.pk),
+                    ("task", task.pk),
+                    ("points", new),
+                    ("grader", actor_id),
+                    ("graded_at", now),
+                    ("submission", submission_of.get(user_id)),
+                ):
+                    points[key].append(value)
+            log(row.pk, task.pk, GradeChange.Field.POINTS, _text(old), _text(new))
+        if changed:
+            touched[row.pk] = (row, scored)
     if not touched:
-        return
+        return 0, 0
+    cells = len(audit["field"])
     if delete_pairs:
         # One statement: the changed cells' old rows (participation, task) go.
         condition = Q()
@@ -582,8 +652,13 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> None:
             if pids:
                 condition |= Q(task_id=task.pk, participation_id__in=pids)
         TaskPoint.objects.filter(condition).delete()
-    if create:
-        TaskPoint.objects.bulk_create(create, batch_size=5000)
+    _insert_columns(
+        TaskPoint,
+        {
+            f"{k}_id" if k in ("participation", "task", "grader", "submission") else k: v
+            for k, v in points.items()
+        },
+    )
     task_count = len(tasks)
     moves: dict[str, list[int]] = {Status.REVIEWED: [], Status.PENDING: []}
     for row, scored in touched.values():
@@ -595,17 +670,7 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> None:
         else:
             continue
         moves[new].append(row.pk)
-        audits.append(
-            _audit_row(
-                participation=row,
-                assessment_id=assessment.pk,
-                field=GradeChange.Field.STATUS,
-                old=old,
-                new=new,
-                by=by,
-                reason="sheet upload",
-            )
-        )
+        log(row.pk, None, GradeChange.Field.STATUS, old, new)
     total = Subquery(
         TaskPoint.objects.filter(participation=OuterRef("pk"))
         .order_by()
@@ -622,4 +687,11 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> None:
     for status, pks in moves.items():
         if pks:
             Participation.objects.filter(pk__in=pks).update(status=status)
-    GradeChange.objects.bulk_create(audits, batch_size=5000)
+    _insert_columns(
+        GradeChange,
+        {
+            f"{k}_id" if k in ("assessment", "participation", "task", "tutorial", "by") else k: v
+            for k, v in audit.items()
+        },
+    )
+    return cells, len(touched)

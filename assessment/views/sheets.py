@@ -160,6 +160,6 @@ def apply(request, assessment_id: int, tutorial_id: int | None = None):
     messages.success(
         request,
         _("The sheet was applied: %(cells)d cells of %(students)d students changed.")
-        % {"cells": len(plan.changes), "students": plan.students_changed},
+        % {"cells": plan.cells_changed, "students": plan.students_changed},
     )
     return redirect(_back_url(assessment, tutorial))

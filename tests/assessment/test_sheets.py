@@ -137,7 +137,7 @@ def test_apply_writes_points_totals_status_versions_and_audit(world):
     assert changes.filter(field="points").count() == 2
     assert changes.filter(field="status", old="pending", new="reviewed").count() == 1
     assert changes.filter(by=w["tutor"]).count() == 3
-    assert len(plan.changes) == 2
+    assert plan.cells_changed == 2 and plan.students_changed == 1
 
 
 def test_apply_updates_and_clears_like_enter_points(world):
