@@ -56,3 +56,22 @@ urlpatterns += [
         name="sheets_apply_tutorial",
     ),
 ]
+urlpatterns += [
+    path("talks/<int:assessment_id>/grades/", sheets_views.talk_grading, name="sheets_talk"),
+    path("talks/<int:assessment_id>/grades/seed/", sheets_views.talk_seed, name="sheets_talk_seed"),
+    path(
+        "talks/<int:assessment_id>/grades/<int:participation_id>/",
+        sheets_views.talk_grade,
+        name="sheets_talk_grade",
+    ),
+    path(
+        "lectures/<int:lecture_id>/achievements/",
+        sheets_views.achievements,
+        name="sheets_achievements",
+    ),
+    path(
+        "achievements/<int:achievement_id>/values/",
+        sheets_views.achievement_values,
+        name="sheets_achievement_values",
+    ),
+]

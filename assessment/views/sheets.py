@@ -21,12 +21,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import errors, selectors, sheets
-from assessment.models import Assessment
+from assessment import achievements as achievement_services
+from assessment import errors, selectors, selectors_sheets, services, sheets
+from assessment.models import Achievement as AchievementModel
+from assessment.models import Assessment, Participation
 from assessment.views.grading import _gradable
 from mampf import permissions
 from mampf.exports import export_name, table_response
+from mampf.models import Lecture
 from mampf.selectors import is_valid_id
+from rosters.selectors import roster_user_ids
 
 SALT = "assessment.sheet-upload"
 MAX_AGE = 60 * 60  # a preview may be applied within an hour
@@ -163,3 +167,198 @@ def apply(request, assessment_id: int, tutorial_id: int | None = None):
         % {"cells": plan.cells_changed, "students": plan.students_changed},
     )
     return redirect(_back_url(assessment, tutorial))
+
+
+# -- talks: grade only -------------------------------------------------------------------------
+
+
+def _talk(request, assessment_id: int) -> Assessment:
+    if not is_valid_id(assessment_id):
+        raise Http404
+    try:
+        assessment = selectors.assessment_for_grading(assessment_id=assessment_id)
+    except Assessment.DoesNotExist as exc:
+        raise Http404 from exc
+    permissions.require(permissions.can_manage_assessment(request.user, assessment))
+    if assessment.kind != Assessment.Kind.TALK:
+        raise Http404
+    return assessment
+
+
+class GradeForm(forms.Form):
+    grade = forms.CharField(label=gettext_lazy("Grade"), required=False, max_length=10)
+    version = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+
+
+@login_required
+@require_GET
+def talk_grading(request, assessment_id: int):
+    assessment = _talk(request, assessment_id)
+    return render(
+        request,
+        "assessment/sheets/talk.html",
+        {
+            "assessment": assessment,
+            "rows": selectors_sheets.talk_rows(assessment=assessment),
+            "without_row": selectors_sheets.speakers_without_row(assessment=assessment),
+        },
+    )
+
+
+@login_required
+@require_POST
+def talk_seed(request, assessment_id: int):
+    """Give every speaker on the talk's roster a (pending) participation."""
+    assessment = _talk(request, assessment_id)
+    try:
+        created = services.seed_participations(
+            assessment=assessment, user_ids=roster_user_ids(assessment.talk)
+        )
+    except errors.Busy as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Rows created: %(count)d.") % {"count": created})
+    return redirect("assessment:sheets_talk", assessment.pk)
+
+
+@login_required
+@require_POST
+def talk_grade(request, assessment_id: int, participation_id: int):
+    assessment = _talk(request, assessment_id)
+    if not is_valid_id(participation_id):
+        raise Http404
+    participation = Participation.objects.filter(pk=participation_id, assessment=assessment).first()
+    if participation is None:
+        raise Http404
+    form = GradeForm(request.POST)
+    if not form.is_valid() or "grade" not in request.POST:
+        messages.error(request, _("Please enter a grade (or leave the cell empty to clear it)."))
+        return redirect("assessment:sheets_talk", assessment.pk)
+    try:
+        services.enter_grade(
+            participation=participation,
+            grade=form.cleaned_data["grade"],
+            by=request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+    except (errors.AssessmentError, errors.Busy) as exc:
+        messages.error(request, f"{participation.user.name}: {exc}")
+    else:
+        messages.success(
+            request, _("The grade of %(name)s was saved.") % {"name": participation.user.name}
+        )
+    return redirect("assessment:sheets_talk", assessment.pk)
+
+
+# -- achievements ------------------------------------------------------------------------------
+
+
+class AchievementForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    value_type = forms.ChoiceField(
+        label=gettext_lazy("Value type"), choices=AchievementModel.ValueType.choices
+    )
+    threshold = forms.CharField(
+        label=gettext_lazy("Threshold"),
+        required=False,
+        max_length=20,
+        help_text=gettext_lazy(
+            "Empty for passed / not passed; above 0 for numbers; 0 to 100 for percentages."
+        ),
+    )
+
+
+def _lecture(request, lecture_id: int) -> Lecture:
+    if not is_valid_id(lecture_id):
+        raise Http404
+    lecture = Lecture.objects.filter(pk=lecture_id).first()
+    if lecture is None:
+        raise Http404
+    permissions.require(permissions.can_manage_lecture(request.user, lecture))
+    return lecture
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def achievements(request, lecture_id: int):
+    lecture = _lecture(request, lecture_id)
+    form = AchievementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            achievement = achievement_services.create_achievement(
+                lecture=lecture,
+                title=form.cleaned_data["title"],
+                value_type=form.cleaned_data["value_type"],
+                threshold=form.cleaned_data["threshold"],
+                by=request.user,
+            )
+        except (errors.AssessmentError, errors.Busy) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("The achievement “%(title)s” was created.") % {"title": achievement.title},
+            )
+            return redirect("assessment:sheets_achievements", lecture.pk)
+    return render(
+        request,
+        "assessment/sheets/achievements.html",
+        {
+            "lecture": lecture,
+            "achievements": selectors_sheets.lecture_achievements(lecture=lecture),
+            "form": form,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def achievement_values(request, achievement_id: int):
+    if not is_valid_id(achievement_id):
+        raise Http404
+    achievement = (
+        AchievementModel.objects.select_related("lecture").filter(pk=achievement_id).first()
+    )
+    if achievement is None:
+        raise Http404
+    permissions.require(permissions.can_manage_lecture(request.user, achievement.lecture))
+    problems: dict[int, str] = {}
+    sent: dict[int, str] = {}
+    if request.method == "POST":
+        for name, raw in request.POST.items():
+            key = name.removeprefix("value_")
+            if name.startswith("value_") and key.isascii() and key.isdigit() and len(key) <= 18:
+                sent[int(key)] = raw[:40]
+        try:
+            changed = achievement_services.enter_achievement_values(
+                achievement=achievement, values=sent, by=request.user
+            )
+        except achievement_services.AchievementRejected as exc:
+            problems = exc.problems
+            messages.error(request, str(exc))
+        except (errors.AssessmentError, errors.Busy) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Values saved: %(count)d changed.") % {"count": changed})
+            return redirect("assessment:sheets_achievement_values", achievement.pk)
+    rows = selectors_sheets.achievement_table(achievement=achievement)
+    cells = [
+        {
+            "row": row,
+            "text": sent.get(row.user.pk, row.text),
+            "problem": problems.get(row.user.pk, ""),
+        }
+        for row in rows
+    ]
+    return render(
+        request,
+        "assessment/sheets/achievement_values.html",
+        {
+            "achievement": achievement,
+            "lecture": achievement.lecture,
+            "cells": cells,
+            "other_problems": [
+                m for pk, m in problems.items() if pk not in {r.user.pk for r in rows}
+            ],
+        },
+    )
