@@ -159,7 +159,7 @@ def _cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return repr(value)
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value).strip()
 
 
@@ -220,6 +220,11 @@ def check_sheet(
     tasks = list(assessment.tasks.order_by("position"))
     plan = Plan()
     problems = plan.problems
+    try:
+        _require_grading_open(assessment)
+    except errors.AssessmentError as exc:
+        problems.append(Problem(None, "", str(exc)))
+        return plan
     if not rows or not any(cell for cell in rows[0]):
         problems.append(Problem(None, "", _("The sheet is empty.")))
         return plan

@@ -1,6 +1,7 @@
 """Offline grading sheets: download, every bad-input case, all-or-nothing, round trip, teams,
 preview and apply pages, access, and a query count that does not grow with the students."""
 
+import datetime
 import io
 from decimal import Decimal
 
@@ -459,3 +460,16 @@ def test_access(client, world):
         client.get(reverse("assessment:sheets_download", args=[999999, "csv"])).status_code == 404
     )
     assert client.get(urls(w, tutorial=False)["csv"].replace("csv", "pdf")).status_code == 404
+
+
+def test_sheet_before_grading_opens_is_refused(world):
+    w = world
+    w["assessment"].deadline = timezone.now() + datetime.timedelta(days=1)
+    w["assessment"].save()
+    before = state(w)
+    rows = [header(w), row(w["carol"], "1", "1")]
+    plan = sheets.check_sheet(assessment=w["assessment"], rows=rows)
+    assert "Grading opens" in plan.problems[0].message and not plan.changes
+    with pytest.raises(errors.GradingNotOpen):
+        apply_rows(w, rows)
+    assert state(w) == before
