@@ -158,3 +158,15 @@ def test_query_bound_with_300_students(client, world):
     assert AchievementValue.objects.count() == 297
     assert len(get_queries.captured_queries) <= 8
     assert len(post_queries.captured_queries) <= 12
+
+
+def test_audit_rows_cannot_be_updated(world):
+    from django.db import DatabaseError, transaction
+
+    w = world
+    achievements.enter_achievement_values(
+        achievement=w["boolean"], values={w["students"][0].pk: "yes"}, by=w["lecture"].teacher
+    )
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AchievementChange.objects.update(new="no")
+    assert AchievementChange.objects.get().new == "yes"
