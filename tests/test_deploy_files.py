@@ -16,20 +16,11 @@ def compose():
 
 def test_every_app_service_gets_every_setting_from_the_environment():
     names_read_by_settings = set(
-        re.findall(
-            r'(?:environ(?:\.get)?|env_bool|env_list)\(\s*"([A-Z_]+)"',
-            (ROOT / "mampf" / "settings.py").read_text(),
-        )
+        re.findall(r'(?:environ(?:\.get)?|env_bool|env_list)\(\s*"([A-Z_]+)"',
+                   (ROOT / "mampf" / "settings.py").read_text())
     )
-    required = {
-        "DATABASE_URL",
-        "CELERY_BROKER_URL",
-        "REDIS_URL",
-        "SECRET_KEY",
-        "DEBUG",
-        "ALLOWED_HOSTS",
-        "EMAIL_URL",
-    }
+    required = {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY", "DEBUG",
+                "ALLOWED_HOSTS", "EMAIL_URL"}
     assert required <= names_read_by_settings
     services = compose()["services"]
     for name in APP_SERVICES:
@@ -57,8 +48,7 @@ def test_makefile_worker_serves_the_same_queues_as_compose():
     makefile = (ROOT / "Makefile").read_text()
     make_queues = set(re.search(r"worker -Q (\S+)", makefile).group(1).split(","))
     compose_queues = set(
-        re.search(r"-Q (\S+)", " ".join(compose()["services"]["worker"]["command"]))
-        .group(1)
+        re.search(r"-Q (\S+)", " ".join(compose()["services"]["worker"]["command"])).group(1)
         .split(",")
     )
     assert make_queues == compose_queues

@@ -21,7 +21,7 @@ HEADER = ["Name", "Points", "When", "Day"]
 WHEN = timezone.make_aware(datetime.datetime(2026, 12, 2, 14, 5))
 ROWS = [
     ["Jörg Müller", Decimal("7.5"), WHEN, datetime.date(2026, 12, 3)],
-    ['=HYPERLINK("http://evil")', 3, None, None],
+    ["=HYPERLINK(\"http://evil\")", 3, None, None],
     ["+49 6221", -2, None, None],
     ["-2+3", None, None, None],
     ["@SUM(A1)", None, None, None],
@@ -56,13 +56,7 @@ def test_csv_is_utf8_with_bom_semicolons_and_crlf():
 def test_csv_guards_formulas_and_leaves_numbers_alone():
     rows = csv_rows(exports.csv_response(filename="x", header=HEADER, rows=ROWS))
     assert [row[0] for row in rows[2:]] == [
-        '\'=HYPERLINK("http://evil")',
-        "'+49 6221",
-        "'-2+3",
-        "'@SUM(A1)",
-        "'\tx",
-        "'\rx",
-        "a=b",
+        "'=HYPERLINK(\"http://evil\")", "'+49 6221", "'-2+3", "'@SUM(A1)", "'\tx", "'\rx", "a=b",
     ]
     assert rows[2][1] == "3" and rows[3][1] == "-2"
 
@@ -70,9 +64,9 @@ def test_csv_guards_formulas_and_leaves_numbers_alone():
 def test_csv_numbers_and_headers_follow_the_active_language():
     with translation.override("de"):
         response = exports.csv_response(
-            filename="x",
-            header=[translation.gettext_lazy("Matriculation number")],
-            rows=[[Decimal("7.5")]],
+            filename="x", header=[translation.gettext_lazy("Matriculation number")], rows=[
+                [Decimal("7.5")]
+            ],
         )
     # Rendered while streaming, after the view's language was left: still German.
     assert csv_rows(response) == [["Matrikelnummer"], ["7,5"]]
@@ -98,7 +92,7 @@ def test_xlsx_has_typed_cells_bold_frozen_header_and_no_formulas():
     assert when.value == datetime.datetime(2026, 12, 2, 14, 5) and when.is_date
     assert day.is_date and day.value.date() == datetime.date(2026, 12, 3)
     evil = sheet["A3"]
-    assert evil.data_type == "s" and evil.value == '=HYPERLINK("http://evil")'
+    assert evil.data_type == "s" and evil.value == "=HYPERLINK(\"http://evil\")"
     assert sheet["B4"].value == -2
 
 
@@ -118,11 +112,8 @@ def campaign():
     campaign = CampaignFactory(lecture=lecture, title="Übungsgruppen")
     item = ItemFactory(campaign=campaign)
     UserRegistration.objects.create(
-        campaign=campaign,
-        item=item,
-        user=UserFactory(name="=cmd|' /C calc'!A0"),
-        status=UserRegistration.Status.CONFIRMED,
-        exclusive=item.exclusive,
+        campaign=campaign, item=item, user=UserFactory(name="=cmd|' /C calc'!A0"),
+        status=UserRegistration.Status.CONFIRMED, exclusive=item.exclusive,
     )
     return campaign
 

@@ -15,14 +15,8 @@ from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [
-    "mampf",
-    "rosters",
-    "registration",
-    "assessment",
-    "performance",
-    "grade_schemes",
-    "remediation",
-    "operations",
+    "mampf", "rosters", "registration", "assessment", "performance", "grade_schemes",
+    "remediation", "operations",
 ]
 
 
@@ -43,7 +37,7 @@ def imported_modules(path: Path) -> list[tuple[str, bool]]:
 def test_no_app_imports_a_higher_app():
     offences = []
     for rank, app in enumerate(LAYERS):
-        higher = LAYERS[rank + 1 :]
+        higher = LAYERS[rank + 1:]
         for path in (ROOT / app).rglob("*.py"):
             if "migrations" in path.parts:
                 continue
@@ -61,19 +55,16 @@ def test_seed_demo_lives_in_operations_the_last_installed_app():
 
 def test_no_import_circle_between_services_allocation_and_tasks():
     allocation = imported_modules(ROOT / "registration" / "allocation.py")
-    assert not [
-        m for m, _top in allocation if m.startswith(("registration.services", "registration.tasks"))
-    ]
+    assert not [m for m, _top in allocation if m.startswith(("registration.services",
+                                                             "registration.tasks"))]
     assert all(top for _m, top in allocation), "no function-level imports in allocation"
     services = ROOT / "registration" / "services.py"
     tree = ast.parse(services.read_text(encoding="utf-8"))
     first_code = next(
-        index
-        for index, node in enumerate(tree.body)
+        index for index, node in enumerate(tree.body)
         if not isinstance(node, (ast.Import, ast.ImportFrom, ast.Expr))
     )
-    late = [
-        node for node in tree.body[first_code:] if isinstance(node, (ast.Import, ast.ImportFrom))
-    ]
+    late = [node for node in tree.body[first_code:] if isinstance(node, (ast.Import,
+                                                                            ast.ImportFrom))]
     assert late == [], "services imports allocation at the top, not at the bottom"
     assert not [m for m, _top in imported_modules(services) if m.startswith("registration.tasks")]

@@ -71,11 +71,11 @@ def test_allocation_result_mail_speaks_the_students_language_and_links_to_the_re
     campaign = CampaignFactory(title="Tutorien", status=Campaign.Status.COMPLETED)
     item = ItemFactory(campaign=campaign)
     student = UserFactory()
-    UserRegistration.objects.create(
-        campaign=campaign, item=item, user=student, status="confirmed", exclusive=item.exclusive
-    )
+    UserRegistration.objects.create(campaign=campaign, item=item, user=student,
+                                    status="confirmed", exclusive=item.exclusive)
     with translation.override("en"):
         [message] = allocation_result_messages(campaign_id=campaign.pk)
     assert message.subject == "Tutorien: Ihr Platz"
-    link = "https://mampf.example.org" + reverse("registration:student_result", args=[campaign.pk])
+    link = "https://mampf.example.org" + reverse("registration:student_result",
+                                                 args=[campaign.pk])
     assert link in message.body

@@ -23,9 +23,8 @@ FCFS = Campaign.AllocationMode.FIRST_COME_FIRST_SERVED
 
 def confirm(campaign, registerable, user):
     item = ItemFactory(campaign=campaign, registerable=registerable)
-    return UserRegistration.objects.create(
-        campaign=campaign, item=item, user=user, status="confirmed", exclusive=item.exclusive
-    )
+    return UserRegistration.objects.create(campaign=campaign, item=item, user=user,
+                                           status="confirmed", exclusive=item.exclusive)
 
 
 def test_registration_plugs_its_source_in():
@@ -39,21 +38,16 @@ def test_a_second_source_under_the_same_name_is_refused():
         pending.register_pending_source(source)  # the same one again is fine
         with pytest.raises(ValueError):
             pending.register_pending_source(
-                PendingSource(name="test.dummy", user_ids=dict, places_of=list)
-            )
+                PendingSource(name="test.dummy", user_ids=dict, places_of=list))
     finally:
         pending.unregister_pending_source("test.dummy")
 
 
 def test_sources_are_merged(django_assert_max_num_queries):
-    place = PendingPlace(
-        registerable_id=10**9, title="Dummy", lecture_title="L", campaign_title="C"
-    )
-    pending.register_pending_source(
-        PendingSource(
-            name="test.dummy", user_ids=lambda ids: {ids[0]: {1, 2}}, places_of=lambda u: [place]
-        )
-    )
+    place = PendingPlace(registerable_id=10**9, title="Dummy", lecture_title="L",
+                         campaign_title="C")
+    pending.register_pending_source(PendingSource(
+        name="test.dummy", user_ids=lambda ids: {ids[0]: {1, 2}}, places_of=lambda u: [place]))
     try:
         with django_assert_max_num_queries(1):
             assert pending.pending_user_ids([10**9])[10**9] == {1, 2}
@@ -67,9 +61,8 @@ def test_start_page_shows_confirmed_places_not_yet_in_the_list(client):
     monday = TutorialFactory(lecture=lecture, title="Monday group")
     listed = TutorialFactory(lecture=lecture, title="Listed group")
     student = UserFactory()
-    campaign = CampaignFactory(
-        lecture=lecture, title="Tutorials", status=Campaign.Status.OPEN, allocation_mode=FCFS
-    )
+    campaign = CampaignFactory(lecture=lecture, title="Tutorials", status=Campaign.Status.OPEN,
+                               allocation_mode=FCFS)
     confirm(campaign, monday, student)
     other = CampaignFactory(lecture=lecture, status=Campaign.Status.CLOSED, allocation_mode=FCFS)
     confirm(other, listed, student)

@@ -14,17 +14,9 @@ needs_msgfmt = pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU ge
 @needs_msgfmt
 def test_german_catalogue_has_no_untranslated_or_fuzzy_entries(tmp_path):
     result = subprocess.run(
-        [
-            "msgfmt",
-            "--check",
-            "--statistics",
-            "-o",
-            str(tmp_path / "django.mo"),
-            str(LOCALE / "django.po"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+        ["msgfmt", "--check", "--statistics", "-o", str(tmp_path / "django.mo"),
+         str(LOCALE / "django.po")],
+        capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "untranslated" not in result.stderr and "fuzzy" not in result.stderr, result.stderr

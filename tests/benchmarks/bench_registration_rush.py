@@ -124,11 +124,7 @@ def server_environment(database_url: str, var_dir: Path) -> dict[str, str]:
 def manage(env: dict[str, str], *args: str) -> None:
     completed = subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     if completed.returncode != 0:
         raise SetupFailed(
@@ -208,19 +204,14 @@ def open_campaign(lecture, teacher, *, title: str, capacities: list[int | None])
     from registration import services
 
     campaign = services.campaign_create(
-        lecture=lecture,
-        by=teacher,
-        title=title,
+        lecture=lecture, by=teacher, title=title,
         registration_deadline=timezone.now() + datetime.timedelta(days=1),
     )
     items = []
     for number, capacity in enumerate(capacities, start=1):
         tutorial = Tutorial.objects.create(
-            lecture=lecture,
-            title=f"{title} group {number}",
-            capacity=capacity,
-            weekday=number % 5,
-            room=f"SR {number}",
+            lecture=lecture, title=f"{title} group {number}", capacity=capacity,
+            weekday=number % 5, room=f"SR {number}",
         )
         items.append(services.item_add(campaign=campaign, registerable=tutorial, by=teacher))
     services.campaign_open(campaign, by=teacher)
@@ -277,16 +268,17 @@ def probe_requests(*, ceiling_path: str) -> dict:
 
     lecture = Lecture.objects.get(title=BENCH_LECTURE_TITLE)
     teacher = User.objects.get(email=f"teacher@{BENCH_EMAIL_DOMAIN}")
-    campaign, (roomy, full) = open_campaign(lecture, teacher, title="Probe", capacities=[None, 0])
+    campaign, (roomy, full) = open_campaign(
+        lecture, teacher, title="Probe", capacities=[None, 0]
+    )
     password_hash = teacher.password
     seated = make_sessions(make_students("probe-seated", PROBE_REPEATS, password_hash))
     refused = make_sessions(make_students("probe-refused", PROBE_REPEATS, password_hash))
     profiled = make_sessions(make_students("probe-profiled", PROFILE_REPEATS, password_hash))
 
     def register_path(item):
-        return reverse(
-            "registration:register", kwargs={"campaign_id": campaign.pk, "item_id": item.pk}
-        )
+        return reverse("registration:register", kwargs={"campaign_id": campaign.pk,
+                                                        "item_id": item.pk})
 
     # One client for all: a new Client builds a new handler, and so re-scans the static files
     # (WhiteNoise) on its first request, which a server worker does once.
@@ -301,7 +293,8 @@ def probe_requests(*, ceiling_path: str) -> dict:
         "POST register (seat confirmed)": [("post", register_path(roomy), s) for s in seated],
         "POST register (group full)": [("post", register_path(full), s) for s in refused],
         "GET campaign page (after the redirect)": [
-            ("get", reverse("registration:student_campaign", args=[campaign.pk]), s) for s in seated
+            ("get", reverse("registration:student_campaign", args=[campaign.pk]), s)
+            for s in seated
         ],
         "GET seat table (htmx poll, every 10 s)": [
             ("get", reverse("registration:student_campaign_seats", args=[campaign.pk]), s)
@@ -348,30 +341,17 @@ def free_port() -> int:
 
 def start_server(env, *, port: int, workers: int, threads: int, log_dir: Path):
     command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "mampf.wsgi:application",
-        "--bind",
-        f"{HOST}:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--backlog",
-        "2048",
-        "--timeout",
-        "60",
-        "--graceful-timeout",
-        "5",
-        "--access-logfile",
-        str(log_dir / "access.log"),
-        "--access-logformat",
-        rush_load.ACCESS_LOG_FORMAT,
-        "--error-logfile",
-        str(log_dir / "error.log"),
-        "--log-level",
-        "warning",
+        sys.executable, "-m", "gunicorn", "mampf.wsgi:application",
+        "--bind", f"{HOST}:{port}",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        "--backlog", "2048",
+        "--timeout", "60",
+        "--graceful-timeout", "5",
+        "--access-logfile", str(log_dir / "access.log"),
+        "--access-logformat", rush_load.ACCESS_LOG_FORMAT,
+        "--error-logfile", str(log_dir / "error.log"),
+        "--log-level", "warning",
     ]
     return subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -432,14 +412,8 @@ def database_backend_pids() -> list[int]:
 def measured_phase(meter, name, requests, *, port, concurrency):
     """Run one load phase and the CPU its server, database and client used meanwhile."""
     before = meter.snapshot()
-    phase = rush_load.run_phase(
-        name,
-        requests,
-        host=HOST,
-        port=port,
-        concurrency=concurrency,
-        deadline_seconds=PHASE_DEADLINE_SECONDS,
-    )
+    phase = rush_load.run_phase(name, requests, host=HOST, port=port, concurrency=concurrency,
+                                deadline_seconds=PHASE_DEADLINE_SECONDS)
     return phase, rush_cpu.CpuMeter.used(before, meter.snapshot())
 
 
@@ -464,10 +438,7 @@ def count_outcomes(world: World) -> dict:
     }
     double_seated = (
         UserRegistration.objects.filter(campaign_id=world.campaign_id, status=confirmed)
-        .values("user_id")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .count()
+        .values("user_id").annotate(n=Count("id")).filter(n__gt=1).count()
     )
     confirmed_per_item = {i: per_item.get(i, {}).get("confirmed", 0) for i in world.item_ids}
     return {
@@ -475,7 +446,9 @@ def count_outcomes(world: World) -> dict:
         "confirmed_total": sum(confirmed_per_item.values()),
         "refused_full_total": sum(row["full"] for row in per_item.values()),
         "rows_total": sum(row["rows"] for row in per_item.values()),
-        "oversold_items": [i for i, n in confirmed_per_item.items() if n > world.capacities[i]],
+        "oversold_items": [
+            i for i, n in confirmed_per_item.items() if n > world.capacities[i]
+        ],
         "students_with_two_seats": double_seated,
     }
 
@@ -486,8 +459,7 @@ def count_outcomes(world: World) -> dict:
 def phase_row(label: str, phase: rush_load.PhaseResult, server_ms: list[float]) -> str:
     server = (
         f"{rush_load.percentile(server_ms, 0.5):7.1f} {rush_load.percentile(server_ms, 0.95):7.1f}"
-        if server_ms
-        else f"{'-':>7} {'-':>7}"
+        if server_ms else f"{'-':>7} {'-':>7}"
     )
     return (
         f"{label:<30} {len(phase.outcomes):>5} {phase.answered:>5} {phase.server_errors:>4} "
@@ -529,11 +501,9 @@ def print_cpu_use(cpu_use: dict, phases: dict) -> dict:
             continue
         total = sum(per_request.values())
         figures[name] = {key: round(value, 2) for key, value in per_request.items()}
-        print(
-            f"  {name:<8} server {per_request['server']:5.1f} ms, database "
-            f"{per_request['database']:5.1f} ms, client {per_request['client']:4.1f} ms: "
-            f"at most ~{cores * 1000 / total:.0f} req/s on {cores} otherwise idle cores"
-        )
+        print(f"  {name:<8} server {per_request['server']:5.1f} ms, database "
+              f"{per_request['database']:5.1f} ms, client {per_request['client']:4.1f} ms: "
+              f"at most ~{cores * 1000 / total:.0f} req/s on {cores} otherwise idle cores")
     if {"rush", "ceiling"} <= figures.keys():
         rush_total = sum(figures["rush"].values())
         ceiling_total = sum(figures["ceiling"].values())
@@ -548,59 +518,33 @@ def print_latency_diagnosis(args, rush, ceiling, rush_server_ms) -> None:
     waiting = 1 - server_mean / client_mean if client_mean else 0.0
     needed = args.concurrency / (TARGET_P95_MS / 1000)
     print("where the register latency goes:")
-    print(
-        f"  mean {client_mean:.0f} ms at the client, {server_mean:.0f} ms inside the server: "
-        f"{waiting:.0%} is waiting in the accept queue for one of the "
-        f"{args.workers * args.threads} server threads"
-        + (" (saturation, not the view)" if waiting > 0.5 else "")
-    )
-    print(
-        f"  Little's law: {args.concurrency} clients / {rush.throughput:.0f} req/s = "
-        f"{args.concurrency / rush.throughput * 1000 if rush.throughput else 0:.0f} ms mean; "
-        f"p95 under {TARGET_P95_MS} ms at this concurrency needs about {needed:.0f} req/s"
-    )
+    print(f"  mean {client_mean:.0f} ms at the client, {server_mean:.0f} ms inside the server: "
+          f"{waiting:.0%} is waiting in the accept queue for one of the "
+          f"{args.workers * args.threads} server threads"
+          + (" (saturation, not the view)" if waiting > 0.5 else ""))
+    print(f"  Little's law: {args.concurrency} clients / {rush.throughput:.0f} req/s = "
+          f"{args.concurrency / rush.throughput * 1000 if rush.throughput else 0:.0f} ms mean; "
+          f"p95 under {TARGET_P95_MS} ms at this concurrency needs about {needed:.0f} req/s")
     if ceiling.percentile(0.95) >= TARGET_P95_MS:
-        print(
-            f"  the trivial page misses it too (p95 {ceiling.percentile(0.95):.0f} ms): "
-            f"the machine, not the registration path, sets the limit"
-        )
+        print(f"  the trivial page misses it too (p95 {ceiling.percentile(0.95):.0f} ms): "
+              f"the machine, not the registration path, sets the limit")
 
 
-def report(
-    args,
-    world,
-    rush,
-    ceiling,
-    rush_server_ms,
-    ceiling_server_ms,
-    outcomes,
-    expected_confirmed,
-    timings,
-    error_log_tail,
-    cpu_use,
-) -> dict:
+def report(args, world, rush, ceiling, rush_server_ms, ceiling_server_ms, outcomes,
+           expected_confirmed, timings, error_log_tail, cpu_use) -> dict:
     print()
-    print(
-        f"== Registration rush: {len(world.sessions)} students, {ITEMS} items x {SEATS} seats, "
-        f"{args.concurrency} concurrent clients, gunicorn {args.workers} workers x "
-        f"{args.threads} threads, {os.cpu_count()} cores =="
-    )
+    print(f"== Registration rush: {len(world.sessions)} students, {ITEMS} items x {SEATS} seats, "
+          f"{args.concurrency} concurrent clients, gunicorn {args.workers} workers x "
+          f"{args.threads} threads, {os.cpu_count()} cores ==")
     print("setup: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items()))
     load = os.getloadavg()[0]
-    print(
-        f"load average (1 min) before the rush {args.load_before:.1f}, after {load:.1f}"
-        + (
-            " -- other processes share the CPU: figures are pessimistic"
-            if max(load, args.load_before) > (os.cpu_count() or 2)
-            else ""
-        )
-    )
+    print(f"load average (1 min) before the rush {args.load_before:.1f}, after {load:.1f}"
+          + (" -- other processes share the CPU: figures are pessimistic"
+             if max(load, args.load_before) > (os.cpu_count() or 2) else ""))
     print()
-    print(
-        f"{'phase':<30} {'reqs':>5} {'2/3xx':>5} {'5xx':>4} {'4xx':>4} {'conn':>5} "
-        f"{'req/s':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}   "
-        f"{'srv p50':>7} {'srv p95':>7}  (ms)"
-    )
+    print(f"{'phase':<30} {'reqs':>5} {'2/3xx':>5} {'5xx':>4} {'4xx':>4} {'conn':>5} "
+          f"{'req/s':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}   "
+          f"{'srv p50':>7} {'srv p95':>7}  (ms)")
     print(phase_row("POST register (rush)", rush, rush_server_ms))
     print(phase_row(f"GET {args.ceiling_path} (ceiling)", ceiling, ceiling_server_ms))
     print(f"rush redirects: {dict(rush.redirect_targets().most_common(3))}")
@@ -614,46 +558,32 @@ def report(
         print(error_log_tail)
     print()
     seats = ITEMS * SEATS
-    print(
-        f"database after the rush: confirmed {outcomes['confirmed_total']} of {seats} seats "
-        f"(expected {expected_confirmed}), refused item_full {outcomes['refused_full_total']}, "
-        f"registration rows {outcomes['rows_total']} for {rush.answered} answered requests"
-    )
+    print(f"database after the rush: confirmed {outcomes['confirmed_total']} of {seats} seats "
+          f"(expected {expected_confirmed}), refused item_full {outcomes['refused_full_total']}, "
+          f"registration rows {outcomes['rows_total']} for {rush.answered} answered requests")
     print(f"confirmed per item: {sorted(outcomes['confirmed_per_item'].values(), reverse=True)}")
     busy = rush.answered - outcomes["rows_total"]
     if busy:
         print(f"{busy} answered requests wrote no row (refused before the write, e.g. 'busy')")
     print()
-    oversells = (
-        len(outcomes["oversold_items"])
-        + max(0, outcomes["confirmed_total"] - seats)
+    oversells = len(outcomes["oversold_items"]) + max(0, outcomes["confirmed_total"] - seats) \
         + outcomes["students_with_two_seats"]
-    )
     share = rush.throughput / ceiling.throughput if ceiling.throughput else 0.0
     server_errors = rush.server_errors + ceiling.server_errors
     targets = [
-        (
-            oversells == 0,
-            f"zero oversells: {len(outcomes['oversold_items'])} items over "
-            f"capacity, {outcomes['confirmed_total']}/{seats} seats confirmed, "
-            f"{outcomes['students_with_two_seats']} students with two seats",
-        ),
+        (oversells == 0, f"zero oversells: {len(outcomes['oversold_items'])} items over "
+                         f"capacity, {outcomes['confirmed_total']}/{seats} seats confirmed, "
+                         f"{outcomes['students_with_two_seats']} students with two seats"),
         (server_errors == 0, f"zero 5xx: {server_errors}"),
-        (
-            rush.percentile(0.95) < TARGET_P95_MS,
-            f"register p95 under {TARGET_P95_MS} ms: {rush.percentile(0.95):.0f} ms "
-            f"(server side {rush_load.percentile(rush_server_ms, 0.95):.0f} ms)",
-        ),
-        (
-            share >= TARGET_THROUGHPUT_SHARE,
-            f"register throughput >= {TARGET_THROUGHPUT_SHARE:.0%} of the ceiling: {share:.0%} "
-            f"({rush.throughput:.0f} vs {ceiling.throughput:.0f} req/s)",
-        ),
-        (
-            outcomes["confirmed_total"] == expected_confirmed,
-            f"every seat taken that demand could take: {outcomes['confirmed_total']} of "
-            f"{expected_confirmed}",
-        ),
+        (rush.percentile(0.95) < TARGET_P95_MS,
+         f"register p95 under {TARGET_P95_MS} ms: {rush.percentile(0.95):.0f} ms "
+         f"(server side {rush_load.percentile(rush_server_ms, 0.95):.0f} ms)"),
+        (share >= TARGET_THROUGHPUT_SHARE,
+         f"register throughput >= {TARGET_THROUGHPUT_SHARE:.0%} of the ceiling: {share:.0%} "
+         f"({rush.throughput:.0f} vs {ceiling.throughput:.0f} req/s)"),
+        (outcomes["confirmed_total"] == expected_confirmed,
+         f"every seat taken that demand could take: {outcomes['confirmed_total']} of "
+         f"{expected_confirmed}"),
     ]
     print("targets:")
     for passed, text in targets:
@@ -664,10 +594,8 @@ def report(
     print()
     print("in-process, one request at a time (no HTTP, no queueing):")
     for name, figures in world.probe["requests"].items():
-        print(
-            f"  {name:<42} {figures['median_ms']:7.1f} ms median, {figures['queries']:>3} "
-            f"queries, status {figures['statuses']}"
-        )
+        print(f"  {name:<42} {figures['median_ms']:7.1f} ms median, {figures['queries']:>3} "
+              f"queries, status {figures['statuses']}")
     print("in-process profile, ms per request (cProfile):")
     for name, parts in world.probe["profiles"].items():
         print(f"  {name:<24} " + ", ".join(f"{part} {value:.1f}" for part, value in parts.items()))
@@ -738,23 +666,16 @@ def main(argv=None) -> int:
             connection.close()
             port = free_port()
             started = time.perf_counter()
-            server = start_server(
-                env, port=port, workers=args.workers, threads=args.threads, log_dir=scratch
-            )
+            server = start_server(env, port=port, workers=args.workers, threads=args.threads,
+                                  log_dir=scratch)
             wait_until_ready(server, port)
             timings["server start"] = time.perf_counter() - started
             warm_up = [
                 rush_load.Request("GET", args.ceiling_path, key, csrf)
                 for key, csrf in world.sessions[: 4 * args.workers * args.threads]
             ]
-            warm = rush_load.run_phase(
-                "warm-up",
-                warm_up,
-                host=HOST,
-                port=port,
-                concurrency=args.concurrency,
-                deadline_seconds=30,
-            )
+            warm = rush_load.run_phase("warm-up", warm_up, host=HOST, port=port,
+                                       concurrency=args.concurrency, deadline_seconds=30)
             if warm.statuses != {200: len(warm_up)}:
                 raise SetupFailed(
                     f"warm-up GET {args.ceiling_path} answered {dict(warm.statuses)} "
@@ -781,14 +702,12 @@ def main(argv=None) -> int:
         access_log = scratch / "access.log"
         _text, offset = read_from(access_log, 0)
         meter = rush_cpu.CpuMeter(server.pid, database_backend_pids)
-        rush, rush_cpu_use = measured_phase(
-            meter, "rush", rush_requests, port=port, concurrency=args.concurrency
-        )
+        rush, rush_cpu_use = measured_phase(meter, "rush", rush_requests, port=port,
+                                            concurrency=args.concurrency)
         time.sleep(0.3)  # let the access log catch up
         rush_log, offset = read_from(access_log, offset)
-        ceiling, ceiling_cpu_use = measured_phase(
-            meter, "ceiling", ceiling_requests, port=port, concurrency=args.concurrency
-        )
+        ceiling, ceiling_cpu_use = measured_phase(meter, "ceiling", ceiling_requests, port=port,
+                                                  concurrency=args.concurrency)
         time.sleep(0.3)
         ceiling_log, offset = read_from(access_log, offset)
         stop_server(server)
@@ -797,16 +716,10 @@ def main(argv=None) -> int:
 
         outcomes = count_outcomes(world)
         figures = report(
-            args,
-            world,
-            rush,
-            ceiling,
+            args, world, rush, ceiling,
             rush_load.server_durations_ms(rush_log, method="POST"),
             rush_load.server_durations_ms(ceiling_log, method="GET"),
-            outcomes,
-            expected_confirmed,
-            timings,
-            "\n".join(error_lines[-20:]),
+            outcomes, expected_confirmed, timings, "\n".join(error_lines[-20:]),
             {"rush": rush_cpu_use, "ceiling": ceiling_cpu_use},
         )
         if args.json:

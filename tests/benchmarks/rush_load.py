@@ -167,9 +167,8 @@ def run_phase(
         thread.join(timeout=max(0.0, stop_at[0] + timeout + 5 - time.perf_counter()))
     wall = time.perf_counter() - started
     done = [outcome for outcome in outcomes if outcome is not None]
-    return PhaseResult(
-        name=name, outcomes=done, wall_seconds=wall, not_sent=len(requests) - len(done)
-    )
+    return PhaseResult(name=name, outcomes=done, wall_seconds=wall,
+                       not_sent=len(requests) - len(done))
 
 
 ACCESS_LOG_FORMAT = "%(s)s %(D)s %(m)s %(U)s"

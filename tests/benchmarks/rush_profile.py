@@ -25,11 +25,8 @@ def _known_functions() -> dict[str, list[tuple[str, int, str]]]:
     from django.template.base import Template
 
     compilers = [
-        compiler.SQLCompiler,
-        compiler.SQLInsertCompiler,
-        compiler.SQLUpdateCompiler,
-        compiler.SQLDeleteCompiler,
-        compiler.SQLAggregateCompiler,
+        compiler.SQLCompiler, compiler.SQLInsertCompiler, compiler.SQLUpdateCompiler,
+        compiler.SQLDeleteCompiler, compiler.SQLAggregateCompiler,
     ]
     as_sql = {_code_key(klass.as_sql) for klass in compilers if "as_sql" in vars(klass)}
     return {

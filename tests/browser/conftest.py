@@ -49,9 +49,7 @@ def new_page(browser, live_server):
 
     def open_page(*, javascript: bool = True):
         context = browser.new_context(
-            base_url=live_server.url,
-            locale="en-US",
-            java_script_enabled=javascript,
+            base_url=live_server.url, locale="en-US", java_script_enabled=javascript,
             viewport={"width": 1200, "height": 900},
         )
         context.set_default_timeout(5000)

@@ -27,17 +27,14 @@ def test_student_confirms_the_university_address_and_becomes_eligible(
     page.get_by_label("Institutional e-mail address").fill("sk1@stud.uni-heidelberg.de")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".messages")).to_contain_text(
-        "We sent a confirmation link to sk1@stud.uni-heidelberg.de"
-    )
+        "We sent a confirmation link to sk1@stud.uni-heidelberg.de")
     expect(page.locator("#institutional-email-state")).to_contain_text(
-        "not confirmed yet — check your inbox"
-    )
+        "not confirmed yet — check your inbox")
     screenshot(page, "email_confirmation_1_unconfirmed")
 
     page.goto(f"/registrations/{campaign.pk}/")
     expect(page.locator("#eligibility")).to_contain_text(
-        "Confirm your university address: we sent a link to sk1@stud.uni-heidelberg.de"
-    )
+        "Confirm your university address: we sent a link to sk1@stud.uni-heidelberg.de")
 
     assert [mail.to for mail in mailoutbox] == [["sk1@stud.uni-heidelberg.de"]]
     page.goto(LINK.search(mailoutbox[0].body).group(1))
@@ -45,22 +42,21 @@ def test_student_confirms_the_university_address_and_becomes_eligible(
     expect(heading).to_be_visible()
     screenshot(page, "email_confirmation_2_confirm_page")
     page.get_by_role("button", name="Confirm this address").click()
-    expect(page.locator(".messages")).to_contain_text("your university e-mail address is confirmed")
+    expect(page.locator(".messages")).to_contain_text(
+        "your university e-mail address is confirmed")
     expect(page.locator("#institutional-email-state")).to_contain_text("confirmed on")
     expect(page.get_by_role("button", name="Send the link again")).to_have_count(0)
 
     page.goto(f"/registrations/{campaign.pk}/")
     expect(page.locator("#eligibility")).to_contain_text(
-        "You meet the requirements of this registration."
-    )
+        "You meet the requirements of this registration.")
     student.refresh_from_db()
     assert student.verified_institutional_email == "sk1@stud.uni-heidelberg.de"
 
 
 def test_a_broken_link_shows_a_clear_page_and_offers_a_new_one(page, log_in):
-    student = UserFactory(
-        institutional_email="x1@stud.uni-heidelberg.de", institutional_email_verified_at=None
-    )
+    student = UserFactory(institutional_email="x1@stud.uni-heidelberg.de",
+                          institutional_email_verified_at=None)
 
     log_in(page, student)
     page.goto("/profile/confirm/not-a-real-token/")

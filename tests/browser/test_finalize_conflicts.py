@@ -22,9 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_staff_see_the_conflicting_student_and_finalize_with_skip(page, log_in, screenshot):
     lecture = LectureFactory(title="Analysis I")
-    campaign = CampaignFactory(
-        lecture=lecture, title="Tutorials Analysis I", status=Campaign.Status.OPEN
-    )
+    campaign = CampaignFactory(lecture=lecture, title="Tutorials Analysis I",
+                               status=Campaign.Status.OPEN)
     current = TutorialFactory(lecture=lecture, title="Tutorial Monday", capacity=5)
     new = TutorialFactory(lecture=lecture, title="Tutorial Friday", capacity=5)
     item = ItemFactory(campaign=campaign, registerable=new)

@@ -12,9 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def members(tutorial):
-    return set(
-        RosterEntry.objects.filter(registerable=tutorial).values_list("user__name", flat=True)
-    )
+    return set(RosterEntry.objects.filter(registerable=tutorial).values_list("user__name",
+                                                                             flat=True))
 
 
 def seat(tutorial, *names):
@@ -25,9 +24,8 @@ def seat(tutorial, *names):
     return people
 
 
-def test_teacher_moves_and_removes_several_students_without_javascript(
-    new_page, log_in, screenshot
-):
+def test_teacher_moves_and_removes_several_students_without_javascript(new_page, log_in,
+                                                                       screenshot):
     lecture = LectureFactory(title="Analysis I")
     monday = TutorialFactory(lecture=lecture, title="Monday", capacity=10)
     friday = TutorialFactory(lecture=lecture, title="Friday", capacity=3)
@@ -73,7 +71,9 @@ def test_teacher_moves_and_removes_several_students_without_javascript(
     candidates = page.locator("#candidates")
     expect(candidates).to_contain_text("already in Friday")
     candidates.get_by_role("button", name="Move here").click()
-    expect(page.locator(".messages")).to_contain_text("Emil was moved from “Friday” to “Monday”.")
+    expect(page.locator(".messages")).to_contain_text(
+        "Emil was moved from “Friday” to “Monday”."
+    )
     assert members(monday) == {"Emil"}
 
     page.get_by_text("Copy the e-mail address (1)").click()

@@ -25,9 +25,7 @@ def ranked_campaign():
     """
     lecture = LectureFactory(title="Linear Algebra I")
     campaign = CampaignFactory(
-        lecture=lecture,
-        title="Tutorials Linear Algebra I",
-        status=Campaign.Status.CLOSED,
+        lecture=lecture, title="Tutorials Linear Algebra I", status=Campaign.Status.CLOSED,
         allocation_mode=PREF,
     )
     tutorials = {}
@@ -37,19 +35,15 @@ def ranked_campaign():
         tutorials[title] = tutorial
     items = {key: campaign.items.get(registerable=tutorial) for key, tutorial in tutorials.items()}
     User.objects.bulk_create(
-        User(
-            email=f"la{n}@example.org",
-            name=f"Student {n:02d}",
-            matriculation_number=f"{4100000 + n}",
-        )
+        User(email=f"la{n}@example.org", name=f"Student {n:02d}",
+             matriculation_number=f"{4100000 + n}")
         for n in range(1, 31)
     )
     students = list(User.objects.filter(email__startswith="la").order_by("name"))
     rankings = [["A", "B"]] * 20 + [["C", "A"]] * 7 + [["D", "C"]] * 3
     UserRegistration.objects.bulk_create(
-        UserRegistration(
-            campaign=campaign, item=items[key], user=student, status="pending", preference_rank=rank
-        )
+        UserRegistration(campaign=campaign, item=items[key], user=student, status="pending",
+                         preference_rank=rank)
         for student, ranking in zip(students, rankings, strict=True)
         for rank, key in enumerate(ranking, start=1)
     )
@@ -109,7 +103,9 @@ def test_staff_allocates_finalizes_and_maintains_rosters(page, log_in, screensho
     row = page.locator(f"#unassigned-table tr[data-user='{left_out.pk}']")
     row.get_by_label("allow overfilling").check()
     row.get_by_role("button", name=re.compile(r"^Assign to Tutorial A")).click()
-    expect(page.locator(".messages")).to_contain_text(f"{left_out.name} was added to “Tutorial A”.")
+    expect(page.locator(".messages")).to_contain_text(
+        f"{left_out.name} was added to “Tutorial A”."
+    )
     expect(page.get_by_text("Every registrant has a place.")).to_be_visible()
     assert RosterEntry.objects.filter(registerable=tutorials["A"], user=left_out).exists()
 

@@ -79,9 +79,7 @@ def ranking_in_db(student):
 def test_student_ranks_tutorials_with_and_without_javascript(new_page, log_in, screenshot):
     student = UserFactory(name="Emmy Noether")
     campaign = CampaignFactory(
-        status="open",
-        title="Tutorials Algebra",
-        max_preferences=3,
+        status="open", title="Tutorials Algebra", max_preferences=3,
         allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED,
     )
     groups = make_tutorials(campaign, ["Group 1", "Group 2", "Group 3", "Group 4"])

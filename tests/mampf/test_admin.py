@@ -81,7 +81,7 @@ def test_changelists_stay_bounded_with_many_rows(admin_client, django_assert_max
     lecture = LectureFactory()
     tutors = User.objects.bulk_create(UserFactory.build_batch(40))
     for index in range(20):
-        TutorialFactory(lecture=lecture, tutors=tutors[2 * index : 2 * index + 2])
+        TutorialFactory(lecture=lecture, tutors=tutors[2 * index: 2 * index + 2])
 
     for model in ("tutorial", "lecture", "user"):
         with django_assert_max_num_queries(12):
@@ -127,14 +127,9 @@ def test_admin_changes_a_user(admin_client):
     user = UserFactory(name="Before")
     url = reverse("admin:mampf_user_change", args=[user.pk])
     form = {
-        "email": user.email,
-        "name": "After",
-        "matriculation_number": "",
-        "institutional_email": "",
-        "is_active": "on",
-        "is_staff": "on",
-        "date_joined_0": "2024-10-01",
-        "date_joined_1": "10:00:00",
+        "email": user.email, "name": "After", "matriculation_number": "",
+        "institutional_email": "", "is_active": "on", "is_staff": "on",
+        "date_joined_0": "2024-10-01", "date_joined_1": "10:00:00",
     }
 
     response = admin_client.post(url, form)
@@ -148,14 +143,9 @@ def test_admin_password_form_sets_the_password(admin_client):
     user = UserFactory()
     url = reverse("admin:auth_user_password_change", args=[user.pk])
 
-    response = admin_client.post(
-        url,
-        {
-            "password1": "brand-new-pass-42",
-            "password2": "brand-new-pass-42",
-            "usable_password": "true",
-        },
-    )
+    response = admin_client.post(url, {"password1": "brand-new-pass-42",
+                                       "password2": "brand-new-pass-42",
+                                       "usable_password": "true"})
 
     user.refresh_from_db()
     assert response.status_code == 302
@@ -174,9 +164,9 @@ def test_roster_entry_added_in_the_admin_goes_through_the_service(admin_client):
     )
 
     assert response.status_code == 302
-    assert set(
-        RosterEntry.objects.filter(user=student).values_list("registerable_id", flat=True)
-    ) == {tutorial.pk, tutorial.lecture.pk}
+    assert set(RosterEntry.objects.filter(user=student).values_list("registerable_id",
+                                                                    flat=True)) == {
+        tutorial.pk, tutorial.lecture.pk}
     audit = RosterChange.objects.filter(user=student).order_by("id").first()
     assert (audit.registerable_id, audit.reason) == (tutorial.pk, "by hand")
 
@@ -193,9 +183,8 @@ def test_roster_entry_refused_by_the_service_shows_the_reason(admin_client):
     assert any("is full" in str(m) for m in get_messages(response.wsgi_request))
     assert not RosterEntry.objects.filter(user=student).exists()
 
-    admin_client.post(
-        url, {"registerable": tutorial.pk, "user": student.pk, "allow_overfill": "on"}
-    )
+    admin_client.post(url, {"registerable": tutorial.pk, "user": student.pk,
+                            "allow_overfill": "on"})
 
     assert RosterEntry.objects.filter(user=student, registerable_id=tutorial.pk).exists()
 
@@ -239,11 +228,9 @@ def test_bulk_delete_in_the_admin_removes_each_entry_once(admin_client):
 
     assert response.status_code == 302
     assert not RosterEntry.objects.filter(user=student).exists()
-    assert sorted(
-        RosterChange.objects.filter(user=student, action="removed").values_list(
-            "registerable_id", flat=True
-        )
-    ) == sorted([tutorial.pk, tutorial.lecture.pk])
+    assert sorted(RosterChange.objects.filter(user=student, action="removed")
+                  .values_list("registerable_id", flat=True)) == sorted(
+        [tutorial.pk, tutorial.lecture.pk])
 
 
 def test_roster_audit_is_read_only(admin_client):
@@ -252,12 +239,9 @@ def test_roster_audit_is_read_only(admin_client):
 
     assert admin_client.get(reverse("admin:rosters_rosterchange_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:rosters_rosterchange_add")).status_code == 403
-    assert (
-        admin_client.post(
-            reverse("admin:rosters_rosterchange_delete", args=[change.pk]), {"post": "yes"}
-        ).status_code
-        == 403
-    )
+    assert admin_client.post(
+        reverse("admin:rosters_rosterchange_delete", args=[change.pk]), {"post": "yes"}
+    ).status_code == 403
     assert RosterChange.objects.filter(pk=change.pk).exists()
 
 

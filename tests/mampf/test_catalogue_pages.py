@@ -41,9 +41,8 @@ def state():
     groups = []
     for model in (Tutorial, Talk, Cohort, Exam):
         for group in model.objects.order_by("pk"):
-            groups.append(
-                {f.attname: getattr(group, f.attname) for f in model._meta.concrete_fields}
-            )
+            groups.append({f.attname: getattr(group, f.attname)
+                           for f in model._meta.concrete_fields})
     tutors = sorted(Tutorial.tutors.through.objects.values_list("tutorial_id", "user_id"))
     return groups, tutors, LogEntry.objects.count()
 
@@ -56,10 +55,7 @@ def lecture():
 @pytest.fixture
 def tutorial(lecture):
     return TutorialFactory(
-        lecture=lecture,
-        title="Tutorial A",
-        capacity=20,
-        room="SR 1",
+        lecture=lecture, title="Tutorial A", capacity=20, room="SR 1",
         tutors=[UserFactory(email="tutor@example.org")],
     )
 
@@ -84,7 +80,8 @@ def every_page(lecture, tutorial):
         ("get", url("group_delete", tutorial.pk), None),
         ("post", url("group_delete", tutorial.pk), {}),
         ("post", url("tutor_add", tutorial.pk), {"email": "student0@example.org"}),
-        ("post", url("tutor_remove", tutorial.pk), {"user": tutorial.tutors.get().pk}),
+        ("post", url("tutor_remove", tutorial.pk),
+         {"user": tutorial.tutors.get().pk}),
     ]
 
 
@@ -120,11 +117,9 @@ def test_anonymous_visitors_are_sent_to_the_login(client, lecture, tutorial):
 
 @pytest.mark.parametrize("who", ["teacher", "editor", "site_staff"])
 def test_teacher_editor_and_site_staff_may(client, lecture, tutorial, who):
-    user = {
-        "teacher": lambda: lecture.teacher,
-        "editor": lambda: lecture.editors.add(UserFactory()) or lecture.editors.get(),
-        "site_staff": StaffFactory,
-    }[who]()
+    user = {"teacher": lambda: lecture.teacher,
+            "editor": lambda: lecture.editors.add(UserFactory()) or lecture.editors.get(),
+            "site_staff": StaffFactory}[who]()
     client.force_login(user)
 
     assert client.get(url("lecture_groups", lecture.pk)).status_code == 200
@@ -149,10 +144,8 @@ def test_unknown_ids_kinds_and_lectures_as_groups_are_404(teacher_client, lectur
     ]:
         assert teacher_client.get(address).status_code == 404, address
     exam = ExamFactory(lecture=lecture)
-    assert (
-        teacher_client.post(url("tutor_add", exam.pk), {"email": "x@example.org"}).status_code
-        == 404
-    )
+    assert teacher_client.post(url("tutor_add", exam.pk), {"email": "x@example.org"}
+                               ).status_code == 404
 
 
 def test_lecture_page_links_to_the_groups(teacher_client, lecture):
@@ -166,14 +159,8 @@ def test_lecture_page_links_to_the_groups(teacher_client, lecture):
 def test_create_a_tutorial_through_the_form(teacher_client, lecture):
     response = teacher_client.post(
         url("group_create", lecture.pk, "tutorial"),
-        {
-            "title": "Tutorial B",
-            "weekday": "2",
-            "starts_at": "08:15",
-            "ends_at": "09:45",
-            "room": "SR 4",
-            "capacity": "24",
-        },
+        {"title": "Tutorial B", "weekday": "2", "starts_at": "08:15", "ends_at": "09:45",
+         "room": "SR 4", "capacity": "24"},
     )
 
     assert response.status_code == 302 and response.url == url("lecture_groups", lecture.pk)
@@ -185,41 +172,24 @@ def test_create_a_tutorial_through_the_form(teacher_client, lecture):
 
 
 def test_create_each_other_kind(teacher_client, lecture):
-    teacher_client.post(
-        url("group_create", lecture.pk, "talk"),
-        {"title": "Galois", "date": "2025-01-15", "capacity": "2"},
-    )
-    teacher_client.post(
-        url("group_create", lecture.pk, "cohort"),
-        {
-            "title": "Repeaters",
-            "purpose": "planning",
-            "propagate_to_lecture": "yes",
-            "capacity": "",
-        },
-    )
-    teacher_client.post(
-        url("group_create", lecture.pk, "exam"),
-        {"title": "Final", "date": "2025-02-10T09:00", "location": "HS 1", "capacity": "300"},
-    )
+    teacher_client.post(url("group_create", lecture.pk, "talk"),
+                        {"title": "Galois", "date": "2025-01-15", "capacity": "2"})
+    teacher_client.post(url("group_create", lecture.pk, "cohort"),
+                        {"title": "Repeaters", "purpose": "planning",
+                         "propagate_to_lecture": "yes", "capacity": ""})
+    teacher_client.post(url("group_create", lecture.pk, "exam"),
+                        {"title": "Final", "date": "2025-02-10T09:00", "location": "HS 1",
+                         "capacity": "300"})
 
     talk = Talk.objects.get()
     assert (talk.title, talk.position, talk.date, talk.capacity) == (
-        "Galois",
-        1,
-        datetime.date(2025, 1, 15),
-        2,
-    )
+        "Galois", 1, datetime.date(2025, 1, 15), 2)
     cohort = Cohort.objects.get()
     assert (cohort.purpose, cohort.propagate_to_lecture, cohort.capacity) == (
-        "planning",
-        True,
-        None,
-    )
+        "planning", True, None)
     exam = Exam.objects.get()
     assert timezone.localtime(exam.date).replace(tzinfo=None) == datetime.datetime(
-        2025, 2, 10, 9, 0
-    )
+        2025, 2, 10, 9, 0)
     assert exam.location == "HS 1"
 
 
@@ -236,9 +206,8 @@ def test_create_each_other_kind(teacher_client, lecture):
         ({"title": "T", "starts_at": "25:99"}, "Enter a valid time"),
     ],
 )
-def test_bad_input_on_create_shows_an_error_and_creates_nothing(
-    teacher_client, lecture, data, error
-):
+def test_bad_input_on_create_shows_an_error_and_creates_nothing(teacher_client, lecture,
+                                                               data, error):
     before = state()
 
     response = teacher_client.post(url("group_create", lecture.pk, "tutorial"), data)
@@ -294,20 +263,16 @@ def test_posting_the_edit_form_unchanged_changes_nothing(teacher_client, lecture
 
 
 def test_edit_form_shows_the_saved_values(teacher_client, lecture):
-    exam = ExamFactory(
-        lecture=lecture,
-        date=timezone.make_aware(datetime.datetime(2025, 2, 10, 9, 30)),
-        location="HS 2",
-    )
+    exam = ExamFactory(lecture=lecture, date=timezone.make_aware(
+        datetime.datetime(2025, 2, 10, 9, 30)), location="HS 2")
     page = teacher_client.get(url("group_edit", exam.pk)).content.decode()
     assert 'value="2025-02-10T09:30"' in page and 'value="HS 2"' in page
 
 
 def test_negative_capacity_on_edit_is_refused(teacher_client, tutorial):
     before = state()
-    response = teacher_client.post(
-        url("group_edit", tutorial.pk), {"capacity": "-5", "room": "SR 9"}
-    )
+    response = teacher_client.post(url("group_edit", tutorial.pk),
+                                   {"capacity": "-5", "room": "SR 9"})
     assert response.status_code == 400
     assert "The capacity cannot be negative." in response.content.decode()
     assert state() == before
@@ -330,7 +295,8 @@ def test_propagation_of_a_cohort_with_members_stays(teacher_client, lecture):
     RosterEntry.objects.create(registerable=cohort, user=UserFactory())
     before = state()
 
-    response = teacher_client.post(url("group_edit", cohort.pk), {"propagate_to_lecture": "yes"})
+    response = teacher_client.post(url("group_edit", cohort.pk),
+                                   {"propagate_to_lecture": "yes"})
 
     assert response.status_code == 400
     assert "only be changed while the cohort is empty" in response.content.decode()
@@ -396,13 +362,11 @@ def test_add_a_tutor_by_exact_email(teacher_client, tutorial):
 
 @pytest.mark.parametrize(
     ("email", "error"),
-    [
-        ("nobody@example.org", "No active account has exactly this e-mail address"),
-        ("anna@example", "complete e-mail address"),
-        ("anna", "complete e-mail address"),
-        ("", "Please enter an e-mail address."),
-        ("tutor@example.org", "already tutors"),
-    ],
+    [("nobody@example.org", "No active account has exactly this e-mail address"),
+     ("anna@example", "complete e-mail address"),
+     ("anna", "complete e-mail address"),
+     ("", "Please enter an e-mail address."),
+     ("tutor@example.org", "already tutors")],
 )
 def test_tutor_refusals_change_nothing(teacher_client, tutorial, email, error):
     UserFactory(email="anna@example.org")
@@ -438,9 +402,8 @@ def test_remove_a_tutor(teacher_client, tutorial):
 def busy_lecture(lecture):
     """20 groups (8 tutorials with a tutor, 4 talks, 4 cohorts, 4 exams), 500 students, each on
     the lecture roster, one tutorial and one exam."""
-    tutorials = [
-        TutorialFactory(lecture=lecture, capacity=70, tutors=[UserFactory()]) for _ in range(8)
-    ]
+    tutorials = [TutorialFactory(lecture=lecture, capacity=70, tutors=[UserFactory()])
+                 for _ in range(8)]
     for _ in range(4):
         TalkFactory(lecture=lecture)
         CohortFactory(lecture=lecture)
@@ -456,9 +419,8 @@ def busy_lecture(lecture):
     return lecture
 
 
-def test_groups_page_has_bounded_queries(
-    teacher_client, busy_lecture, django_assert_max_num_queries
-):
+def test_groups_page_has_bounded_queries(teacher_client, busy_lecture,
+                                         django_assert_max_num_queries):
     teacher_client.get(url("lecture_groups", busy_lecture.pk))  # warms the content-type cache
     with django_assert_max_num_queries(10):
         response = teacher_client.get(url("lecture_groups", busy_lecture.pk))
@@ -471,9 +433,8 @@ def test_groups_page_has_bounded_queries(
     assert "500 / 600" in response.content.decode()
 
 
-def test_any_active_account_may_tutor_even_a_student_of_the_lecture(
-    teacher_client, lecture, tutorial
-):
+def test_any_active_account_may_tutor_even_a_student_of_the_lecture(teacher_client, lecture,
+                                                                     tutorial):
     student = UserFactory(email="stud@example.org")
     RosterEntry.objects.create(registerable=lecture, user=student)
 
@@ -489,9 +450,8 @@ def test_the_saved_message_names_the_new_title(teacher_client, tutorial):
 
 def test_groups_page_speaks_german(teacher_client, lecture, tutorial):
     try:
-        page = teacher_client.get(
-            url("lecture_groups", lecture.pk), HTTP_ACCEPT_LANGUAGE="de"
-        ).content.decode()
+        page = teacher_client.get(url("lecture_groups", lecture.pk),
+                                  HTTP_ACCEPT_LANGUAGE="de").content.decode()
     finally:
         translation.activate(settings.LANGUAGE_CODE)  # the middleware leaves German active
     assert "Tutorium hinzufügen" in page and "Bearbeiten" in page

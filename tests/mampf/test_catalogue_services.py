@@ -37,9 +37,8 @@ def snapshot(group):
     """Everything a refusal must leave as it was."""
     fresh = type(group).objects.get(pk=group.pk)
     values = {f.attname: getattr(fresh, f.attname) for f in type(group)._meta.concrete_fields}
-    tutors = (
-        sorted(fresh.tutors.values_list("pk", flat=True)) if isinstance(fresh, Tutorial) else None
-    )
+    tutors = sorted(fresh.tutors.values_list("pk", flat=True)) if isinstance(
+        fresh, Tutorial) else None
     return values, tutors, LogEntry.objects.count()
 
 
@@ -73,11 +72,7 @@ def test_create_tutorial_with_every_field_and_audit(lecture, teacher):
 
     saved = Tutorial.objects.get(pk=tutorial.pk)
     assert (saved.lecture, saved.title, saved.capacity, saved.room) == (
-        lecture,
-        "Tutorial A",
-        20,
-        "SR 3",
-    )
+        lecture, "Tutorial A", 20, "SR 3")
     assert saved.schedule == "Tuesday 14:15–15:45"
     log = last_log()
     assert (log.user, log.action_flag, log.object_id) == (teacher, ADDITION, str(tutorial.pk))
@@ -127,10 +122,8 @@ def test_create_cohort_and_exam(lecture, teacher):
     [
         ({"title": "   "}, "title_missing"),
         ({"title": "T", "capacity": -1}, "capacity_negative"),
-        (
-            {"title": "T", "starts_at": datetime.time(12), "ends_at": datetime.time(10)},
-            "ends_before_start",
-        ),
+        ({"title": "T", "starts_at": datetime.time(12), "ends_at": datetime.time(10)},
+         "ends_before_start"),
         ({"title": "T", "room": "x" * 101}, "invalid_group_data"),
         ({"title": "T", "lecture_id": 1}, "invalid_group_data"),
     ],
@@ -257,7 +250,8 @@ def test_delete_an_empty_group(lecture, teacher):
 
     assert not Registerable.objects.filter(pk=talk.pk).exists()
     log = last_log()
-    assert (log.action_flag, log.object_id, log.object_repr) == (DELETION, str(talk.pk), str(talk))
+    assert (log.action_flag, log.object_id, log.object_repr) == (
+        DELETION, str(talk.pk), str(talk))
 
 
 def test_delete_with_people_on_the_roster_is_refused(lecture, teacher):
@@ -295,8 +289,7 @@ def test_add_tutor_by_exact_email_case_insensitive(lecture, teacher):
     assert added == tutor
     assert list(tutorial.tutors.all()) == [tutor]
     assert json.loads(last_log().change_message) == [
-        {"added": {"name": "tutors", "object": "Tina <tina@example.org>"}}
-    ]
+        {"added": {"name": "tutors", "object": "Tina <tina@example.org>"}}]
 
 
 def test_add_tutor_by_confirmed_university_address(lecture, teacher):
@@ -310,21 +303,14 @@ def test_add_tutor_by_confirmed_university_address(lecture, teacher):
 
 @pytest.mark.parametrize(
     "email",
-    [
-        "tina@example",
-        "tina@example.org.",
-        "tin",
-        "",
-        "claimed@uni-heidelberg.de",
-        "gone@example.org",
-    ],
+    ["tina@example", "tina@example.org.", "tin", "", "claimed@uni-heidelberg.de",
+     "gone@example.org"],
 )
 def test_add_tutor_refuses_anything_but_an_exact_active_address(lecture, teacher, email):
     tutorial = TutorialFactory(lecture=lecture)
     UserFactory(email="tina@example.org")
-    UserFactory(
-        institutional_email="claimed@uni-heidelberg.de", institutional_email_verified_at=None
-    )
+    UserFactory(institutional_email="claimed@uni-heidelberg.de",
+                institutional_email_verified_at=None)
     UserFactory(email="gone@example.org", is_active=False)
     before = snapshot(tutorial)
 

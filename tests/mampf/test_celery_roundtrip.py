@@ -49,32 +49,10 @@ def worker(tmp_path):
         MAMPF_VAR_DIR=str(tmp_path / "var"),
     )
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "mampf",
-            "worker",
-            "-Q",
-            queue,
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "warning",
-            "--hostname",
-            f"{queue}@%h",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        [sys.executable, "-m", "celery", "-A", "mampf", "worker", "-Q", queue,
+         "--pool", "solo", "--concurrency", "1", "--without-heartbeat", "--without-gossip",
+         "--without-mingle", "-l", "warning", "--hostname", f"{queue}@%h"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         yield queue, process

@@ -36,7 +36,8 @@ def fresh_send_slots_in_english():
 
 
 def unconfirmed_student(address=UNI, **fields):
-    return UserFactory(institutional_email=address, institutional_email_verified_at=None, **fields)
+    return UserFactory(institutional_email=address, institutional_email_verified_at=None,
+                       **fields)
 
 
 def absolute(path: str) -> str:
@@ -47,7 +48,8 @@ def signed_days_ago(monkeypatch, days: float, *, user) -> str:
     """A token as if it had been mailed ``days`` ago."""
     past = int(time.time() - days * 24 * 3600)
     with monkeypatch.context() as patched:
-        patched.setattr(signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(past))
+        patched.setattr(signing.TimestampSigner, "timestamp",
+                        lambda self: signing.b62_encode(past))
         return services.make_confirmation_token(user=user)
 
 
@@ -115,16 +117,13 @@ def test_token_is_valid_for_three_days_and_not_longer(monkeypatch):
     assert services.confirm_institutional_email(user=student, token=fresh_enough) is True
 
 
-@pytest.mark.parametrize(
-    "mangle",
-    [
-        lambda token: token[:-1] + ("A" if token[-1] != "A" else "B"),  # signature altered
-        lambda token: "x" + token,  # payload altered
-        lambda token: token.rsplit(":", 1)[0],  # signature cut off
-        lambda token: "not-a-token",
-        lambda token: "::",
-    ],
-)
+@pytest.mark.parametrize("mangle", [
+    lambda token: token[:-1] + ("A" if token[-1] != "A" else "B"),  # signature altered
+    lambda token: "x" + token,  # payload altered
+    lambda token: token.rsplit(":", 1)[0],  # signature cut off
+    lambda token: "not-a-token",
+    lambda token: "::",
+])
 def test_tampered_token_is_refused(mangle):
     student = unconfirmed_student()
     token = mangle(services.make_confirmation_token(user=student))
@@ -137,8 +136,7 @@ def test_tampered_token_is_refused(mangle):
 def test_token_signed_for_another_purpose_is_refused():
     student = unconfirmed_student()
     foreign = signing.TimestampSigner(salt="something-else").sign_object(
-        {"u": student.pk, "a": "x"}
-    )
+        {"u": student.pk, "a": "x"})
 
     with pytest.raises(errors.ConfirmationLinkInvalid):
         services.confirm_institutional_email(user=student, token=foreign)
@@ -157,20 +155,16 @@ def test_token_of_another_user_is_refused():
 def test_token_for_a_previous_address_cannot_confirm_the_new_one():
     student = unconfirmed_student()
     old_token = services.make_confirmation_token(user=student)
-    services.update_profile(
-        user=student,
-        name=student.name,
-        institutional_email="ada.new@stud.uni-heidelberg.de",
-        absolute_url=absolute,
-    )
+    services.update_profile(user=student, name=student.name,
+                            institutional_email="ada.new@stud.uni-heidelberg.de",
+                            absolute_url=absolute)
 
     with pytest.raises(errors.ConfirmationLinkForOldAddress):
         services.confirm_institutional_email(user=student, token=old_token)
     assert confirmed_at(student) is None
 
-    services.update_profile(
-        user=student, name=student.name, institutional_email=None, absolute_url=absolute
-    )
+    services.update_profile(user=student, name=student.name, institutional_email=None,
+                            absolute_url=absolute)
     with pytest.raises(errors.ConfirmationLinkForOldAddress):
         services.confirm_institutional_email(user=student, token=old_token)
 
@@ -224,9 +218,8 @@ def test_saving_the_profile_without_changing_the_address_keeps_the_confirmation(
     before = confirmed_at(student)
 
     with django_capture_on_commit_callbacks(execute=True):
-        logged_in(student).post(
-            reverse("profile"), {"name": "Ada Lovelace", "institutional_email": UNI.upper()}
-        )
+        logged_in(student).post(reverse("profile"), {"name": "Ada Lovelace",
+                                                     "institutional_email": UNI.upper()})
 
     student.refresh_from_db()
     assert student.name == "Ada Lovelace"
@@ -234,15 +227,13 @@ def test_saving_the_profile_without_changing_the_address_keeps_the_confirmation(
     assert mailoutbox == []
 
 
-def test_removing_the_address_removes_the_confirmation(
-    mailoutbox, django_capture_on_commit_callbacks
-):
+def test_removing_the_address_removes_the_confirmation(mailoutbox,
+                                                       django_capture_on_commit_callbacks):
     student = UserFactory(institutional_email=UNI)
 
     with django_capture_on_commit_callbacks(execute=True):
-        logged_in(student).post(
-            reverse("profile"), {"name": student.name, "institutional_email": ""}
-        )
+        logged_in(student).post(reverse("profile"), {"name": student.name,
+                                                     "institutional_email": ""})
 
     student.refresh_from_db()
     assert (student.institutional_email, student.institutional_email_verified_at) == (None, None)
@@ -289,12 +280,8 @@ def test_resend_mails_a_new_link_at_most_once_a_minute(
     mailoutbox, django_capture_on_commit_callbacks, monkeypatch, settings
 ):
     # An in-process cache, so the test can move its clock a minute on.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "resend-limit",
-        }
-    }
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "resend-limit"}}
     student = unconfirmed_student()
     client = logged_in(student)
     url = reverse("resend_institutional_email_confirmation")
@@ -345,13 +332,10 @@ def test_the_link_sent_on_a_profile_change_counts_against_the_limit(
     assert student.institutional_email_verified_at is None
 
 
-@pytest.mark.parametrize(
-    ("address", "confirmed", "message"),
-    [
-        (None, False, "no university e-mail address to confirm"),
-        (UNI, True, "already confirmed"),
-    ],
-)
+@pytest.mark.parametrize(("address", "confirmed", "message"), [
+    (None, False, "no university e-mail address to confirm"),
+    (UNI, True, "already confirmed"),
+])
 def test_resend_is_refused_when_there_is_nothing_to_confirm(
     address, confirmed, message, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -362,8 +346,7 @@ def test_resend_is_refused_when_there_is_nothing_to_confirm(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = logged_in(student).post(
-            reverse("resend_institutional_email_confirmation"), follow=True
-        )
+            reverse("resend_institutional_email_confirmation"), follow=True)
 
     assert message in response.content.decode()
     assert mailoutbox == []
@@ -468,8 +451,7 @@ def test_policy_refuses_an_unconfirmed_matching_address_and_says_why(email_campa
     assert result.details["unverified"] is True
     assert "not confirmed yet" in result.message
     assert result.action.startswith(
-        "Confirm your university address: we sent a link to ada@stud.uni-heidelberg.de"
-    )
+        "Confirm your university address: we sent a link to ada@stud.uni-heidelberg.de")
 
 
 def test_policy_passes_once_the_address_is_confirmed(email_campaign):
@@ -501,17 +483,12 @@ def test_bulk_evaluation_agrees_and_stays_bounded_for_users_loaded_without_the_d
     email_campaign, django_assert_max_num_queries
 ):
     users = [
-        UserFactory(
-            institutional_email=f"s{i}@uni-heidelberg.de",
-            institutional_email_verified_at=timezone.now() if i % 2 else None,
-        )
+        UserFactory(institutional_email=f"s{i}@uni-heidelberg.de",
+                    institutional_email_verified_at=timezone.now() if i % 2 else None)
         for i in range(40)
     ]
-    light = list(
-        User.objects.filter(pk__in=[u.pk for u in users]).only(
-            "pk", "email", "institutional_email", "name"
-        )
-    )
+    light = list(User.objects.filter(pk__in=[u.pk for u in users])
+                 .only("pk", "email", "institutional_email", "name"))
 
     with django_assert_max_num_queries(3):
         many = policies.evaluate_many(email_campaign, light, phase="registration")
@@ -519,10 +496,7 @@ def test_bulk_evaluation_agrees_and_stays_bounded_for_users_loaded_without_the_d
     for user in users:
         single = registration_services.evaluate_policies_for(email_campaign, user)
         assert (many[user.pk].passed, many[user.pk].code, many[user.pk].details) == (
-            single.passed,
-            single.code,
-            single.details,
-        )
+            single.passed, single.code, single.details)
     assert sum(result.passed for result in many.values()) == 20
 
 
@@ -548,8 +522,7 @@ def test_admin_lists_and_filters_by_confirmation(admin_client):
 
     everyone = admin_client.get(url).content.decode()
     only_confirmed = admin_client.get(
-        url, {"institutional_email_verified_at__isnull": "False"}
-    ).content.decode()
+        url, {"institutional_email_verified_at__isnull": "False"}).content.decode()
 
     assert "institutional address confirmed at" in everyone.lower()
     assert "Confirmed Carla" in only_confirmed and "Unconfirmed Uwe" not in only_confirmed
@@ -557,15 +530,10 @@ def test_admin_lists_and_filters_by_confirmation(admin_client):
 
 def _admin_form(user, **changes):
     form = {
-        "email": user.email,
-        "name": user.name,
-        "matriculation_number": "",
-        "institutional_email": user.institutional_email or "",
-        "is_active": "on",
-        "date_joined_0": "2024-10-01",
-        "date_joined_1": "10:00:00",
-        "institutional_email_verified_at_0": "",
-        "institutional_email_verified_at_1": "",
+        "email": user.email, "name": user.name, "matriculation_number": "",
+        "institutional_email": user.institutional_email or "", "is_active": "on",
+        "date_joined_0": "2024-10-01", "date_joined_1": "10:00:00",
+        "institutional_email_verified_at_0": "", "institutional_email_verified_at_1": "",
     }
     if user.institutional_email_verified_at:
         local = timezone.localtime(user.institutional_email_verified_at)
@@ -579,28 +547,21 @@ def test_staff_can_confirm_an_address_in_the_admin(admin_client):
     student = unconfirmed_student()
     url = reverse("admin:mampf_user_change", args=[student.pk])
 
-    response = admin_client.post(
-        url,
-        _admin_form(
-            student,
-            institutional_email_verified_at_0="2024-10-02",
-            institutional_email_verified_at_1="09:30:00",
-        ),
-    )
+    response = admin_client.post(url, _admin_form(
+        student, institutional_email_verified_at_0="2024-10-02",
+        institutional_email_verified_at_1="09:30:00"))
 
     assert response.status_code == 302, response.content.decode()[:3000]
     assert timezone.localtime(confirmed_at(student)).strftime("%Y-%m-%d %H:%M") == (
-        "2024-10-02 09:30"
-    )
+        "2024-10-02 09:30")
 
 
 def test_an_address_changed_in_the_admin_loses_its_confirmation(admin_client):
     student = UserFactory(institutional_email=UNI)
     url = reverse("admin:mampf_user_change", args=[student.pk])
 
-    response = admin_client.post(
-        url, _admin_form(student, institutional_email="other@stud.uni-heidelberg.de")
-    )
+    response = admin_client.post(url, _admin_form(
+        student, institutional_email="other@stud.uni-heidelberg.de"))
 
     assert response.status_code == 302, response.content.decode()[:3000]
     student.refresh_from_db()
@@ -612,14 +573,9 @@ def test_the_admin_refuses_a_confirmation_without_an_address(admin_client):
     student = UserFactory(institutional_email=None)
     url = reverse("admin:mampf_user_change", args=[student.pk])
 
-    response = admin_client.post(
-        url,
-        _admin_form(
-            student,
-            institutional_email_verified_at_0="2024-10-02",
-            institutional_email_verified_at_1="09:30:00",
-        ),
-    )
+    response = admin_client.post(url, _admin_form(
+        student, institutional_email_verified_at_0="2024-10-02",
+        institutional_email_verified_at_1="09:30:00"))
 
     assert response.status_code == 200
     assert "Only an existing institutional address can be confirmed." in response.content.decode()
@@ -627,9 +583,8 @@ def test_the_admin_refuses_a_confirmation_without_an_address(admin_client):
 
 
 def test_home_page_warns_about_an_unconfirmed_university_address(client):
-    student = UserFactory(
-        institutional_email="new@uni-heidelberg.de", institutional_email_verified_at=None
-    )
+    student = UserFactory(institutional_email="new@uni-heidelberg.de",
+                          institutional_email_verified_at=None)
     client.force_login(student)
     body = client.get("/").content.decode()
     assert "is not confirmed yet" in body and "not confirmed" in body

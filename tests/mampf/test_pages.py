@@ -57,7 +57,8 @@ def test_login_page_renders(client):
 def test_login_with_right_credentials_goes_to_the_start_page(client):
     UserFactory(email="ada@example.org")
 
-    response = client.post(reverse("login"), {"username": "ada@example.org", "password": PASSWORD})
+    response = client.post(reverse("login"), {"username": "ada@example.org",
+                                              "password": PASSWORD})
 
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
@@ -66,7 +67,8 @@ def test_login_with_right_credentials_goes_to_the_start_page(client):
 def test_login_with_wrong_password_says_so_without_telling_which_part_was_wrong(client):
     UserFactory(email="ada@example.org")
 
-    response = client.post(reverse("login"), {"username": "ada@example.org", "password": "wrong"})
+    response = client.post(reverse("login"), {"username": "ada@example.org",
+                                              "password": "wrong"})
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -76,9 +78,8 @@ def test_login_with_wrong_password_says_so_without_telling_which_part_was_wrong(
 
 
 def test_login_with_unknown_address_gets_the_same_message(client):
-    response = client.post(
-        reverse("login"), {"username": "nobody@example.org", "password": PASSWORD}
-    )
+    response = client.post(reverse("login"), {"username": "nobody@example.org",
+                                              "password": PASSWORD})
 
     assert "do not match an account" in response.content.decode()
 
@@ -244,11 +245,8 @@ def test_home_for_a_teacher_does_not_list_other_lectures(client):
 @pytest.mark.parametrize("role", ["teacher", "editor", "site_staff"])
 def test_lecture_detail_for_managers(client, realistic_lecture, role):
     lecture = realistic_lecture["lecture"]
-    user = {
-        "teacher": lecture.teacher,
-        "editor": lecture.editors.get(),
-        "site_staff": StaffFactory(),
-    }[role]
+    user = {"teacher": lecture.teacher, "editor": lecture.editors.get(),
+            "site_staff": StaffFactory()}[role]
     client.force_login(user)
 
     response = client.get(reverse("lecture_detail", args=[lecture.pk]))
@@ -272,20 +270,15 @@ def test_tutor_cannot_open_the_lecture_overview(client, realistic_lecture):
 
 
 def test_home_query_count_is_bounded(client, realistic_lecture, django_assert_max_num_queries):
-    for user in (
-        realistic_lecture["lecture"].teacher,
-        realistic_lecture["tutors"][0],
-        realistic_lecture["students"][0],
-        StaffFactory(),
-    ):
+    for user in (realistic_lecture["lecture"].teacher, realistic_lecture["tutors"][0],
+                 realistic_lecture["students"][0], StaffFactory()):
         client.force_login(user)
         with django_assert_max_num_queries(16):
             assert client.get(reverse("home")).status_code == 200
 
 
-def test_lecture_detail_query_count_is_bounded(
-    client, realistic_lecture, django_assert_max_num_queries
-):
+def test_lecture_detail_query_count_is_bounded(client, realistic_lecture,
+                                               django_assert_max_num_queries):
     client.force_login(realistic_lecture["lecture"].teacher)
     url = reverse("lecture_detail", args=[realistic_lecture["lecture"].pk])
 
@@ -338,9 +331,8 @@ def test_profile_edit_refuses_an_invalid_address(client):
     user = UserFactory(name="Ada")
     client.force_login(user)
 
-    response = client.post(
-        reverse("profile"), {"name": "Changed", "institutional_email": "not an address"}
-    )
+    response = client.post(reverse("profile"), {"name": "Changed", "institutional_email":
+                                                "not an address"})
 
     user.refresh_from_db()
     assert response.status_code == 200
@@ -381,10 +373,8 @@ def test_profile_ignores_fields_it_does_not_offer(client):
     user = UserFactory()
     client.force_login(user)
 
-    client.post(
-        reverse("profile"),
-        {"name": "Ada", "institutional_email": "", "is_staff": "on", "email": "evil@example.org"},
-    )
+    client.post(reverse("profile"), {"name": "Ada", "institutional_email": "",
+                                     "is_staff": "on", "email": "evil@example.org"})
 
     user.refresh_from_db()
     assert user.name == "Ada"

@@ -29,65 +29,38 @@ def _snapshot() -> dict[str, list]:
     """Every row the command touches, as sorted value lists (ids and timestamps included)."""
     tables = {
         "users": User.objects.values_list(
-            "pk",
-            "email",
-            "name",
-            "matriculation_number",
-            "institutional_email",
-            "institutional_email_verified_at",
-            "is_staff",
-            "is_superuser",
-            "password",
+            "pk", "email", "name", "matriculation_number", "institutional_email",
+            "institutional_email_verified_at", "is_staff", "is_superuser", "password",
             "date_joined",
         ),
         "terms": Term.objects.values_list("pk", "season", "year", "starts_on", "ends_on"),
-        "lectures": Lecture.objects.values_list(
-            "pk", "term_id", "title", "teacher_id", "is_seminar", "capacity"
-        ),
+        "lectures": Lecture.objects.values_list("pk", "term_id", "title", "teacher_id",
+                                                "is_seminar", "capacity"),
         "editors": Lecture.editors.through.objects.values_list("lecture_id", "user_id"),
-        "tutorials": Tutorial.objects.values_list(
-            "pk", "lecture_id", "title", "capacity", "weekday", "starts_at", "ends_at", "room"
-        ),
+        "tutorials": Tutorial.objects.values_list("pk", "lecture_id", "title", "capacity",
+                                                  "weekday", "starts_at", "ends_at", "room"),
         "tutors": Tutorial.tutors.through.objects.values_list("tutorial_id", "user_id"),
         "talks": Talk.objects.values_list("pk", "lecture_id", "position", "title", "date"),
-        "cohorts": Cohort.objects.values_list(
-            "pk", "lecture_id", "title", "purpose", "propagate_to_lecture"
-        ),
-        "exams": Exam.objects.values_list(
-            "pk", "lecture_id", "title", "date", "location", "capacity"
-        ),
+        "cohorts": Cohort.objects.values_list("pk", "lecture_id", "title", "purpose",
+                                              "propagate_to_lecture"),
+        "exams": Exam.objects.values_list("pk", "lecture_id", "title", "date", "location",
+                                          "capacity"),
         "campaigns": Campaign.objects.values_list(
-            "pk",
-            "lecture_id",
-            "title",
-            "status",
-            "allocation_mode",
-            "planning_only",
-            "registration_deadline",
-            "max_preferences",
-            "created_at",
-            "updated_at",
+            "pk", "lecture_id", "title", "status", "allocation_mode", "planning_only",
+            "registration_deadline", "max_preferences", "created_at", "updated_at",
         ),
         "transitions": CampaignTransition.objects.values_list("pk", "campaign_id", "to_status"),
-        "items": Item.objects.values_list(
-            "pk", "campaign_id", "registerable_id", "position", "exclusive"
-        ),
+        "items": Item.objects.values_list("pk", "campaign_id", "registerable_id", "position",
+                                          "exclusive"),
         "registrations": UserRegistration.objects.values_list(
-            "pk",
-            "campaign_id",
-            "item_id",
-            "user_id",
-            "status",
-            "preference_rank",
-            "created_at",
+            "pk", "campaign_id", "item_id", "user_id", "status", "preference_rank", "created_at",
         ),
-        "policies": Policy.objects.values_list(
-            "pk", "campaign_id", "kind", "phase", "config", "position", "active"
-        ),
-        "roster": RosterEntry.objects.values_list("pk", "registerable_id", "user_id", "added_at"),
-        "roster_changes": RosterChange.objects.values_list(
-            "pk", "action", "user_id", "registerable_id"
-        ),
+        "policies": Policy.objects.values_list("pk", "campaign_id", "kind", "phase", "config",
+                                               "position", "active"),
+        "roster": RosterEntry.objects.values_list("pk", "registerable_id", "user_id",
+                                                  "added_at"),
+        "roster_changes": RosterChange.objects.values_list("pk", "action", "user_id",
+                                                           "registerable_id"),
         "runs": AllocationRun.objects.values_list("pk", "campaign_id", "status", "seed"),
     }
     return {name: sorted(rows, key=repr) for name, rows in tables.items()}
@@ -111,9 +84,8 @@ def test_seed_builds_the_demo_semester():
     tutorials = list(linear_algebra.tutorials.order_by("title"))
     assert [t.title for t in tutorials] == [f"Tutorial {c}" for c in "ABCDEFGH"]
     assert all(t.capacity == 25 and t.room and t.weekday is not None for t in tutorials)
-    assert [t.tutors.get().email for t in tutorials] == [
-        f"tutor{i}@example.org" for i in range(1, 9)
-    ]
+    assert [t.tutors.get().email for t in tutorials] == [f"tutor{i}@example.org"
+                                                          for i in range(1, 9)]
     assert seminar.talks.count() == 12
     assert linear_algebra.cohorts.get(title="Repeaters").propagate_to_lecture
     exam = linear_algebra.exams.get()
@@ -137,39 +109,27 @@ def test_seed_builds_the_demo_semester():
     assert demo_student.institutional_email
     assert demo_student.verified_institutional_email == demo_student.institutional_email
     assert not User.objects.filter(
-        email__startswith="student",
-        institutional_email__isnull=False,
+        email__startswith="student", institutional_email__isnull=False,
         institutional_email_verified_at__isnull=True,
     ).exists()
     assert not UserRegistration.objects.filter(user=demo_student).exists()
     assert not RosterEntry.objects.filter(user=demo_student).exists()
-    ranked_users = (
-        UserRegistration.objects.filter(campaign=tutorial_campaign)
-        .values("user_id")
-        .distinct()
-        .count()
-    )
+    ranked_users = UserRegistration.objects.filter(campaign=tutorial_campaign).values(
+        "user_id").distinct().count()
     assert ranked_users == 100
 
     assert "http://127.0.0.1:8000/" in output
-    for login in (
-        "staff@example.org",
-        "tutor1@example.org",
-        "student001@example.org",
-        "demo-staff-2024",
-        "demo-student-2024",
-    ):
+    for login in ("staff@example.org", "tutor1@example.org", "student001@example.org",
+                  "demo-staff-2024", "demo-student-2024"):
         assert login in output
 
 
 def test_printed_logins_work(client):
     _seed()
 
-    for email, password in [
-        ("staff@example.org", "demo-staff-2024"),
-        ("tutor1@example.org", "demo-tutor-2024"),
-        ("student001@example.org", "demo-student-2024"),
-    ]:
+    for email, password in [("staff@example.org", "demo-staff-2024"),
+                            ("tutor1@example.org", "demo-tutor-2024"),
+                            ("student001@example.org", "demo-student-2024")]:
         assert client.login(username=email, password=password), email
         client.logout()
 
@@ -226,14 +186,11 @@ def test_the_demo_has_a_finished_allocation_with_students_left_without_a_place(c
 
     campaign = Campaign.objects.get(title="Analysis tutorials")
     assert campaign.status == "completed" and campaign.allocation_mode == "preference_based"
-    applicants = set(
-        UserRegistration.objects.filter(campaign=campaign).values_list("user_id", flat=True)
-    )
-    placed = set(
-        RosterEntry.objects.filter(
-            registerable__in=campaign.items.values("registerable_id")
-        ).values_list("user_id", flat=True)
-    )
+    applicants = set(UserRegistration.objects.filter(campaign=campaign).values_list(
+        "user_id", flat=True))
+    placed = set(RosterEntry.objects.filter(
+        registerable__in=campaign.items.values("registerable_id")).values_list(
+        "user_id", flat=True))
     assert len(applicants) == 40 and len(placed) == 36
     without_place = applicants - placed
     assert len(without_place) == 4

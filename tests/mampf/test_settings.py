@@ -14,23 +14,10 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CONFIG_VARIABLES = (
-    "DATABASE_URL",
-    "CELERY_BROKER_URL",
-    "CELERY_RESULT_BACKEND",
-    "REDIS_URL",
-    "SECRET_KEY",
-    "DEBUG",
-    "ALLOWED_HOSTS",
-    "EMAIL_URL",
-    "MAMPF_VAR_DIR",
-    "DJANGO_SETTINGS_MODULE",
-    "CSRF_TRUSTED_ORIGINS",
-    "SECURE_SSL_REDIRECT",
-    "SESSION_COOKIE_SECURE",
-    "CSRF_COOKIE_SECURE",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_PRELOAD",
-    "BEHIND_TLS_PROXY",
+    "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "REDIS_URL", "SECRET_KEY",
+    "DEBUG", "ALLOWED_HOSTS", "EMAIL_URL", "MAMPF_VAR_DIR", "DJANGO_SETTINGS_MODULE",
+    "CSRF_TRUSTED_ORIGINS", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
+    "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "BEHIND_TLS_PROXY",
     # Set for the browser tests in this process (Playwright runs an event loop); a deployment
     # never has it, and the deploy check rightly refuses it.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
@@ -111,15 +98,8 @@ def test_sqlite_defaults_to_the_var_directory_of_the_checkout(tmp_path):
         "django.setup(); from django.conf import settings; "
         "print(settings.DATABASES['default']['NAME'])"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=BASE_DIR,
-        env=env_without_var_dir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=BASE_DIR, env=env_without_var_dir,
+                            capture_output=True, text=True, timeout=60, check=True)
 
     assert result.stdout.strip() == str(BASE_DIR / "var" / "db.sqlite3")
 
@@ -205,11 +185,7 @@ def test_deploy_check_passes_with_production_values(tmp_path):
 
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -220,20 +196,13 @@ def test_deploy_check_passes_with_production_values(tmp_path):
 def test_deploy_check_fails_with_a_weak_secret_key(tmp_path):
     """Control: the deploy check above would notice a bad production value."""
     env = _clean_env(
-        tmp_path,
-        DEBUG="0",
-        SECRET_KEY="short",
-        ALLOWED_HOSTS="courses.example.org",
+        tmp_path, DEBUG="0", SECRET_KEY="short", ALLOWED_HOSTS="courses.example.org",
         DJANGO_SETTINGS_MODULE="mampf.settings",
     )
 
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
     )
 
     assert result.returncode != 0

@@ -18,18 +18,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     "factory",
-    [
-        UserFactory,
-        StaffFactory,
-        LectureFactory,
-        TutorialFactory,
-        TalkFactory,
-        CohortFactory,
-        ExamFactory,
-        CampaignFactory,
-        ItemFactory,
-        PolicyFactory,
-    ],
+    [UserFactory, StaffFactory, LectureFactory, TutorialFactory, TalkFactory, CohortFactory,
+     ExamFactory, CampaignFactory, ItemFactory, PolicyFactory],
 )
 def test_every_factory_builds_a_valid_object_without_arguments(factory):
     obj = factory()

@@ -38,9 +38,8 @@ def test_create_user_without_password_cannot_log_in():
     assert authenticate(username="nopass@example.org", password="") is None
 
 
-@pytest.mark.parametrize(
-    "typed", ["student@example.org", "Student@Example.org", "STUDENT@EXAMPLE.ORG"]
-)
+@pytest.mark.parametrize("typed", ["student@example.org", "Student@Example.org",
+                                   "STUDENT@EXAMPLE.ORG"])
 def test_login_address_is_case_insensitive(client, typed):
     user = UserFactory(email="student@example.org")
 

@@ -91,7 +91,8 @@ def change_url(campaign):
 # -- actions ------------------------------------------------------------------------------------
 
 
-def test_open_action_opens_a_ready_draft_and_refuses_one_without_items(admin_client, admin_user):
+def test_open_action_opens_a_ready_draft_and_refuses_one_without_items(admin_client,
+                                                                        admin_user):
     ready = CampaignFactory(title="Ready")
     ItemFactory(campaign=ready)
     empty = CampaignFactory(title="Empty")
@@ -102,11 +103,7 @@ def test_open_action_opens_a_ready_draft_and_refuses_one_without_items(admin_cli
     assert empty.status == Status.DRAFT
     audit = CampaignTransition.objects.get()
     assert (audit.campaign, audit.from_status, audit.to_status, audit.by) == (
-        ready,
-        "draft",
-        "open",
-        admin_user,
-    )
+        ready, "draft", "open", admin_user)
     texts = messages_of(response)
     assert any(t.startswith("Empty:") and "Add at least one item" in t for t in texts)
     assert "1 campaign opened." in texts
@@ -115,8 +112,7 @@ def test_open_action_opens_a_ready_draft_and_refuses_one_without_items(admin_cli
 def test_close_and_reopen_actions_use_the_services(admin_client):
     campaign = CampaignFactory(status=Status.OPEN)
     past = CampaignFactory(
-        status=Status.CLOSED,
-        title="Past",
+        status=Status.CLOSED, title="Past",
         registration_deadline=timezone.now() - datetime.timedelta(days=1),
     )
     changelist_action(admin_client, "close_selected", [campaign])
@@ -127,14 +123,10 @@ def test_close_and_reopen_actions_use_the_services(admin_client):
     past.refresh_from_db()
     assert campaign.status == Status.OPEN
     assert past.status == Status.CLOSED
-    assert any(
-        t.startswith("Past:") and "Extend the registration deadline" in t
-        for t in messages_of(response)
-    )
+    assert any(t.startswith("Past:") and "Extend the registration deadline" in t
+               for t in messages_of(response))
     assert list(campaign.transitions.order_by("id").values_list("to_status", flat=True)) == [
-        "closed",
-        "open",
-    ]
+        "closed", "open"]
 
 
 def test_delete_action_spares_campaigns_with_registrations(admin_client):
@@ -155,9 +147,8 @@ def test_delete_action_spares_campaigns_with_registrations(admin_client):
     assert any(t.startswith("Busy:") and "cannot be deleted" in t for t in messages_of(response))
     delete_page = admin_client.get(reverse("admin:registration_campaign_delete", args=[busy.pk]))
     assert delete_page.status_code == 403
-    admin_client.post(
-        reverse("admin:registration_campaign_delete", args=[single.pk]), {"post": "yes"}
-    )
+    admin_client.post(reverse("admin:registration_campaign_delete", args=[single.pk]),
+                      {"post": "yes"})
     assert not Campaign.objects.filter(pk=single.pk).exists()
 
 
@@ -185,9 +176,8 @@ def test_change_page_refuses_transitions_the_services_refuse(admin_client):
     page = admin_client.get(change_url(campaign))
     data = change_form_data(page)
     for name in ("mark_draft", "mark_completed", "no_such_method", "delete"):
-        response = admin_client.post(
-            change_url(campaign), data | {"_fsm_transition_to": name}, follow=True
-        )
+        response = admin_client.post(change_url(campaign), data | {"_fsm_transition_to": name},
+                                     follow=True)
         assert response.status_code == 200
         campaign.refresh_from_db()
         assert campaign.status == Status.OPEN
@@ -209,9 +199,7 @@ def test_frozen_settings_are_read_only_after_opening(admin_client):
     assert "max_preferences" not in form.fields
     assert "title" in form.fields
     data = change_form_data(page) | {
-        "title": "Renamed",
-        "allocation_mode": "preference_based",
-        "max_preferences": "9",
+        "title": "Renamed", "allocation_mode": "preference_based", "max_preferences": "9",
     }
     admin_client.post(change_url(campaign), data)
     campaign.refresh_from_db()
@@ -224,20 +212,13 @@ def test_admin_add_creates_a_draft_and_validates_times(admin_client, admin_user)
     lecture = LectureFactory()
     url = reverse("admin:registration_campaign_add")
     data = {
-        "lecture": lecture.pk,
-        "title": "Exam registration",
-        "description": "",
+        "lecture": lecture.pk, "title": "Exam registration", "description": "",
         "allocation_mode": "first_come_first_served",
-        "registration_deadline_0": "2099-02-01",
-        "registration_deadline_1": "12:00:00",
-        "registration_opens_at_0": "2099-03-01",
-        "registration_opens_at_1": "12:00:00",
-        "max_preferences": "3",
-        "allow_withdrawal": "on",
-        "items-TOTAL_FORMS": "0",
-        "items-INITIAL_FORMS": "0",
-        "policies-TOTAL_FORMS": "0",
-        "policies-INITIAL_FORMS": "0",
+        "registration_deadline_0": "2099-02-01", "registration_deadline_1": "12:00:00",
+        "registration_opens_at_0": "2099-03-01", "registration_opens_at_1": "12:00:00",
+        "max_preferences": "3", "allow_withdrawal": "on",
+        "items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0",
+        "policies-TOTAL_FORMS": "0", "policies-INITIAL_FORMS": "0",
     }
     response = admin_client.post(url, data)
     assert response.status_code == 200
@@ -248,10 +229,7 @@ def test_admin_add_creates_a_draft_and_validates_times(admin_client, admin_user)
     assert response.status_code == 302
     campaign = Campaign.objects.get()
     assert (campaign.title, campaign.status, campaign.created_by) == (
-        "Exam registration",
-        Status.DRAFT,
-        admin_user,
-    )
+        "Exam registration", Status.DRAFT, admin_user)
 
 
 def test_campaign_changelist_queries_are_bounded(admin_client, django_assert_max_num_queries):
@@ -278,9 +256,8 @@ def test_item_admin_adds_through_the_service_and_guards_removal(admin_client):
     item = campaign.items.get()
     assert item.registerable_id == own.pk and item.position == 1
     register(UserFactory(), item)
-    delete = admin_client.post(
-        reverse("admin:registration_item_delete", args=[item.pk]), {"post": "yes"}
-    )
+    delete = admin_client.post(reverse("admin:registration_item_delete", args=[item.pk]),
+                               {"post": "yes"})
     assert delete.status_code == 403
     assert Item.objects.filter(pk=item.pk).exists()
 
@@ -289,15 +266,14 @@ def test_policy_admin_respects_freezing_and_validates_config(admin_client):
     draft = CampaignFactory()
     opened = CampaignFactory(status=Status.OPEN)
     url = reverse("admin:registration_policy_add")
-    base = {"kind": "institutional_email", "phase": "registration", "active": "on", "position": "0"}
-    response = admin_client.post(
-        url, base | {"campaign": opened.pk, "config": '{"domains": ["uni.de"]}'}
-    )
+    base = {"kind": "institutional_email", "phase": "registration", "active": "on",
+            "position": "0"}
+    response = admin_client.post(url, base | {"campaign": opened.pk,
+                                              "config": '{"domains": ["uni.de"]}'})
     assert response.status_code == 200
     assert not opened.policies.exists()
-    response = admin_client.post(
-        url, base | {"campaign": draft.pk, "config": '{"domains": ["not a domain"]}'}
-    )
+    response = admin_client.post(url, base | {"campaign": draft.pk,
+                                              "config": '{"domains": ["not a domain"]}'})
     assert response.status_code == 200
     assert "is not a valid domain" in response.content.decode()
     admin_client.post(url, base | {"campaign": draft.pk, "config": '{"domains": ["Uni.DE"]}'})
@@ -308,12 +284,8 @@ def test_policy_admin_respects_freezing_and_validates_config(admin_client):
         base | {"config": '{"domains": ["other.de"]}'},
     )
     assert change.status_code == 403
-    assert (
-        admin_client.post(
-            reverse("admin:registration_policy_delete", args=[frozen.pk]), {"post": "yes"}
-        ).status_code
-        == 403
-    )
+    assert admin_client.post(reverse("admin:registration_policy_delete", args=[frozen.pk]),
+                             {"post": "yes"}).status_code == 403
     frozen.refresh_from_db()
     assert frozen.config == {"domains": ["uni-heidelberg.de"]}
 
@@ -325,9 +297,8 @@ def test_registrations_and_audit_are_read_only(admin_client, django_assert_max_n
     campaign = CampaignFactory(status=Status.OPEN)
     item = ItemFactory(campaign=campaign)
     registrations = [register(UserFactory(), item) for _ in range(40)]
-    transition = CampaignTransition.objects.create(
-        campaign=campaign, from_status="draft", to_status="open"
-    )
+    transition = CampaignTransition.objects.create(campaign=campaign, from_status="draft",
+                                                   to_status="open")
     with django_assert_max_num_queries(12):
         listing = admin_client.get(reverse("admin:registration_userregistration_changelist"))
     assert listing.status_code == 200
@@ -339,13 +310,10 @@ def test_registrations_and_audit_are_read_only(admin_client, django_assert_max_n
     assert detail.status_code == 403
     registrations[0].refresh_from_db()
     assert registrations[0].status == "confirmed"
-    assert admin_client.get(reverse("admin:registration_campaigntransition_add")).status_code == 403
-    assert (
-        admin_client.post(
-            reverse("admin:registration_campaigntransition_delete", args=[transition.pk]),
-            {"post": "yes"},
-        ).status_code
-        == 403
-    )
+    assert admin_client.get(
+        reverse("admin:registration_campaigntransition_add")).status_code == 403
+    assert admin_client.post(
+        reverse("admin:registration_campaigntransition_delete", args=[transition.pk]),
+        {"post": "yes"}).status_code == 403
     assert CampaignTransition.objects.filter(pk=transition.pk).exists()
     assert Policy.objects.count() == 0

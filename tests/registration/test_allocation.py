@@ -32,9 +32,8 @@ def closed_preference_campaign(capacities=(1, 1, 1), **kwargs):
 
 def rank(campaign, user, items):
     for position, item in enumerate(items, start=1):
-        UserRegistration.objects.create(
-            campaign=campaign, item=item, user=user, status="pending", preference_rank=position
-        )
+        UserRegistration.objects.create(campaign=campaign, item=item, user=user,
+                                        status="pending", preference_rank=position)
 
 
 def outcome(campaign):
@@ -45,9 +44,8 @@ def outcome(campaign):
 
 
 def roster_state():
-    return sorted(
-        RosterEntry.objects.values_list("registerable_id", "user_id", "source_campaign_id")
-    )
+    return sorted(RosterEntry.objects.values_list("registerable_id", "user_id",
+                                                  "source_campaign_id"))
 
 
 def test_allocation_seats_the_inflexible_student_and_records_the_run():
@@ -69,7 +67,8 @@ def test_allocation_seats_the_inflexible_student_and_records_the_run():
     assert stats["assigned"] == 2 and stats["unassigned"] == 0
     assert stats["rank_profile"] == {"1": 1, "2": 1}
     assert stats["first_choice_share"] == 0.5
-    assert {i["item_id"]: i["assigned"] for i in stats["items"]} == {a.pk: 1, b.pk: 1, _c.pk: 0}
+    assert {i["item_id"]: i["assigned"] for i in stats["items"]} == {a.pk: 1, b.pk: 1,
+                                                                     _c.pk: 0}
 
 
 def test_same_seed_same_result_and_rerun_resets():
@@ -104,13 +103,10 @@ def test_open_campaign_past_its_deadline_is_closed_then_allocated():
     item = ItemFactory(campaign=campaign)
     rank(campaign, UserFactory(), [item])
     Campaign.objects.filter(pk=campaign.pk).update(
-        registration_deadline=timezone.now() - datetime.timedelta(minutes=5)
-    )
+        registration_deadline=timezone.now() - datetime.timedelta(minutes=5))
     services.campaign_allocate(campaign)
     assert [t.to_status for t in CampaignTransition.objects.order_by("id")] == [
-        "closed",
-        "processing",
-    ]
+        "closed", "processing"]
 
 
 def test_second_allocation_while_one_runs_is_refused():
@@ -136,9 +132,8 @@ def test_request_allocation_runs_through_the_task(django_capture_on_commit_callb
 
 def test_finalization_policy_auto_reject_at_allocation_time():
     campaign, items = closed_preference_campaign(capacities=(5,))
-    PolicyFactory(
-        campaign=campaign, phase="finalization", config={"domains": ["uni-heidelberg.de"]}
-    )
+    PolicyFactory(campaign=campaign, phase="finalization",
+                  config={"domains": ["uni-heidelberg.de"]})
     insider = UserFactory(institutional_email="in@uni-heidelberg.de")
     outsider = UserFactory(email="out@example.org")
     rank(campaign, insider, items)
@@ -185,14 +180,12 @@ def test_finalize_materializes_rejects_the_rest_and_notifies(
     campaign.refresh_from_db()
     assert campaign.status == Status.COMPLETED
     lecture_id = campaign.lecture.pk
-    assert roster_state() == sorted(
-        [
-            (a.registerable_id, first.pk, campaign.pk),
-            (b.registerable_id, second.pk, campaign.pk),
-            (lecture_id, first.pk, campaign.pk),
-            (lecture_id, second.pk, campaign.pk),
-        ]
-    )
+    assert roster_state() == sorted([
+        (a.registerable_id, first.pk, campaign.pk),
+        (b.registerable_id, second.pk, campaign.pk),
+        (lecture_id, first.pk, campaign.pk),
+        (lecture_id, second.pk, campaign.pk),
+    ])
     state = outcome(campaign)
     assert state[(third.pk, a.pk)] == ("rejected", "solver_unassigned")
     assert state[(third.pk, b.pk)] == ("rejected", "solver_unassigned")
@@ -241,24 +234,19 @@ def test_rematerialization_removes_only_this_campaigns_entries():
     Registerable.objects.filter(pk=a.registerable_id).update(capacity=2)  # room for both
     services.campaign_finalize(campaign)
     Campaign.objects.filter(pk=campaign.pk).update(
-        registration_deadline=timezone.now() + datetime.timedelta(days=1)
-    )
+        registration_deadline=timezone.now() + datetime.timedelta(days=1))
     services.campaign_reopen(campaign, by=None)
     services.withdraw_preferences(user=first, campaign=campaign)
     services.campaign_close(campaign, by=None)
     services.campaign_allocate(campaign, seed=1)
     services.campaign_finalize(campaign)
-    on_a = set(
-        RosterEntry.objects.filter(registerable_id=a.registerable_id).values_list(
-            "user_id", flat=True
-        )
-    )
+    on_a = set(RosterEntry.objects.filter(registerable_id=a.registerable_id)
+               .values_list("user_id", flat=True))
     assert first.pk not in on_a  # this campaign had put them there
     assert manual_student.pk in on_a  # manual entries survive
     assert third.pk in on_a  # the freed seat went to the next student
-    assert RosterEntry.objects.filter(
-        registerable_id=campaign.lecture.pk, user=first
-    ).exists()  # lecture roster is kept
+    assert RosterEntry.objects.filter(registerable_id=campaign.lecture.pk,
+                                      user=first).exists()  # lecture roster is kept
 
 
 def test_finalization_guard_blocker_keeps_processing():
@@ -298,9 +286,8 @@ def test_finalize_refusals():
 def test_planning_only_finalize_is_a_no_op_that_says_so():
     campaign = CampaignFactory(status=Status.CLOSED, planning_only=True)
     item = ItemFactory(campaign=campaign)
-    UserRegistration.objects.create(
-        campaign=campaign, item=item, user=UserFactory(), status="confirmed"
-    )
+    UserRegistration.objects.create(campaign=campaign, item=item, user=UserFactory(),
+                                    status="confirmed")
     result = services.campaign_finalize(campaign)
     assert not result.materialized and "Planning-only" in result.message
     assert services.campaign_allocate_and_finalize(campaign).materialized is False
@@ -315,7 +302,8 @@ def test_fcfs_finalize_materializes_confirmed_seats():
     services.register(user=student, item=item)
     services.campaign_close(campaign, by=None)
     services.campaign_finalize(campaign)
-    assert RosterEntry.objects.filter(registerable_id=item.registerable_id, user=student).exists()
+    assert RosterEntry.objects.filter(registerable_id=item.registerable_id,
+                                      user=student).exists()
 
 
 def test_allocate_and_finalize_in_one_go():
@@ -525,11 +513,7 @@ def test_finalize_move_moves_the_conflicting_student_with_an_audit_row():
     assert entry.source_campaign_id == campaign.pk
     move = RosterChange.objects.get(action="moved", user=sam)
     assert (move.from_registerable_id, move.registerable_id, move.by, move.source_campaign_id) == (
-        current.pk,
-        new.pk,
-        staff,
-        campaign.pk,
-    )
+        current.pk, new.pk, staff, campaign.pk)
     assert UserRegistration.objects.get(user=sam).status == "confirmed"
     assert RosterEntry.objects.filter(registerable_id=new.pk, user=pia).exists()
 

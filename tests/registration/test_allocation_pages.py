@@ -162,12 +162,9 @@ def test_unknown_and_huge_ids_are_404(staff_client, campaign):
 
 def test_only_post_changes_things(staff_client, campaign):
     assert staff_client.get(url("staff_campaign_allocate", campaign.pk)).status_code == 405
-    assert (
-        staff_client.get(
-            url("staff_unassigned_assign", campaign.pk, campaign.lecture.teacher.pk)
-        ).status_code
-        == 405
-    )
+    assert staff_client.get(
+        url("staff_unassigned_assign", campaign.pk, campaign.lecture.teacher.pk)
+    ).status_code == 405
 
 
 # -- running the allocation ---------------------------------------------------------------------
@@ -177,21 +174,14 @@ def test_run_allocation_through_the_page_and_see_the_statistics(
     staff_client, campaign, students, django_capture_on_commit_callbacks
 ):
     response = allocate(
-        staff_client,
-        campaign,
-        django_capture_on_commit_callbacks,
-        objective="generous",
-        balanced="on",
-        seed="42",
+        staff_client, campaign, django_capture_on_commit_callbacks,
+        objective="generous", balanced="on", seed="42",
     )
     assert response.status_code == 302
     run = AllocationRun.objects.get()
     assert run.status == "succeeded"
     assert (run.objective, run.seed, run.balanced, run.force_assignments) == (
-        "generous",
-        42,
-        True,
-        False,
+        "generous", 42, True, False,
     )
     assert run.requested_by == campaign.lecture.teacher
     campaign.refresh_from_db()
@@ -210,7 +200,7 @@ def test_run_allocation_through_the_page_and_see_the_statistics(
     assert "Tutorial A (1)" in html and "Tutorial B (1)" in html
     assert "Without a place (1)" in html
     # The run history names the seed, the objective and who ran it.
-    history = html[html.index('id="run-history"') :]
+    history = html[html.index('id="run-history"'):]
     assert "42" in history and "Fairest" in history and campaign.lecture.teacher.name in history
     assert page.context["finalize_problems"] == []
 
@@ -223,7 +213,9 @@ def test_a_blank_seed_draws_a_random_one(
     assert run.status == "succeeded" and run.seed >= 0
 
 
-def test_the_result_message_after_an_inline_run(staff_client, campaign, students, monkeypatch):
+def test_the_result_message_after_an_inline_run(
+    staff_client, campaign, students, monkeypatch
+):
     """Without a surrounding transaction (as in production) the run finishes in the request."""
     from django.db import transaction
 
@@ -327,9 +319,8 @@ def test_finalize_through_the_confirm_step(
     campaign.refresh_from_db()
     assert campaign.status == Status.COMPLETED
     placed = set(
-        RosterEntry.objects.filter(
-            registerable_id__in=[i.registerable_id for i in items]
-        ).values_list("user_id", flat=True)
+        RosterEntry.objects.filter(registerable_id__in=[i.registerable_id for i in items])
+        .values_list("user_id", flat=True)
     )
     assert len(placed) == 2
     assert sorted(m.to[0] for m in mailoutbox) == sorted(s.email for s in students)
@@ -361,13 +352,13 @@ def test_finalization_blocker_is_shown(
     assert not RosterEntry.objects.exists()
 
 
-def test_fcfs_campaign_offers_only_finalize(
-    staff_client, lecture, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_fcfs_campaign_offers_only_finalize(staff_client, lecture, mailoutbox,
+                                            django_capture_on_commit_callbacks):
     campaign = CampaignFactory(lecture=lecture, status=Status.CLOSED, title="Exam sign-up")
     item = ItemFactory(campaign=campaign)
     student = UserFactory()
-    UserRegistration.objects.create(campaign=campaign, item=item, user=student, status="confirmed")
+    UserRegistration.objects.create(campaign=campaign, item=item, user=student,
+                                    status="confirmed")
     page = staff_client.get(url("staff_campaign_allocation", campaign.pk))
     html = page.content.decode()
     assert "no allocation is needed" in html
@@ -401,9 +392,8 @@ def test_open_fcfs_campaign_must_close_first(staff_client, lecture):
 def test_planning_only_explains_that_nothing_is_materialized(staff_client, lecture):
     campaign = CampaignFactory(lecture=lecture, status=Status.CLOSED, planning_only=True)
     item = ItemFactory(campaign=campaign)
-    UserRegistration.objects.create(
-        campaign=campaign, item=item, user=UserFactory(), status="confirmed"
-    )
+    UserRegistration.objects.create(campaign=campaign, item=item, user=UserFactory(),
+                                    status="confirmed")
     page = staff_client.get(url("staff_campaign_allocation", campaign.pk))
     assert "nothing to finalize" in page.content.decode()
     assert url("staff_campaign_finalize", campaign.pk) not in page.content.decode()
@@ -498,7 +488,9 @@ def test_assignment_through_the_other_group_select(staff_client, finalized, lect
 
 
 @pytest.mark.parametrize("value", ["", "abc", "-3", str(HUGE_ID), "foreign"])
-def test_assignment_to_a_group_outside_the_campaign_is_refused(staff_client, finalized, value):
+def test_assignment_to_a_group_outside_the_campaign_is_refused(
+    staff_client, finalized, value
+):
     campaign, left_out = finalized
     if value == "foreign":
         value = str(TutorialFactory(capacity=100).pk)  # another lecture's tutorial
@@ -527,11 +519,8 @@ def test_assignment_of_a_non_registrant_or_unknown_user_is_404(staff_client, fin
 
 def make_students(count, prefix="bulk"):
     User.objects.bulk_create(
-        User(
-            email=f"{prefix}{n}@example.org",
-            name=f"{prefix.title()} {n:04d}",
-            matriculation_number=f"{prefix}-{n}",
-        )
+        User(email=f"{prefix}{n}@example.org", name=f"{prefix.title()} {n:04d}",
+             matriculation_number=f"{prefix}-{n}")
         for n in range(count)
     )
     return list(User.objects.filter(email__startswith=prefix).order_by("pk"))
@@ -542,18 +531,14 @@ def test_allocation_page_queries_are_bounded(
 ):
     campaign = CampaignFactory(lecture=lecture, status=Status.CLOSED, allocation_mode=PREF)
     items = [
-        ItemFactory(campaign=campaign, registerable=TutorialFactory(lecture=lecture, capacity=40))
+        ItemFactory(campaign=campaign,
+                    registerable=TutorialFactory(lecture=lecture, capacity=40))
         for _ in range(8)
     ]
     people = make_students(400)
     UserRegistration.objects.bulk_create(
-        UserRegistration(
-            campaign=campaign,
-            item=items[(n + r) % 8],
-            user=user,
-            status="pending",
-            preference_rank=r + 1,
-        )
+        UserRegistration(campaign=campaign, item=items[(n + r) % 8], user=user,
+                         status="pending", preference_rank=r + 1)
         for n, user in enumerate(people)
         for r in range(3)
     )
@@ -577,14 +562,9 @@ def test_unassigned_page_queries_are_bounded_with_300_students(
     ]
     people = make_students(300)
     UserRegistration.objects.bulk_create(
-        UserRegistration(
-            campaign=campaign,
-            item=items[(n + r) % 4],
-            user=user,
-            status="rejected",
-            preference_rank=r + 1,
-            rejection_reason="solver_unassigned",
-        )
+        UserRegistration(campaign=campaign, item=items[(n + r) % 4], user=user,
+                         status="rejected", preference_rank=r + 1,
+                         rejection_reason="solver_unassigned")
         for n, user in enumerate(people)
         for r in range(3)
     )

@@ -82,7 +82,8 @@ def make_students(count: int, *, prefix: str) -> list[User]:
 
 def rush(item, students) -> list[tuple]:
     calls = [
-        (lambda student=student: services.register(user=student, item=item)) for student in students
+        (lambda student=student: services.register(user=student, item=item))
+        for student in students
     ]
     return run_concurrently(calls, workers=WORKERS)
 
@@ -107,11 +108,8 @@ def test_the_capacity_lock_seats_exactly_the_capacity(campaign, wide_race_window
 
     outcomes = rush(item, students)
 
-    unexpected = [
-        value
-        for kind, value in outcomes
-        if kind == "error" and not isinstance(value, errors.ItemFull)
-    ]
+    unexpected = [value for kind, value in outcomes if kind == "error"
+                  and not isinstance(value, errors.ItemFull)]
     assert unexpected == [], f"unexpected exceptions: {unexpected[:5]!r}"
     seated = [value for kind, value in outcomes if kind == "ok"]
     refused = [value for kind, value in outcomes if kind == "error"]
@@ -137,7 +135,9 @@ def test_the_capacity_lock_seats_exactly_the_capacity(campaign, wide_race_window
     assert users_holding_two_confirmed_seats(campaign) == []
 
 
-def test_control_without_the_lock_the_same_rush_oversells(campaign, wide_race_window, settings):
+def test_control_without_the_lock_the_same_rush_oversells(
+    campaign, wide_race_window, settings
+):
     """Proves the test above can see an oversell: only the capacity lock differs."""
     settings.MAMPF_ROW_LOCKS = False
     item = add_item(campaign)
@@ -146,11 +146,8 @@ def test_control_without_the_lock_the_same_rush_oversells(campaign, wide_race_wi
 
     outcomes = rush(item, students)
 
-    unexpected = [
-        value
-        for kind, value in outcomes
-        if kind == "error" and not isinstance(value, errors.ItemFull)
-    ]
+    unexpected = [value for kind, value in outcomes if kind == "error"
+                  and not isinstance(value, errors.ItemFull)]
     assert unexpected == []
     seated = confirmed_in(item)
     assert seated > SEATS, f"without the lock the rush should oversell, it seated {seated}"
@@ -185,9 +182,8 @@ def two_tabs(campaign, students):
     calls, owners = [], []
     for student in students:
         for item in (first, second):
-            calls.append(
-                lambda student=student, item=item: services.register(user=student, item=item)
-            )
+            calls.append(lambda student=student, item=item: services.register(
+                user=student, item=item))
             owners.append(student.pk)
     outcomes = run_concurrently(calls, workers=len(calls))
     return owners, outcomes

@@ -60,9 +60,8 @@ def test_prerequisite_campaign_passes_only_when_confirmed_there():
     seminar = CampaignFactory(status="open")
     item = ItemFactory(campaign=seminar)
     talks = CampaignFactory(lecture=seminar.lecture)
-    PolicyFactory(
-        campaign=talks, kind=Policy.Kind.PREREQUISITE_CAMPAIGN, config={"campaign_id": seminar.pk}
-    )
+    PolicyFactory(campaign=talks, kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
+                  config={"campaign_id": seminar.pk})
     student, outsider = UserFactory(), UserFactory()
     services.register(user=student, item=item)
 
@@ -75,21 +74,16 @@ def test_prerequisite_campaign_passes_only_when_confirmed_there():
 
 def test_prerequisite_that_points_nowhere_is_a_blocker():
     campaign = CampaignFactory()
-    PolicyFactory(
-        campaign=campaign, kind=Policy.Kind.PREREQUISITE_CAMPAIGN, config={"campaign_id": 999999}
-    )
+    PolicyFactory(campaign=campaign, kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
+                  config={"campaign_id": 999999})
     assert services.evaluate_policies_for(campaign, UserFactory()).is_blocker
 
 
 def test_engine_runs_in_position_order_and_stops_at_first_failure():
     campaign = CampaignFactory()
     second = email_policy(campaign, ["uni-heidelberg.de"], position=2)
-    first = PolicyFactory(
-        campaign=campaign,
-        kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
-        config={"campaign_id": CampaignFactory().pk},
-        position=1,
-    )
+    first = PolicyFactory(campaign=campaign, kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
+                          config={"campaign_id": CampaignFactory().pk}, position=1)
     result = services.evaluate_policies_for(campaign, UserFactory(email="x@example.org"))
     assert result.failed_policy == first
     assert [entry.policy_id for entry in result.trace] == [first.pk]
@@ -130,17 +124,12 @@ def test_unregistered_kind_is_a_blocker_until_a_higher_app_registers_it():
         result = services.evaluate_policies_for(campaign, UserFactory())
         assert result.is_blocker and result.code == "policy_kind_unavailable"
 
-        policies.register_policy_kind(
-            PolicyKind(
-                name="student_performance",
-                label="x",
-                evaluate=lambda policy, user: PolicyOutcome(
-                    passed=False, code="certification_failed", failure=AUTO_REJECT
-                ),
-                clean_config=lambda config: config,
-                describe=lambda policy: "x",
-            )
-        )
+        policies.register_policy_kind(PolicyKind(
+            name="student_performance", label="x",
+            evaluate=lambda policy, user: PolicyOutcome(passed=False, code="certification_failed",
+                                                        failure=AUTO_REJECT),
+            clean_config=lambda config: config, describe=lambda policy: "x",
+        ))
         result = services.evaluate_policies_for(campaign, UserFactory())
         assert result.code == "certification_failed" and not result.is_blocker
     finally:
@@ -155,12 +144,8 @@ def test_evaluate_many_agrees_with_evaluate():
     prerequisite = CampaignFactory(status="open")
     item = ItemFactory(campaign=prerequisite, registerable__capacity=None)
     campaign = CampaignFactory(lecture=prerequisite.lecture)
-    PolicyFactory(
-        campaign=campaign,
-        kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
-        config={"campaign_id": prerequisite.pk},
-        position=1,
-    )
+    PolicyFactory(campaign=campaign, kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
+                  config={"campaign_id": prerequisite.pk}, position=1)
     email_policy(campaign, ["uni-heidelberg.de"], position=2)
     users = [
         UserFactory(institutional_email=f"s{i}@uni-heidelberg.de" if i % 2 else None)
@@ -195,3 +180,4 @@ def test_institutional_email_config_is_validated(config, ok):
     else:
         with pytest.raises(ValidationError):
             policies.clean_policy_config("institutional_email", config)
+

@@ -654,29 +654,19 @@ def test_policy_kinds_come_from_the_registry_not_from_model_choices():
     staff = StaffFactory()
     with pytest.raises(errors.InvalidConfiguration):
         services.policy_add(
-            campaign=campaign,
-            kind="student_performance",
-            phase="finalization",
-            config={},
+            campaign=campaign, kind="student_performance", phase="finalization", config={},
             by=staff,
         )
     assert not Policy.objects.exists()
 
-    policies.register_policy_kind(
-        PolicyKind(
-            name="student_performance",
-            label="Certified",
-            evaluate=lambda policy, user: PolicyOutcome.ok(),
-            clean_config=lambda config: config,
-            describe=lambda policy: "Certified",
-        )
-    )
+    policies.register_policy_kind(PolicyKind(
+        name="student_performance", label="Certified",
+        evaluate=lambda policy, user: PolicyOutcome.ok(),
+        clean_config=lambda config: config, describe=lambda policy: "Certified",
+    ))
     try:
         policy = services.policy_add(
-            campaign=campaign,
-            kind="student_performance",
-            phase="finalization",
-            config={},
+            campaign=campaign, kind="student_performance", phase="finalization", config={},
             by=staff,
         )
         policy.full_clean()  # no choices to violate: a higher app's kind needs no migration
@@ -696,11 +686,8 @@ def test_every_configuration_change_is_audited_with_who_and_old_and_new():
     services.item_set_capacity(item=item, capacity=12, by=staff)
     services.campaign_update(campaign, by=staff, title="Renamed")
     policy = services.policy_add(
-        campaign=campaign,
-        kind="institutional_email",
-        phase="registration",
-        config={"domains": ["uni.de"]},
-        by=staff,
+        campaign=campaign, kind="institutional_email", phase="registration",
+        config={"domains": ["uni.de"]}, by=staff,
     )
     services.policy_update(policy=policy, by=staff, active=False)
     services.policy_remove(policy=policy, by=staff)
@@ -709,13 +696,8 @@ def test_every_configuration_change_is_audited_with_who_and_old_and_new():
 
     rows = list(CampaignChange.objects.filter(campaign=campaign).order_by("id"))
     assert [row.action for row in rows] == [
-        "item_added",
-        "capacity_set",
-        "updated",
-        "policy_added",
-        "policy_updated",
-        "policy_removed",
-        "item_removed",
+        "item_added", "capacity_set", "updated", "policy_added", "policy_updated",
+        "policy_removed", "item_removed",
     ]
     assert {row.by for row in rows} == {staff}
     assert (rows[1].old, rows[1].new) == ({"capacity": 10}, {"capacity": 12})
@@ -738,9 +720,8 @@ def test_a_campaign_named_as_a_prerequisite_cannot_be_deleted():
     staff = StaffFactory()
     basics = CampaignFactory(title="Basics")
     advanced = CampaignFactory(lecture=basics.lecture, title="Advanced")
-    PolicyFactory(
-        campaign=advanced, kind=Policy.Kind.PREREQUISITE_CAMPAIGN, config={"campaign_id": basics.pk}
-    )
+    PolicyFactory(campaign=advanced, kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
+                  config={"campaign_id": basics.pk})
 
     with pytest.raises(errors.CampaignInUse) as refused:
         services.campaign_delete(basics, by=staff)
@@ -761,11 +742,7 @@ def test_deleting_a_campaign_leaves_an_audit_row():
     services.campaign_delete(campaign, by=staff)
     row = CampaignChange.objects.get()
     assert (row.campaign_id, row.action, row.subject, row.by) == (
-        campaign.pk,
-        "deleted",
-        "Short-lived",
-        staff,
-    )
+        campaign.pk, "deleted", "Short-lived", staff)
 
 
 def test_a_campaign_cannot_open_while_its_prerequisite_is_a_draft():
@@ -774,9 +751,8 @@ def test_a_campaign_cannot_open_while_its_prerequisite_is_a_draft():
     ItemFactory(campaign=basics)
     advanced = CampaignFactory(lecture=basics.lecture)
     ItemFactory(campaign=advanced)
-    PolicyFactory(
-        campaign=advanced, kind=Policy.Kind.PREREQUISITE_CAMPAIGN, config={"campaign_id": basics.pk}
-    )
+    PolicyFactory(campaign=advanced, kind=Policy.Kind.PREREQUISITE_CAMPAIGN,
+                  config={"campaign_id": basics.pk})
 
     with pytest.raises(errors.PrerequisiteNotReady) as refused:
         services.campaign_open(advanced, by=staff)

@@ -75,13 +75,8 @@ OUTSIDERS = ("student", "tutor", "other_teacher")
 
 def register(user, item, *, status=RegStatus.CONFIRMED, rank=None, reason=""):
     return UserRegistration.objects.create(
-        campaign=item.campaign,
-        item=item,
-        user=user,
-        status=status,
-        preference_rank=rank,
-        exclusive=item.exclusive,
-        rejection_reason=reason,
+        campaign=item.campaign, item=item, user=user, status=status, preference_rank=rank,
+        exclusive=item.exclusive, rejection_reason=reason,
     )
 
 
@@ -118,7 +113,8 @@ def test_managers_open_every_page(client, users, lecture, campaign, item, policy
 
 
 @pytest.mark.parametrize("role", OUTSIDERS)
-def test_everyone_else_is_refused_every_page(client, users, lecture, campaign, item, policy, role):
+def test_everyone_else_is_refused_every_page(client, users, lecture, campaign, item, policy,
+                                             role):
     client.force_login(users[role])
     for url in get_page_urls(campaign, lecture):
         assert client.get(url).status_code == 403, url
@@ -135,30 +131,15 @@ def test_anonymous_visitors_are_sent_to_the_login(client, lecture, campaign):
 def test_outsiders_cannot_change_anything(client, users, lecture, campaign, item, policy, role):
     client.force_login(users[role])
     posts = [
-        (
-            reverse("registration:staff_campaign_create", args=[lecture.pk]),
-            {
-                "pattern": "enrollment",
-                "title": "X",
-                "allocation_mode": "first_come_first_served",
-                "registration_deadline": "2099-01-01T10:00",
-                "max_preferences": "3",
-            },
-        ),
-        (
-            reverse("registration:staff_campaign_settings", args=[campaign.pk]),
-            {
-                "title": "Hacked",
-                "allocation_mode": "first_come_first_served",
-                "registration_deadline": "2099-01-01T10:00",
-                "max_preferences": "3",
-            },
-        ),
+        (reverse("registration:staff_campaign_create", args=[lecture.pk]),
+         {"pattern": "enrollment", "title": "X", "allocation_mode": "first_come_first_served",
+          "registration_deadline": "2099-01-01T10:00", "max_preferences": "3"}),
+        (reverse("registration:staff_campaign_settings", args=[campaign.pk]),
+         {"title": "Hacked", "allocation_mode": "first_come_first_served",
+          "registration_deadline": "2099-01-01T10:00", "max_preferences": "3"}),
         (reverse("registration:staff_item_remove", args=[campaign.pk, item.pk]), {}),
-        (
-            reverse("registration:staff_item_capacity", args=[campaign.pk, item.pk]),
-            {"capacity": "1"},
-        ),
+        (reverse("registration:staff_item_capacity", args=[campaign.pk, item.pk]),
+         {"capacity": "1"}),
         (reverse("registration:staff_policy_remove", args=[campaign.pk, policy.pk]), {}),
         (reverse("registration:staff_campaign_transition", args=[campaign.pk, "open"]), {}),
         (reverse("registration:staff_campaign_transition", args=[campaign.pk, "delete"]), {}),
@@ -240,9 +221,8 @@ def test_index_lists_counts_and_marks_planning_only(client, lecture):
     assert "New campaign" in body
 
 
-def test_index_queries_stay_bounded_with_twenty_campaigns(
-    client, lecture, django_assert_max_num_queries
-):
+def test_index_queries_stay_bounded_with_twenty_campaigns(client, lecture,
+                                                          django_assert_max_num_queries):
     tutorial = TutorialFactory(lecture=lecture)
     students = UserFactory.create_batch(5)
     for n in range(20):
@@ -311,10 +291,8 @@ def test_wizard_group_track_preselects_groups_and_creates_items(client, lecture)
 def test_wizard_enrollment_track_makes_the_lecture_the_item(client, lecture):
     client.force_login(lecture.teacher)
     url = reverse("registration:staff_campaign_create", args=[lecture.pk])
-    client.post(
-        url,
-        wizard_data("enrollment", allocation_mode="first_come_first_served", items=[lecture.pk]),
-    )
+    client.post(url, wizard_data("enrollment", allocation_mode="first_come_first_served",
+                                 items=[lecture.pk]))
     campaign = Campaign.objects.get(lecture=lecture)
     assert list(campaign.items.values_list("registerable_id", flat=True)) == [lecture.pk]
     assert campaign.is_fcfs
@@ -352,7 +330,8 @@ def test_wizard_requires_acknowledgement_for_a_parallel_enrollment(client, lectu
     page = client.get(url + "?pattern=enrollment").content.decode()
     assert "two parallel rosters" in page
     assert "Tutorial registration" in page
-    data = wizard_data("enrollment", allocation_mode="first_come_first_served", items=[lecture.pk])
+    data = wizard_data("enrollment", allocation_mode="first_come_first_served",
+                       items=[lecture.pk])
     response = client.post(url, data)
     assert response.status_code == 200
     assert response.context["form"].errors["acknowledge_mixed"]
@@ -393,14 +372,8 @@ def test_wizard_mixed_track_needs_acknowledgement_and_creates_both_campaigns(cli
 def test_wizard_shows_service_refusals_and_creates_nothing(client, lecture):
     client.force_login(lecture.teacher)
     url = reverse("registration:staff_campaign_create", args=[lecture.pk])
-    response = client.post(
-        url,
-        wizard_data(
-            "enrollment",
-            registration_deadline="2099-03-01T12:00",
-            registration_opens_at="2099-04-01T12:00",
-        ),
-    )
+    response = client.post(url, wizard_data("enrollment", registration_deadline="2099-03-01T12:00",
+                                            registration_opens_at="2099-04-01T12:00"))
     assert response.status_code == 200
     assert "before the deadline" in response.content.decode()
     response = client.post(url, wizard_data("enrollment", max_preferences="abc", title=""))
@@ -429,9 +402,8 @@ def test_settings_in_draft_warn_and_save(client, lecture, campaign):
     client.force_login(lecture.teacher)
     url = reverse("registration:staff_campaign_settings", args=[campaign.pk])
     assert "Settings will be locked after opening" in client.get(url).content.decode()
-    response = client.post(
-        url, settings_data(campaign, title="Group registration", allocation_mode="preference_based")
-    )
+    response = client.post(url, settings_data(campaign, title="Group registration",
+                                              allocation_mode="preference_based"))
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.title == "Group registration"
@@ -448,9 +420,8 @@ def test_settings_after_opening_lock_frozen_fields_even_when_forged(client, lect
     assert form.fields["max_preferences"].disabled
     assert not form.fields["registration_deadline"].disabled
     assert "Locked since the campaign opened" in response.content.decode()
-    response = client.post(
-        url, settings_data(campaign, title="Renamed", allocation_mode="preference_based")
-    )
+    response = client.post(url, settings_data(campaign, title="Renamed",
+                                              allocation_mode="preference_based"))
     assert response.status_code == 200
     assert "can no longer be changed" in response.content.decode()
     campaign.refresh_from_db()
@@ -496,9 +467,8 @@ def test_items_add_only_registerables_of_the_lecture(client, lecture, campaign, 
     foreign = TutorialFactory()
     client.force_login(lecture.teacher)
     url = reverse("registration:staff_campaign_items", args=[campaign.pk])
-    offered = {
-        pk for pk, _label in client.get(url).context["add_form"].fields["registerable"].choices
-    }
+    offered = {pk for pk, _label in client.get(url).context["add_form"].fields[
+        "registerable"].choices}
     assert cohort.pk in offered and lecture.pk in offered
     assert item.registerable_id not in offered and foreign.pk not in offered
     assert client.post(url, {"registerable": cohort.pk}).status_code == 302
@@ -561,17 +531,15 @@ def test_capacity_below_confirmed_is_refused_for_fcfs(client, lecture):
 
 def test_capacity_below_demand_is_fine_while_preference_based_is_open(client, lecture):
     campaign = CampaignFactory(
-        lecture=lecture,
-        status=Status.OPEN,
+        lecture=lecture, status=Status.OPEN,
         allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED,
     )
     item = ItemFactory(campaign=campaign)
     register(UserFactory(), item, status=RegStatus.PENDING, rank=1)
     register(UserFactory(), item, status=RegStatus.PENDING, rank=1)
     client.force_login(lecture.teacher)
-    client.post(
-        reverse("registration:staff_item_capacity", args=[campaign.pk, item.pk]), {"capacity": "1"}
-    )
+    client.post(reverse("registration:staff_item_capacity", args=[campaign.pk, item.pk]),
+                {"capacity": "1"})
     item.registerable.refresh_from_db()
     assert item.registerable.capacity == 1
 
@@ -585,22 +553,10 @@ def test_policy_add_with_domains_and_prerequisite(client, lecture, campaign):
     url = reverse("registration:staff_campaign_policies", args=[campaign.pk])
     form = client.get(url).context["form"]
     assert [pk for pk, _t in form.fields["prerequisite_campaign"].choices] == ["", prerequisite.pk]
-    client.post(
-        url,
-        {
-            "kind": "institutional_email",
-            "phase": "registration",
-            "domains": "uni-heidelberg.de, @Math.Uni-Heidelberg.de",
-        },
-    )
-    client.post(
-        url,
-        {
-            "kind": "prerequisite_campaign",
-            "phase": "both",
-            "prerequisite_campaign": str(prerequisite.pk),
-        },
-    )
+    client.post(url, {"kind": "institutional_email", "phase": "registration",
+                      "domains": "uni-heidelberg.de, @Math.Uni-Heidelberg.de"})
+    client.post(url, {"kind": "prerequisite_campaign", "phase": "both",
+                      "prerequisite_campaign": str(prerequisite.pk)})
     rows = list(campaign.policies.order_by("position"))
     assert [p.kind for p in rows] == ["institutional_email", "prerequisite_campaign"]
     assert rows[0].config == {"domains": ["uni-heidelberg.de", "math.uni-heidelberg.de"]}
@@ -614,19 +570,12 @@ def test_policy_add_with_domains_and_prerequisite(client, lecture, campaign):
 def test_policy_add_refuses_a_bad_domain_with_a_message(client, lecture, campaign):
     client.force_login(lecture.teacher)
     url = reverse("registration:staff_campaign_policies", args=[campaign.pk])
-    response = client.post(
-        url, {"kind": "institutional_email", "phase": "registration", "domains": "not_a domain!"}
-    )
+    response = client.post(url, {"kind": "institutional_email", "phase": "registration",
+                                 "domains": "not_a domain!"})
     assert response.status_code == 200
     assert "is not a valid domain" in response.content.decode()
-    response = client.post(
-        url,
-        {
-            "kind": "prerequisite_campaign",
-            "phase": "registration",
-            "prerequisite_campaign": str(HUGE_ID),
-        },
-    )
+    response = client.post(url, {"kind": "prerequisite_campaign", "phase": "registration",
+                                 "prerequisite_campaign": str(HUGE_ID)})
     assert response.status_code == 200
     response = client.post(url, {"kind": "nonsense", "phase": "sometimes"})
     assert response.status_code == 200
@@ -653,11 +602,8 @@ def test_policies_are_frozen_after_draft(client, lecture):
     assert Policy.objects.filter(pk=policy.pk).exists()
     assert any("Rules are locked" in m for m in messages_of(response))
     policy.delete()
-    response = client.post(
-        url,
-        {"kind": "institutional_email", "phase": "registration", "domains": "uni-heidelberg.de"},
-        follow=True,
-    )
+    response = client.post(url, {"kind": "institutional_email", "phase": "registration",
+                                 "domains": "uni-heidelberg.de"}, follow=True)
     assert not campaign.policies.exists()
     assert any("Rules are locked" in m for m in messages_of(response))
 
@@ -710,8 +656,7 @@ def test_open_is_refused_with_a_past_deadline(client, lecture):
 
 def test_close_and_reopen_put_preferences_back_to_pending(client, lecture):
     campaign = CampaignFactory(
-        lecture=lecture,
-        status=Status.OPEN,
+        lecture=lecture, status=Status.OPEN,
         allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED,
     )
     item = ItemFactory(campaign=campaign)
@@ -729,9 +674,7 @@ def test_close_and_reopen_put_preferences_back_to_pending(client, lecture):
     assert campaign.status == Status.OPEN
     assert set(campaign.registrations.values_list("status", flat=True)) == {RegStatus.PENDING}
     assert list(campaign.transitions.order_by("id").values_list("to_status", flat=True)) == [
-        "closed",
-        "open",
-    ]
+        "closed", "open"]
 
 
 def test_close_is_refused_for_a_draft(client, lecture, campaign):
@@ -806,12 +749,10 @@ def test_planning_only_detail_shows_demand_per_item(client, lecture):
 def filled(lecture):
     """A campaign with two items and named registrants for filtering and exporting."""
     campaign = CampaignFactory(lecture=lecture, status=Status.OPEN)
-    first = ItemFactory(
-        campaign=campaign, registerable=TutorialFactory(lecture=lecture, title="Monday group")
-    )
-    second = ItemFactory(
-        campaign=campaign, registerable=TutorialFactory(lecture=lecture, title="Friday group")
-    )
+    first = ItemFactory(campaign=campaign, registerable=TutorialFactory(lecture=lecture,
+                                                                        title="Monday group"))
+    second = ItemFactory(campaign=campaign, registerable=TutorialFactory(lecture=lecture,
+                                                                         title="Friday group"))
     ada = UserFactory(name="Ada Lovelace", email="ada@example.org", matriculation_number="111")
     alan = UserFactory(name="Alan Turing", email="alan@example.org", matriculation_number="222")
     emmy = UserFactory(name="Emmy Noether", email="emmy@uni.example", matriculation_number="333")
@@ -836,25 +777,16 @@ def test_registrations_filter_search_and_sort(client, lecture, filled):
     assert listed_names(client.get(url, {"q": "uni.example"})) == ["Emmy Noether"]
     assert listed_names(client.get(url, {"q": "111"})) == ["Ada Lovelace"]
     assert listed_names(client.get(url, {"sort": "newest"})) == [
-        "Emmy Noether",
-        "Alan Turing",
-        "Ada Lovelace",
-    ]
+        "Emmy Noether", "Alan Turing", "Ada Lovelace"]
 
 
 def test_registrations_junk_input_is_ignored(client, lecture, filled):
     campaign, *_ = filled
     client.force_login(lecture.teacher)
     url = reverse("registration:staff_campaign_registrations", args=[campaign.pk])
-    for params in (
-        {"page": "abc"},
-        {"page": str(HUGE_ID)},
-        {"status": "exploded"},
-        {"item": "abc"},
-        {"item": str(HUGE_ID)},
-        {"sort": "password"},
-        {"q": "x" * 500},
-    ):
+    for params in ({"page": "abc"}, {"page": str(HUGE_ID)}, {"status": "exploded"},
+                   {"item": "abc"}, {"item": str(HUGE_ID)}, {"sort": "password"},
+                   {"q": "x" * 500}):
         response = client.get(url, params)
         assert response.status_code == 200, params
     assert len(listed_names(client.get(url, {"status": "exploded"}))) == 3
@@ -889,20 +821,13 @@ def test_csv_export_has_the_columns_and_respects_filters(client, lecture, filled
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = read_csv(response)
-    assert rows[0] == [
-        "Name",
-        "E-mail",
-        "Matriculation number",
-        "Item",
-        "Rank",
-        "Status",
-        "Reason",
-        "Registered at",
-    ]
+    assert rows[0] == ["Name", "E-mail", "Matriculation number", "Item", "Rank", "Status",
+                       "Reason", "Registered at"]
     assert [r[:7] for r in rows[1:]] == [
         ["Ada Lovelace", "ada@example.org", "111", "Monday group", "", "Confirmed", ""],
         ["Alan Turing", "alan@example.org", "222", "Friday group", "", "Confirmed", ""],
-        ["Emmy Noether", "emmy@uni.example", "333", "Friday group", "", "Rejected", "item_full"],
+        ["Emmy Noether", "emmy@uni.example", "333", "Friday group", "", "Rejected",
+         "item_full"],
     ]
     rejected = read_csv(client.get(url, {"status": "rejected"}))
     assert [r[0] for r in rejected[1:]] == ["Emmy Noether"]
@@ -910,32 +835,22 @@ def test_csv_export_has_the_columns_and_respects_filters(client, lecture, filled
 
 def test_csv_export_neutralizes_formulas(client, lecture):
     campaign = CampaignFactory(lecture=lecture, status=Status.OPEN)
-    item = ItemFactory(
-        campaign=campaign, registerable=TutorialFactory(lecture=lecture, title="@SUM(A1:A9)")
-    )
-    for name in ('=HYPERLINK("http://evil")', "+491234", "-2+3", "Plain Name"):
+    item = ItemFactory(campaign=campaign, registerable=TutorialFactory(
+        lecture=lecture, title="@SUM(A1:A9)"))
+    for name in ("=HYPERLINK(\"http://evil\")", "+491234", "-2+3", "Plain Name"):
         register(UserFactory(name=name, matriculation_number=None), item)
     client.force_login(lecture.teacher)
-    rows = read_csv(
-        client.get(reverse("registration:staff_campaign_registrations_csv", args=[campaign.pk]))
-    )
+    rows = read_csv(client.get(
+        reverse("registration:staff_campaign_registrations_csv", args=[campaign.pk])))
     names = sorted(r[0] for r in rows[1:])
-    assert names == ["'+491234", "'-2+3", '\'=HYPERLINK("http://evil")', "Plain Name"]
+    assert names == ["'+491234", "'-2+3", "'=HYPERLINK(\"http://evil\")", "Plain Name"]
     assert {r[3] for r in rows[1:]} == {"'@SUM(A1:A9)"}
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [
-        ("=1+1", "'=1+1"),
-        ("+1", "'+1"),
-        ("-1", "'-1"),
-        ("@x", "'@x"),
-        ("\tx", "'\tx"),
-        ("a=b", "a=b"),
-        (None, ""),
-        (3, "3"),
-    ],
+    [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"),
+     ("a=b", "a=b"), (None, ""), (3, "3")],
 )
 def test_csv_cell_escaping(value, expected):
     assert csv_cell(value) == expected
@@ -944,17 +859,13 @@ def test_csv_cell_escaping(value, expected):
 def bulk_registrations(campaign, count):
     items = [ItemFactory(campaign=campaign) for _ in range(4)]
     people = User.objects.bulk_create(
-        User(email=f"bulk{n}@example.org", name=f"Bulk {n:04d}", matriculation_number=f"9{n:06d}")
+        User(email=f"bulk{n}@example.org", name=f"Bulk {n:04d}",
+             matriculation_number=f"9{n:06d}")
         for n in range(count)
     )
     UserRegistration.objects.bulk_create(
-        UserRegistration(
-            campaign=campaign,
-            item=items[n % 4],
-            user=person,
-            status=RegStatus.PENDING,
-            preference_rank=1,
-        )
+        UserRegistration(campaign=campaign, item=items[n % 4], user=person,
+                         status=RegStatus.PENDING, preference_rank=1)
         for n, person in enumerate(people)
     )
     return items
@@ -964,8 +875,7 @@ def test_registrations_page_and_csv_queries_are_bounded_at_2000(
     client, lecture, django_assert_max_num_queries
 ):
     campaign = CampaignFactory(
-        lecture=lecture,
-        status=Status.OPEN,
+        lecture=lecture, status=Status.OPEN,
         allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED,
     )
     items = bulk_registrations(campaign, 2000)
@@ -992,19 +902,14 @@ def test_detail_and_items_queries_are_bounded(client, lecture, django_assert_max
         with django_assert_max_num_queries(14):
             response = client.get(reverse(f"registration:{name}", args=[campaign.pk]))
         assert response.status_code == 200
-        assert (
-            len(
-                response.context["items"]
-                if name == "staff_campaign_items"
-                else response.context["overview"].items
-            )
-            == 24
-        )
+        assert len(response.context["items"] if name == "staff_campaign_items"
+                   else response.context["overview"].items) == 24
 
 
 @pytest.mark.parametrize("field", ["registration_deadline", "registration_opens_at"])
 @pytest.mark.parametrize("moment", ["0001-01-01T00:30", "9999-12-31T23:59"])
-def test_settings_refuse_dates_out_of_range_without_a_500(client, lecture, campaign, field, moment):
+def test_settings_refuse_dates_out_of_range_without_a_500(client, lecture, campaign, field,
+                                                          moment):
     client.force_login(lecture.teacher)
     url = reverse("registration:staff_campaign_settings", args=[campaign.pk])
     before = campaign.registration_deadline
@@ -1023,6 +928,5 @@ def test_service_refuses_dates_out_of_range(lecture):
 
     far = dt.datetime(2150, 1, 1, tzinfo=dt.UTC)
     with pytest.raises(registration_errors.InvalidConfiguration):
-        registration_services.campaign_create(
-            lecture=lecture, by=None, title="T", registration_deadline=far
-        )
+        registration_services.campaign_create(lecture=lecture, by=None, title="T",
+                                              registration_deadline=far)

@@ -182,9 +182,9 @@ def test_rank_preferences_saves_the_ranking_and_shows_the_confirmation(client_fo
     assert response.status_code == 302
     assert response["Location"] == url("student_result", campaign.pk)
     assert list(
-        UserRegistration.objects.filter(user=student)
-        .order_by("preference_rank")
-        .values_list("item_id", "preference_rank", "status")
+        UserRegistration.objects.filter(user=student).order_by("preference_rank").values_list(
+            "item_id", "preference_rank", "status"
+        )
     ) == [(items[2].pk, 1, PENDING), (items[0].pk, 2, PENDING), (items[3].pk, 3, PENDING)]
 
     page = text(client_for.get(response["Location"]))
@@ -222,30 +222,18 @@ def test_withdraw_ranking_removes_every_choice(client_for, student, pref):
     ("data", "message"),
     [
         ({"rank_1": "", "rank_2": "ITEM0"}, "Choose at least your 1st choice."),
-        (
-            {"rank_1": "ITEM0", "rank_2": "", "rank_3": "ITEM1"},
-            "Fill in your 2nd choice before your 3rd choice.",
-        ),
+        ({"rank_1": "ITEM0", "rank_2": "", "rank_3": "ITEM1"},
+         "Fill in your 2nd choice before your 3rd choice."),
         ({"rank_1": "ITEM0", "rank_2": "ITEM0"}, "is already your 1st choice"),
-        (
-            {"rank_1": "ITEM0", "rank_2": "ITEM1", "rank_3": "ITEM2", "rank_4": "ITEM3"},
-            "You may rank at most 3 items.",
-        ),
+        ({"rank_1": "ITEM0", "rank_2": "ITEM1", "rank_3": "ITEM2", "rank_4": "ITEM3"},
+         "You may rank at most 3 items."),
         ({"rank_1": "OTHER"}, "That choice is not part of this campaign"),
         ({"rank_1": "abc"}, "That choice is not part of this campaign"),
         ({"rank_1": "99999999999999999999999999"}, "That choice is not part of this campaign"),
         ({"rank_1": "-1"}, "That choice is not part of this campaign"),
     ],
-    ids=[
-        "empty-first",
-        "gap",
-        "same-item-twice",
-        "too-many",
-        "other-campaign",
-        "non-numeric",
-        "huge",
-        "negative",
-    ],
+    ids=["empty-first", "gap", "same-item-twice", "too-many", "other-campaign", "non-numeric",
+         "huge", "negative"],
 )
 def test_invalid_rankings_are_refused_and_change_nothing(client_for, student, pref, data, message):
     campaign, items = pref
@@ -281,21 +269,13 @@ def test_ranking_a_deleted_item_is_refused(client_for, student, pref):
 def test_result_view_names_the_assigned_group_with_time_and_room(client_for, student):
     campaign = CampaignFactory(status="completed", allocation_mode=PREFERENCE)
     tutorial_c = TutorialFactory(
-        lecture=campaign.lecture,
-        title="Tutorial C",
-        weekday=Tutorial.Weekday.THURSDAY,
-        starts_at=datetime.time(14, 0),
-        ends_at=datetime.time(16, 0),
-        room="INF 205 SR 3",
+        lecture=campaign.lecture, title="Tutorial C", weekday=Tutorial.Weekday.THURSDAY,
+        starts_at=datetime.time(14, 0), ends_at=datetime.time(16, 0), room="INF 205 SR 3",
     )
     first = ItemFactory(campaign=campaign)
     second = ItemFactory(campaign=campaign, registerable=tutorial_c)
     UserRegistration.objects.create(
-        campaign=campaign,
-        item=first,
-        user=student,
-        status=REJECTED,
-        preference_rank=1,
+        campaign=campaign, item=first, user=student, status=REJECTED, preference_rank=1,
         rejection_reason="capacity",
     )
     UserRegistration.objects.create(
@@ -313,11 +293,8 @@ def test_result_view_waits_for_the_allocation_until_completed(client_for, studen
     item = ItemFactory(campaign=campaign)
     # Even a computed (unpublished) assignment is not shown before completion.
     UserRegistration.objects.create(
-        campaign=campaign,
-        item=item,
-        user=student,
-        status=CONFIRMED if status == "processing" else PENDING,
-        preference_rank=1,
+        campaign=campaign, item=item, user=student,
+        status=CONFIRMED if status == "processing" else PENDING, preference_rank=1,
     )
     page = text(client_for.get(url("student_result", campaign.pk)))
     assert "You are waiting for the allocation." in page
@@ -330,10 +307,8 @@ def test_result_view_waits_for_the_allocation_until_completed(client_for, studen
         ("item_full", "The group was full when you tried to register."),
         ("capacity", "All groups you ranked were full."),
         ("solver_unassigned", "The allocation could not place you in any of your choices."),
-        (
-            "policy:institutional_email",
-            "You did not meet a requirement of this registration: Institutional e-mail address.",
-        ),
+        ("policy:institutional_email",
+         "You did not meet a requirement of this registration: Institutional e-mail address."),
         ("manual", "The course staff decided this by hand"),
         ("", "You were not given a place."),
     ],
@@ -342,11 +317,7 @@ def test_result_view_explains_a_rejection(client_for, student, reason, readable)
     campaign = CampaignFactory(status="completed", allocation_mode=PREFERENCE)
     item = ItemFactory(campaign=campaign)
     UserRegistration.objects.create(
-        campaign=campaign,
-        item=item,
-        user=student,
-        status=REJECTED,
-        preference_rank=1,
+        campaign=campaign, item=item, user=student, status=REJECTED, preference_rank=1,
         rejection_reason=reason,
     )
     page = text(client_for.get(url("student_result", campaign.pk)))
@@ -375,24 +346,18 @@ def test_index_sections_and_tabs(client_for, student):
         campaign=open_mine, item=ranked, user=student, status=PENDING, preference_rank=1
     )
     expired = CampaignFactory(
-        status="open",
-        title="Deadline just passed",
+        status="open", title="Deadline just passed",
         registration_deadline=timezone.now() - datetime.timedelta(seconds=1),
     )
     ItemFactory(campaign=expired)
     done_mine = CampaignFactory(status="completed", title="Seminar talks")
     got = ItemFactory(campaign=done_mine)
     UserRegistration.objects.create(campaign=done_mine, item=got, user=student, status=CONFIRMED)
-    rejected_in = CampaignFactory(
-        status="completed", title="Lost lottery", allocation_mode=PREFERENCE
-    )
+    rejected_in = CampaignFactory(status="completed", title="Lost lottery",
+                                  allocation_mode=PREFERENCE)
     lost = ItemFactory(campaign=rejected_in)
     UserRegistration.objects.create(
-        campaign=rejected_in,
-        item=lost,
-        user=student,
-        status=REJECTED,
-        preference_rank=1,
+        campaign=rejected_in, item=lost, user=student, status=REJECTED, preference_rank=1,
         rejection_reason="solver_unassigned",
     )
     interest = CampaignFactory(status="open", title="Interest in Topology", planning_only=True)
@@ -429,9 +394,8 @@ def test_index_sections_and_tabs(client_for, student):
 def test_index_shows_only_my_own_results(client_for, student):
     campaign = CampaignFactory(status="completed", title="Their campaign")
     item = ItemFactory(campaign=campaign)
-    UserRegistration.objects.create(
-        campaign=campaign, item=item, user=UserFactory(), status=CONFIRMED
-    )
+    UserRegistration.objects.create(campaign=campaign, item=item, user=UserFactory(),
+                                    status=CONFIRMED)
     page = text(client_for.get(url("student_index")))
     others = page.split('id="others-heading"')[1]
     assert "Their campaign" in others
@@ -448,9 +412,8 @@ def test_closed_campaign_refuses_registration_and_ranking(client_for, student, f
     assert "This campaign is not open for registrations." in text(response)
     response = client_for.post(url("submit_preferences", pref[0].pk), ranking_data(pref[1][0]))
     assert response.status_code == 302
-    assert "This campaign is not open for registrations." in text(
-        client_for.get(response["Location"])
-    )
+    assert "This campaign is not open for registrations." in text(client_for.get(
+        response["Location"]))
     assert rows_of(student) == []
 
 
@@ -458,9 +421,8 @@ def test_deadline_passed_a_second_ago_is_closed_although_status_is_open(client_f
     past = timezone.now() - datetime.timedelta(seconds=1)
     fcfs_campaign = CampaignFactory(status="open", registration_deadline=past)
     item = ItemFactory(campaign=fcfs_campaign)
-    pref_campaign = CampaignFactory(
-        status="open", registration_deadline=past, allocation_mode=PREFERENCE
-    )
+    pref_campaign = CampaignFactory(status="open", registration_deadline=past,
+                                    allocation_mode=PREFERENCE)
     ranked = ItemFactory(campaign=pref_campaign)
 
     page = text(client_for.get(url("student_campaign", fcfs_campaign.pk)))
@@ -518,8 +480,7 @@ def test_withdrawing_another_students_place_changes_nothing(client_for, student,
         campaign=campaign, item=items[0], user=other, status=CONFIRMED
     )
     response = client_for.post(
-        url("withdraw", campaign.pk, items[0].pk),
-        {"user": other.pk, "user_id": other.pk},
+        url("withdraw", campaign.pk, items[0].pk), {"user": other.pk, "user_id": other.pk},
         follow=True,
     )
     assert "You are not registered for this item." in text(response)
@@ -542,10 +503,9 @@ def test_missing_csrf_token_is_403(student, fcfs, pref):
     client = Client(enforce_csrf_checks=True)
     client.force_login(student)
     assert client.post(url("register", campaign.pk, items[0].pk)).status_code == 403
-    assert (
-        client.post(url("submit_preferences", pref[0].pk), ranking_data(pref[1][0])).status_code
-        == 403
-    )
+    assert client.post(
+        url("submit_preferences", pref[0].pk), ranking_data(pref[1][0])
+    ).status_code == 403
     assert client.post(url("withdraw_preferences", pref[0].pk)).status_code == 403
     assert rows_of(student) == []
 
@@ -645,13 +605,11 @@ def test_index_query_count_is_bounded(client_for, student, django_assert_max_num
             items = [ItemFactory(campaign=campaign) for _ in range(4)]
         if n % 4 == 0 and campaign.is_preference_based:
             for rank, item in enumerate(items[:2], start=1):
-                UserRegistration.objects.create(
-                    campaign=campaign, item=item, user=student, status=PENDING, preference_rank=rank
-                )
+                UserRegistration.objects.create(campaign=campaign, item=item, user=student,
+                                                status=PENDING, preference_rank=rank)
         elif n % 4 == 0:
-            UserRegistration.objects.create(
-                campaign=campaign, item=items[0], user=student, status=CONFIRMED
-            )
+            UserRegistration.objects.create(campaign=campaign, item=items[0], user=student,
+                                            status=CONFIRMED)
     assert 100 <= Item.objects.count() <= 115
 
     with django_assert_max_num_queries(8):
@@ -665,9 +623,8 @@ def test_campaign_page_query_count_is_bounded(client_for, student, django_assert
     campaign = CampaignFactory(status="open")
     PolicyFactory(campaign=campaign, config={"domains": ["example.org"]})
     items = [
-        ItemFactory(
-            campaign=campaign, registerable=TutorialFactory(lecture=campaign.lecture, capacity=30)
-        )
+        ItemFactory(campaign=campaign,
+                    registerable=TutorialFactory(lecture=campaign.lecture, capacity=30))
         for _ in range(8)
     ]
     others = [UserFactory() for _ in range(200)]
@@ -675,9 +632,8 @@ def test_campaign_page_query_count_is_bounded(client_for, student, django_assert
         UserRegistration(campaign=campaign, item=items[n % 8], user=user, status=CONFIRMED)
         for n, user in enumerate(others)
     )
-    UserRegistration.objects.create(
-        campaign=campaign, item=items[0], user=student, status=CONFIRMED
-    )
+    UserRegistration.objects.create(campaign=campaign, item=items[0], user=student,
+                                    status=CONFIRMED)
 
     with django_assert_max_num_queries(12):
         response = client_for.get(url("student_campaign", campaign.pk))
@@ -688,15 +644,9 @@ def test_campaign_page_query_count_is_bounded(client_for, student, django_assert
     pref_campaign = CampaignFactory(status="open", allocation_mode=PREFERENCE, max_preferences=5)
     pref_items = [ItemFactory(campaign=pref_campaign) for _ in range(8)]
     UserRegistration.objects.bulk_create(
-        UserRegistration(
-            campaign=pref_campaign,
-            item=pref_items[(n + rank) % 8],
-            user=user,
-            status=PENDING,
-            preference_rank=rank,
-        )
-        for n, user in enumerate(others[:40])
-        for rank in range(1, 6)
+        UserRegistration(campaign=pref_campaign, item=pref_items[(n + rank) % 8], user=user,
+                         status=PENDING, preference_rank=rank)
+        for n, user in enumerate(others[:40]) for rank in range(1, 6)
     )
     with django_assert_max_num_queries(12):
         response = client_for.get(url("student_campaign", pref_campaign.pk))

@@ -66,9 +66,8 @@ def tutor():
 
 @pytest.fixture
 def tutorial_a(lecture, tutor):
-    return TutorialFactory(
-        lecture=lecture, title="Tutorial A", capacity=2, tutors=[tutor], room="SR 1"
-    )
+    return TutorialFactory(lecture=lecture, title="Tutorial A", capacity=2, tutors=[tutor],
+                           room="SR 1")
 
 
 @pytest.fixture
@@ -108,9 +107,8 @@ def staff_client(client, lecture):
 
 
 @pytest.mark.parametrize("role", ["teacher", "editor", "site_staff"])
-def test_managers_see_and_export_every_roster(
-    client, users, lecture, tutorial_a, tutorial_b, ada, role
-):
+def test_managers_see_and_export_every_roster(client, users, lecture, tutorial_a, tutorial_b,
+                                              ada, role):
     client.force_login(users[role])
     assert client.get(url("lecture_rosters", lecture.pk)).status_code == 200
     assert client.get(url("lecture_rosters_csv", lecture.pk)).status_code == 200
@@ -129,7 +127,8 @@ def test_others_may_not_see_the_lecture_rosters(client, users, lecture, tutorial
         assert client.get(url("roster_detail", group.pk)).status_code == 403
         assert client.get(url("roster_csv", group.pk)).status_code == 403
     for name in ("roster_add", "roster_remove", "roster_move"):
-        response = client.post(url(name, tutorial_b.pk), {"user": ada.pk, "target": tutorial_b.pk})
+        response = client.post(url(name, tutorial_b.pk), {"user": ada.pk,
+                                                          "target": tutorial_b.pk})
         assert response.status_code == 403
     assert members(tutorial_b) == set()
 
@@ -142,32 +141,23 @@ def test_tutor_sees_own_tutorial_read_only(client, tutor, tutorial_a, tutorial_b
     assert "Ada Lovelace" in html and "read only" in html
     for name in ("roster_add", "roster_remove", "roster_move"):
         assert url(name, tutorial_a.pk) not in html
-    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    main = html.split('<main', 1)[1].split("</main>", 1)[0]
     assert "<select" not in main and 'method="post"' not in main
     assert client.get(url("roster_csv", tutorial_a.pk)).status_code == 200
     # Every change is refused, also the confirmation page of a removal.
-    assert (
-        client.post(url("roster_add", tutorial_a.pk), {"user": UserFactory().pk}).status_code == 403
-    )
+    assert client.post(url("roster_add", tutorial_a.pk),
+                       {"user": UserFactory().pk}).status_code == 403
     assert client.post(url("roster_remove", tutorial_a.pk), {"user": ada.pk}).status_code == 403
     assert client.get(url("roster_remove", tutorial_a.pk), {"user": ada.pk}).status_code == 403
-    assert (
-        client.post(
-            url("roster_move", tutorial_a.pk), {"user": ada.pk, "target": tutorial_b.pk}
-        ).status_code
-        == 403
-    )
+    assert client.post(url("roster_move", tutorial_a.pk),
+                       {"user": ada.pk, "target": tutorial_b.pk}).status_code == 403
     assert members(tutorial_a) == {ada.pk}
     assert client.get(url("roster_detail", tutorial_b.pk)).status_code == 403
 
 
 def test_anonymous_is_sent_to_login(client, lecture, tutorial_a):
-    for address in (
-        url("lecture_rosters", lecture.pk),
-        url("roster_detail", tutorial_a.pk),
-        url("my_groups"),
-        url("roster_csv", tutorial_a.pk),
-    ):
+    for address in (url("lecture_rosters", lecture.pk), url("roster_detail", tutorial_a.pk),
+                    url("my_groups"), url("roster_csv", tutorial_a.pk)):
         response = client.get(address)
         assert response.status_code == 302 and "/login/" in response["Location"]
     response = client.post(url("roster_add", tutorial_a.pk), {"user": 1})
@@ -200,7 +190,8 @@ def test_overview_lists_every_group_with_fill(staff_client, lecture, tutorial_a,
     page = staff_client.get(url("lecture_rosters", lecture.pk))
     html = page.content.decode()
     groups = page.context["groups"]
-    assert [g.kind for g in groups] == ["Lecture", "Tutorial", "Tutorial", "Talk", "Cohort", "Exam"]
+    assert [g.kind for g in groups] == ["Lecture", "Tutorial", "Tutorial", "Talk", "Cohort",
+                                        "Exam"]
     assert groups[0].filled == 2  # the lecture roster holds both tutorial members
     fills = {g.registerable.title: (g.filled, g.capacity, g.utilization_percent) for g in groups}
     assert fills["Tutorial A"] == (1, 2, 50)
@@ -241,42 +232,20 @@ def read_xlsx(response):
 def test_lecture_csv_has_every_roster_with_source_and_no_formulas(
     staff_client, lecture, tutorial_a, tutorial_b, ada
 ):
-    sneaky = UserFactory(name='=HYPERLINK("http://evil")', matriculation_number="+4711")
+    sneaky = UserFactory(name="=HYPERLINK(\"http://evil\")", matriculation_number="+4711")
     put_on(tutorial_b, sneaky)
     response = staff_client.get(url("lecture_rosters_csv", lecture.pk))
     assert response["Content-Type"].startswith("text/csv")
     rows = read_csv(response)
-    assert rows[0] == [
-        "Kind",
-        "Group",
-        "Tutors",
-        "Name",
-        "E-mail",
-        "Matriculation number",
-        "Source",
-        "Added at",
-    ]
+    assert rows[0] == ["Kind", "Group", "Tutors", "Name", "E-mail", "Matriculation number",
+                       "Source", "Added at"]
     body = [row[:7] for row in rows[1:]]
-    assert [
-        "Tutorial",
-        "Tutorial A",
-        "Tina Tutor",
-        "Ada Lovelace",
-        ada.email,
-        ada.matriculation_number,
-        "Tutorial registration",
-    ] in body
-    assert [
-        "Tutorial",
-        "Tutorial B",
-        "",
-        '\'=HYPERLINK("http://evil")',
-        sneaky.email,
-        "'+4711",
-        "manual",
-    ] in body
+    assert ["Tutorial", "Tutorial A", "Tina Tutor", "Ada Lovelace", ada.email,
+            ada.matriculation_number, "Tutorial registration"] in body
+    assert ["Tutorial", "Tutorial B", "", "'=HYPERLINK(\"http://evil\")", sneaky.email,
+            "'+4711", "manual"] in body
     lecture_rows = [row for row in body if row[0] == "Lecture"]
-    assert {row[3] for row in lecture_rows} == {"Ada Lovelace", '\'=HYPERLINK("http://evil")'}
+    assert {row[3] for row in lecture_rows} == {"Ada Lovelace", "'=HYPERLINK(\"http://evil\")"}
     assert len(body) == 4
 
 
@@ -359,9 +328,8 @@ def test_detail_shows_members_source_and_search_results(
 
 def test_add_student_through_the_page(staff_client, lecture, tutorial_a):
     student = UserFactory(name="Grace Hopper")
-    response = staff_client.post(
-        url("roster_add", tutorial_a.pk), {"user": student.pk, "find": "grace"}
-    )
+    response = staff_client.post(url("roster_add", tutorial_a.pk),
+                                 {"user": student.pk, "find": "grace"})
     assert response.status_code == 302
     assert response["Location"] == url("roster_detail", tutorial_a.pk) + "?find=grace"
     assert student.pk in members(tutorial_a) and student.pk in members(lecture)
@@ -375,12 +343,12 @@ def test_add_student_through_the_page(staff_client, lecture, tutorial_a):
 def test_add_to_a_full_group_needs_overfill(staff_client, tutorial_b):
     put_on(tutorial_b, UserFactory())
     student = UserFactory()
-    refused = staff_client.post(url("roster_add", tutorial_b.pk), {"user": student.pk}, follow=True)
+    refused = staff_client.post(url("roster_add", tutorial_b.pk), {"user": student.pk},
+                                follow=True)
     assert any("is full" in text for text in message_texts(refused))
     assert student.pk not in members(tutorial_b)
-    staff_client.post(
-        url("roster_add", tutorial_b.pk), {"user": student.pk, "allow_overfill": "on"}
-    )
+    staff_client.post(url("roster_add", tutorial_b.pk),
+                      {"user": student.pk, "allow_overfill": "on"})
     assert student.pk in members(tutorial_b)
 
 
@@ -390,9 +358,11 @@ def test_add_refusals(staff_client, tutorial_a, tutorial_b, ada):
     again = staff_client.post(url("roster_add", tutorial_a.pk), {"user": ada.pk}, follow=True)
     assert any("already on this roster" in text for text in message_texts(again))
     for junk in ("abc", "", "-1", str(HUGE_ID)):
-        response = staff_client.post(url("roster_add", tutorial_b.pk), {"user": junk}, follow=True)
+        response = staff_client.post(url("roster_add", tutorial_b.pk), {"user": junk},
+                                     follow=True)
         assert response.status_code == 200 and message_texts(response)
-    assert staff_client.post(url("roster_add", tutorial_b.pk), {"user": 987654}).status_code == 404
+    assert staff_client.post(url("roster_add", tutorial_b.pk),
+                             {"user": 987654}).status_code == 404
     assert members(tutorial_b) == set()
 
 
@@ -404,13 +374,15 @@ def test_remove_with_confirmation(staff_client, lecture, tutorial_a, ada):
     assert confirm.status_code == 200
     assert "Remove Ada Lovelace from “Tutorial A”?" in confirm.content.decode()
     assert ada.pk in members(tutorial_a)  # the confirmation page changes nothing
-    response = staff_client.post(url("roster_remove", tutorial_a.pk), {"user": ada.pk}, follow=True)
+    response = staff_client.post(url("roster_remove", tutorial_a.pk), {"user": ada.pk},
+                                 follow=True)
     assert any("was removed" in text for text in message_texts(response))
     assert ada.pk not in members(tutorial_a)
     assert ada.pk in members(lecture)  # leaving a group keeps the lecture
 
 
-def test_removing_from_the_lecture_removes_from_its_groups(staff_client, lecture, tutorial_a, ada):
+def test_removing_from_the_lecture_removes_from_its_groups(staff_client, lecture, tutorial_a,
+                                                           ada):
     confirm = staff_client.get(url("roster_remove", lecture.pk), {"user": ada.pk})
     assert "also removes them from its tutorials" in confirm.content.decode()
     staff_client.post(url("roster_remove", lecture.pk), {"user": ada.pk})
@@ -418,22 +390,19 @@ def test_removing_from_the_lecture_removes_from_its_groups(staff_client, lecture
 
 
 def test_remove_refusals(staff_client, tutorial_a, tutorial_b, ada):
-    response = staff_client.post(url("roster_remove", tutorial_b.pk), {"user": ada.pk}, follow=True)
+    response = staff_client.post(url("roster_remove", tutorial_b.pk), {"user": ada.pk},
+                                 follow=True)
     assert any("not on this roster" in text for text in message_texts(response))
-    assert (
-        staff_client.get(url("roster_remove", tutorial_b.pk), {"user": ada.pk}).status_code == 404
-    )
+    assert staff_client.get(url("roster_remove", tutorial_b.pk),
+                            {"user": ada.pk}).status_code == 404
     for junk in ("abc", "", str(HUGE_ID)):
-        response = staff_client.post(
-            url("roster_remove", tutorial_a.pk), {"user": junk}, follow=True
-        )
+        response = staff_client.post(url("roster_remove", tutorial_a.pk), {"user": junk},
+                                     follow=True)
         assert response.status_code == 200 and message_texts(response)
-        assert staff_client.get(
-            url("roster_remove", tutorial_a.pk), {"user": junk}
-        ).status_code in (200, 302)
-    assert (
-        staff_client.post(url("roster_remove", tutorial_a.pk), {"user": 987654}).status_code == 404
-    )
+        assert staff_client.get(url("roster_remove", tutorial_a.pk),
+                                {"user": junk}).status_code in (200, 302)
+    assert staff_client.post(url("roster_remove", tutorial_a.pk),
+                             {"user": 987654}).status_code == 404
     assert members(tutorial_a) == {ada.pk}
 
 
@@ -441,32 +410,26 @@ def test_remove_refusals(staff_client, tutorial_a, tutorial_b, ada):
 
 
 def test_move_through_the_page(staff_client, lecture, tutorial_a, tutorial_b, ada):
-    response = staff_client.post(
-        url("roster_move", tutorial_a.pk), {"user": ada.pk, "target": tutorial_b.pk}, follow=True
-    )
-    assert any(
-        "was moved from “Tutorial A” to “Tutorial B”" in text for text in message_texts(response)
-    )
+    response = staff_client.post(url("roster_move", tutorial_a.pk),
+                                 {"user": ada.pk, "target": tutorial_b.pk}, follow=True)
+    assert any("was moved from “Tutorial A” to “Tutorial B”" in text
+               for text in message_texts(response))
     assert members(tutorial_a) == set() and members(tutorial_b) == {ada.pk}
     change = RosterChange.objects.get(action="moved")
-    assert (change.from_registerable_id, change.registerable_id) == (tutorial_a.pk, tutorial_b.pk)
-    assert (
-        "moved from Tutorial A to Tutorial B"
-        in staff_client.get(url("roster_detail", tutorial_a.pk)).content.decode()
-    )
+    assert (change.from_registerable_id, change.registerable_id) == (tutorial_a.pk,
+                                                                     tutorial_b.pk)
+    assert "moved from Tutorial A to Tutorial B" in staff_client.get(
+        url("roster_detail", tutorial_a.pk)).content.decode()
 
 
 def test_move_into_a_full_group_needs_overfill(staff_client, tutorial_a, tutorial_b, ada):
     put_on(tutorial_b, UserFactory())
-    refused = staff_client.post(
-        url("roster_move", tutorial_a.pk), {"user": ada.pk, "target": tutorial_b.pk}, follow=True
-    )
+    refused = staff_client.post(url("roster_move", tutorial_a.pk),
+                                {"user": ada.pk, "target": tutorial_b.pk}, follow=True)
     assert any("is full" in text for text in message_texts(refused))
     assert members(tutorial_a) == {ada.pk}
-    staff_client.post(
-        url("roster_move", tutorial_a.pk),
-        {"user": ada.pk, "target": tutorial_b.pk, "allow_overfill": "on"},
-    )
+    staff_client.post(url("roster_move", tutorial_a.pk),
+                      {"user": ada.pk, "target": tutorial_b.pk, "allow_overfill": "on"})
     assert ada.pk in members(tutorial_b) and members(tutorial_a) == set()
 
 
@@ -489,18 +452,11 @@ def test_move_refusals_change_nothing(staff_client, lecture, tutorial_a, tutoria
         response = staff_client.post(url("roster_move", tutorial_a.pk), data, follow=True)
         assert response.status_code == 200, data
         assert message_texts(response), data
-    not_here = staff_client.post(
-        url("roster_move", tutorial_a.pk),
-        {"user": outsider.pk, "target": tutorial_b.pk},
-        follow=True,
-    )
+    not_here = staff_client.post(url("roster_move", tutorial_a.pk),
+                                 {"user": outsider.pk, "target": tutorial_b.pk}, follow=True)
     assert any("is not in “Tutorial A”" in text for text in message_texts(not_here))
-    assert (
-        staff_client.post(
-            url("roster_move", tutorial_a.pk), {"user": 987654, "target": tutorial_b.pk}
-        ).status_code
-        == 404
-    )
+    assert staff_client.post(url("roster_move", tutorial_a.pk),
+                             {"user": 987654, "target": tutorial_b.pk}).status_code == 404
     assert sorted(RosterEntry.objects.values_list("registerable_id", "user_id")) == before
     assert not RosterChange.objects.filter(action="moved").exists()
 
@@ -509,9 +465,8 @@ def test_lecture_roster_offers_no_move(staff_client, lecture, ada):
     page = staff_client.get(url("roster_detail", lecture.pk))
     assert page.context["siblings"] == []
     assert url("roster_move", lecture.pk) not in page.content.decode()
-    response = staff_client.post(
-        url("roster_move", lecture.pk), {"user": ada.pk, "target": LectureFactory().pk}, follow=True
-    )
+    response = staff_client.post(url("roster_move", lecture.pk),
+                                 {"user": ada.pk, "target": LectureFactory().pk}, follow=True)
     assert message_texts(response)
 
 
@@ -535,23 +490,15 @@ def test_move_select_starts_with_a_placeholder(staff_client, tutorial_a, tutoria
     assert row_select.strip().startswith('<option value="">Choose a group …</option>')
     bulk_select = html.split('id="bulk-target">')[1].split("</select>")[0]
     assert bulk_select.strip().startswith('<option value="">Choose a group …</option>')
-    refused = staff_client.post(
-        url("roster_move", tutorial_a.pk), {"user": ada.pk, "target": ""}, follow=True
-    )
+    refused = staff_client.post(url("roster_move", tutorial_a.pk),
+                                {"user": ada.pk, "target": ""}, follow=True)
     assert "Choose the group to move to." in message_texts(refused)
     assert members(tutorial_a) == {ada.pk}
 
 
 def test_bulk_move_moves_everyone_and_tells_students_and_both_tutors(
-    staff_client,
-    lecture,
-    tutor,
-    tutorial_a,
-    ada,
-    bea,
-    mailoutbox,
-    django_capture_on_commit_callbacks,
-    settings,
+    staff_client, lecture, tutor, tutorial_a, ada, bea, mailoutbox,
+    django_capture_on_commit_callbacks, settings,
 ):
     settings.SITE_URL = "https://mampf.example.org"
     other_tutor = UserFactory(name="Otto Tutor")
@@ -559,8 +506,7 @@ def test_bulk_move_moves_everyone_and_tells_students_and_both_tutors(
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
             url("roster_bulk", tutorial_a.pk),
-            {"user": [ada.pk, bea.pk], "action": "move", "target": roomy.pk},
-            follow=True,
+            {"user": [ada.pk, bea.pk], "action": "move", "target": roomy.pk}, follow=True,
         )
     assert "2 students were moved from “Tutorial A” to “Tutorial C”." in message_texts(response)
     assert members(tutorial_a) == set() and members(roomy) == {ada.pk, bea.pk}
@@ -585,8 +531,7 @@ def test_bulk_move_is_all_or_nothing_and_names_who_and_why(
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
             url("roster_bulk", tutorial_a.pk),
-            {"user": [ada.pk, bea.pk], "action": "move", "target": tutorial_b.pk},
-            follow=True,
+            {"user": [ada.pk, bea.pk], "action": "move", "target": tutorial_b.pk}, follow=True,
         )
     [text] = message_texts(response)
     assert text.startswith("Nothing was changed: 1 of 2 could not be changed.")
@@ -594,32 +539,23 @@ def test_bulk_move_is_all_or_nothing_and_names_who_and_why(
     assert roster_state() == before
     assert not RosterChange.objects.filter(action="moved").exists()
     assert mailoutbox == []
-    staff_client.post(
-        url("roster_bulk", tutorial_a.pk),
-        {
-            "user": [ada.pk, bea.pk],
-            "action": "move",
-            "target": tutorial_b.pk,
-            "allow_overfill": "on",
-        },
-    )
+    staff_client.post(url("roster_bulk", tutorial_a.pk), {
+        "user": [ada.pk, bea.pk], "action": "move", "target": tutorial_b.pk,
+        "allow_overfill": "on"})
     assert members(tutorial_b) == {ada.pk, bea.pk}
 
 
 def test_bulk_remove_asks_first_then_removes_all(staff_client, lecture, tutorial_a, ada, bea):
-    confirm = staff_client.post(
-        url("roster_bulk", tutorial_a.pk), {"user": [ada.pk, bea.pk], "action": "remove"}
-    )
+    confirm = staff_client.post(url("roster_bulk", tutorial_a.pk),
+                                {"user": [ada.pk, bea.pk], "action": "remove"})
     assert confirm.status_code == 200
     html = confirm.content.decode()
     assert "Remove these 2 students from “Tutorial A”?" in html
     assert "Ada Lovelace" in html and "Bea Bauer" in html
     assert members(tutorial_a) == {ada.pk, bea.pk}
-    done = staff_client.post(
-        url("roster_bulk", tutorial_a.pk),
-        {"user": [ada.pk, bea.pk], "action": "remove", "confirm": "1"},
-        follow=True,
-    )
+    done = staff_client.post(url("roster_bulk", tutorial_a.pk),
+                             {"user": [ada.pk, bea.pk], "action": "remove", "confirm": "1"},
+                             follow=True)
     assert "2 students were removed from “Tutorial A”." in message_texts(done)
     assert members(tutorial_a) == set()
     assert {ada.pk, bea.pk} <= members(lecture)  # they stay on the lecture roster
@@ -651,13 +587,13 @@ def test_move_here_takes_a_student_from_another_group(staff_client, tutorial_a, 
     page = staff_client.get(url("roster_detail", tutorial_a.pk), {"find": "Carl"})
     html = page.content.decode()
     assert "already in Tutorial B" in html and url("roster_move_here", tutorial_a.pk) in html
-    response = staff_client.post(
-        url("roster_move_here", tutorial_a.pk), {"user": carl.pk, "find": "Carl"}, follow=True
-    )
+    response = staff_client.post(url("roster_move_here", tutorial_a.pk),
+                                 {"user": carl.pk, "find": "Carl"}, follow=True)
     assert "Carl Gauss was moved from “Tutorial B” to “Tutorial A”." in message_texts(response)
     assert members(tutorial_b) == set() and members(tutorial_a) == {carl.pk}
     change = RosterChange.objects.get(action="moved")
-    assert (change.from_registerable_id, change.registerable_id) == (tutorial_b.pk, tutorial_a.pk)
+    assert (change.from_registerable_id, change.registerable_id) == (tutorial_b.pk,
+                                                                     tutorial_a.pk)
 
 
 def test_move_here_refusals_change_nothing(staff_client, tutorial_a, tutorial_b, ada):
@@ -665,39 +601,34 @@ def test_move_here_refusals_change_nothing(staff_client, tutorial_a, tutorial_b,
     full = TutorialFactory(lecture=tutorial_a.lecture, title="Tutorial F", capacity=1)
     put_on(full, UserFactory())
     before = roster_state()
-    nowhere = staff_client.post(
-        url("roster_move_here", tutorial_a.pk), {"user": loner.pk}, follow=True
-    )
+    nowhere = staff_client.post(url("roster_move_here", tutorial_a.pk), {"user": loner.pk},
+                                follow=True)
     assert any("is in no other group" in text for text in message_texts(nowhere))
     into_full = staff_client.post(url("roster_move_here", full.pk), {"user": ada.pk}, follow=True)
     assert any("is full" in text for text in message_texts(into_full))
     for junk in ("abc", "", str(HUGE_ID)):
-        response = staff_client.post(
-            url("roster_move_here", tutorial_a.pk), {"user": junk}, follow=True
-        )
+        response = staff_client.post(url("roster_move_here", tutorial_a.pk), {"user": junk},
+                                     follow=True)
         assert response.status_code == 200 and message_texts(response)
-    assert (
-        staff_client.post(url("roster_move_here", tutorial_a.pk), {"user": 987654}).status_code
-        == 404
-    )
+    assert staff_client.post(url("roster_move_here", tutorial_a.pk),
+                             {"user": 987654}).status_code == 404
     assert roster_state() == before
 
 
 @pytest.mark.parametrize("role", ["student", "tutor", "other_teacher"])
-def test_others_may_not_bulk_change_or_move_here(client, users, tutorial_a, tutorial_b, ada, role):
+def test_others_may_not_bulk_change_or_move_here(client, users, tutorial_a, tutorial_b, ada,
+                                                 role):
     client.force_login(users[role])
     before = roster_state()
-    bulk = client.post(
-        url("roster_bulk", tutorial_a.pk), {"user": [ada.pk], "action": "remove", "confirm": "1"}
-    )
+    bulk = client.post(url("roster_bulk", tutorial_a.pk),
+                       {"user": [ada.pk], "action": "remove", "confirm": "1"})
     here = client.post(url("roster_move_here", tutorial_b.pk), {"user": ada.pk})
     assert bulk.status_code == 403 and here.status_code == 403
     assert roster_state() == before
 
 
-def test_email_addresses_can_be_copied_without_javascript(
-    client, staff_client, tutor, tutorial_a, ada, bea
-):
+def test_email_addresses_can_be_copied_without_javascript(client, staff_client, tutor,
+                                                          tutorial_a, ada, bea):
     html = staff_client.get(url("roster_detail", tutorial_a.pk)).content.decode()
     area = html.split('<textarea id="roster-email-list" readonly rows="4">')[1].split("<")[0]
     assert area == f"{ada.email}, {bea.email}"
@@ -707,23 +638,15 @@ def test_email_addresses_can_be_copied_without_javascript(
 
 
 def test_move_mail_is_in_the_recipients_language_not_the_staff_members(
-    staff_client,
-    tutorial_a,
-    tutorial_b,
-    ada,
-    mailoutbox,
-    django_capture_on_commit_callbacks,
+    staff_client, tutorial_a, tutorial_b, ada, mailoutbox, django_capture_on_commit_callbacks,
     settings,
 ):
     settings.LANGUAGE_CODE = "de"  # the students' language (no language stored per user yet)
     settings.SITE_URL = "https://mampf.example.org/"
     staff_client.cookies.load({"django_language": "en"})  # the teacher works in English
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff_client.post(
-            url("roster_move", tutorial_a.pk),
-            {"user": ada.pk, "target": tutorial_b.pk},
-            follow=True,
-        )
+        response = staff_client.post(url("roster_move", tutorial_a.pk),
+                                     {"user": ada.pk, "target": tutorial_b.pk}, follow=True)
     assert "Ada Lovelace was moved from “Tutorial A” to “Tutorial B”." in message_texts(response)
     by_address = {m.to[0]: m for m in mailoutbox}
     mail = by_address[ada.email]
@@ -749,46 +672,33 @@ def test_recipient_language_prefers_the_users_own(settings):
 
 def confirm(campaign, registerable, user, *, status="confirmed"):
     item = campaign.items.filter(registerable=registerable).first() or ItemFactory(
-        campaign=campaign, registerable=registerable
-    )
-    return UserRegistration.objects.create(
-        campaign=campaign, item=item, user=user, status=status, exclusive=item.exclusive
-    )
+        campaign=campaign, registerable=registerable)
+    return UserRegistration.objects.create(campaign=campaign, item=item, user=user,
+                                           status=status, exclusive=item.exclusive)
 
 
 def test_roster_page_counts_confirmed_places_not_yet_in_the_list(
     client, staff_client, tutor, lecture, tutorial_a, tutorial_b, ada
 ):
-    fcfs = CampaignFactory(
-        lecture=lecture,
-        status=Campaign.Status.OPEN,
-        allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
-    )
+    fcfs = CampaignFactory(lecture=lecture, status=Campaign.Status.OPEN,
+                           allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED)
     confirm(fcfs, tutorial_a, UserFactory())
     confirm(fcfs, tutorial_a, UserFactory())
     confirm(fcfs, tutorial_a, ada)  # already on the roster: not counted twice
     confirm(fcfs, tutorial_a, UserFactory(), status="rejected")
     confirm(fcfs, tutorial_b, UserFactory())  # another group
-    done = CampaignFactory(
-        lecture=lecture,
-        status=Campaign.Status.COMPLETED,
-        allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
-    )
+    done = CampaignFactory(lecture=lecture, status=Campaign.Status.COMPLETED,
+                           allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED)
     confirm(done, tutorial_a, UserFactory())  # finalized: its people are on the roster
-    ranked = CampaignFactory(
-        lecture=lecture,
-        status=Campaign.Status.PROCESSING,
-        allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED,
-    )
+    ranked = CampaignFactory(lecture=lecture, status=Campaign.Status.PROCESSING,
+                             allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED)
     confirm(ranked, tutorial_a, UserFactory())  # a proposal, not a place yet
     page = staff_client.get(url("roster_detail", tutorial_a.pk))
     assert page.context["confirmed_not_listed"] == 2
     assert "2 confirmed, not yet in the list" in page.content.decode()
     client.force_login(tutor)  # the tutor sees it too
-    assert (
-        "2 confirmed, not yet in the list"
-        in client.get(url("roster_detail", tutorial_a.pk)).content.decode()
-    )
+    assert "2 confirmed, not yet in the list" in client.get(
+        url("roster_detail", tutorial_a.pk)).content.decode()
     Campaign.objects.filter(pk=fcfs.pk).update(status=Campaign.Status.COMPLETED)
     quiet = staff_client.get(url("roster_detail", tutorial_a.pk))
     assert "not yet in the list" not in quiet.content.decode()
@@ -824,12 +734,14 @@ def big_lecture(lecture):
     ]
     campaign = CampaignFactory(lecture=lecture)
     User.objects.bulk_create(
-        User(email=f"big{n}@example.org", name=f"Student {n:04d}", matriculation_number=f"big-{n}")
+        User(email=f"big{n}@example.org", name=f"Student {n:04d}",
+             matriculation_number=f"big-{n}")
         for n in range(1500)
     )
     people = list(User.objects.filter(email__startswith="big").order_by("pk"))
     RosterEntry.objects.bulk_create(
-        RosterEntry(registerable=lecture, user=user, source_campaign=campaign) for user in people
+        RosterEntry(registerable=lecture, user=user, source_campaign=campaign)
+        for user in people
     )
     RosterEntry.objects.bulk_create(
         RosterEntry(registerable=tutorials[n % 8], user=user, source_campaign=campaign)
@@ -838,9 +750,8 @@ def big_lecture(lecture):
     return lecture, tutorials
 
 
-def test_roster_pages_have_bounded_queries(
-    staff_client, big_lecture, django_assert_max_num_queries
-):
+def test_roster_pages_have_bounded_queries(staff_client, big_lecture,
+                                           django_assert_max_num_queries):
     lecture, tutorials = big_lecture
     staff_client.get(url("lecture_rosters", lecture.pk))  # warms the content-type cache
     with django_assert_max_num_queries(11):

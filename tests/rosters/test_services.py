@@ -26,9 +26,8 @@ pytestmark = pytest.mark.django_db
 
 def on_roster(registerable) -> set[int]:
     return set(
-        RosterEntry.objects.filter(registerable_id=registerable.pk).values_list(
-            "user_id", flat=True
-        )
+        RosterEntry.objects.filter(registerable_id=registerable.pk).values_list("user_id",
+                                                                               flat=True)
     )
 
 
@@ -50,10 +49,8 @@ def lecture():
     [
         pytest.param(lambda lecture: TutorialFactory(lecture=lecture), id="tutorial"),
         pytest.param(lambda lecture: TalkFactory(lecture=lecture), id="talk"),
-        pytest.param(
-            lambda lecture: CohortFactory(lecture=lecture, propagate_to_lecture=True),
-            id="propagating-cohort",
-        ),
+        pytest.param(lambda lecture: CohortFactory(lecture=lecture, propagate_to_lecture=True),
+                     id="propagating-cohort"),
     ],
 )
 def test_joining_a_group_also_joins_the_lecture(lecture, staff, make_group):
@@ -114,9 +111,8 @@ def test_leaving_the_lecture_leaves_its_groups_but_not_a_non_propagating_cohort(
     assert on_roster(propagating) == set()
     assert on_roster(planning) == {student.pk}
     removed = set(
-        RosterChange.objects.filter(user=student, action=RosterChange.Action.REMOVED).values_list(
-            "registerable_id", flat=True
-        )
+        RosterChange.objects.filter(user=student, action=RosterChange.Action.REMOVED)
+        .values_list("registerable_id", flat=True)
     )
     assert removed == {lecture.pk, tutorial.pk, talk.pk, propagating.pk}
 
@@ -216,13 +212,8 @@ def test_move_between_tutorials(lecture, staff):
     assert on_roster(target) == {student.pk}
     assert on_roster(lecture) == {student.pk}
     audit = RosterChange.objects.get(action=RosterChange.Action.MOVED)
-    assert (
-        audit.user,
-        audit.registerable_id,
-        audit.from_registerable_id,
-        audit.by,
-        audit.reason,
-    ) == (student, target.pk, source.pk, staff, "swap")
+    assert (audit.user, audit.registerable_id, audit.from_registerable_id, audit.by,
+            audit.reason) == (student, target.pk, source.pk, staff, "swap")
 
 
 def test_move_into_a_full_group_leaves_the_student_where_they_were(lecture, staff):
@@ -299,9 +290,8 @@ def test_every_change_is_audited_with_who_and_why(lecture, staff):
     remove_user(registerable=tutorial, user=student, by=staff, reason="dropped out")
 
     rows = list(
-        RosterChange.objects.order_by("id").values_list(
-            "action", "registerable_id", "by_id", "reason"
-        )
+        RosterChange.objects.order_by("id").values_list("action", "registerable_id", "by_id",
+                                                        "reason")
     )
     assert rows == [
         ("added", tutorial.pk, staff.pk, "late enrolment"),
@@ -310,9 +300,8 @@ def test_every_change_is_audited_with_who_and_why(lecture, staff):
     ]
 
 
-def test_the_student_gets_an_email_after_commit(
-    lecture, staff, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_the_student_gets_an_email_after_commit(lecture, staff, mailoutbox,
+                                                django_capture_on_commit_callbacks):
     tutorial = TutorialFactory(lecture=lecture, title="Tutorial A", room="SR 3")
     student = UserFactory(email="ada@example.org")
 
@@ -329,9 +318,8 @@ def test_the_student_gets_an_email_after_commit(
     assert "SR 3" in mailoutbox[0].body
 
 
-def test_moves_and_removals_notify_too(
-    lecture, staff, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_moves_and_removals_notify_too(lecture, staff, mailoutbox,
+                                       django_capture_on_commit_callbacks):
     source = TutorialFactory(lecture=lecture, title="Tutorial A")
     target = TutorialFactory(lecture=lecture, title="Tutorial B")
     student = UserFactory()
@@ -346,9 +334,8 @@ def test_moves_and_removals_notify_too(
     assert "Tutorial B" in subjects[1] and "Tutorial B" in subjects[2]
 
 
-def test_refusals_and_silent_changes_send_no_email(
-    lecture, staff, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_refusals_and_silent_changes_send_no_email(lecture, staff, mailoutbox,
+                                                   django_capture_on_commit_callbacks):
     tutorial = TutorialFactory(lecture=lecture, capacity=0)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -397,11 +384,9 @@ def test_opposite_moves_at_the_same_time_never_deadlock(on_postgres):
         alice_from, alice_to = (first, second) if round_number % 2 == 0 else (second, first)
         outcomes = _run_in_threads(
             lambda a_from=alice_from, a_to=alice_to: move_user(
-                user=alice, source=a_from, target=a_to, by=staff, notify=False
-            ),
+                user=alice, source=a_from, target=a_to, by=staff, notify=False),
             lambda a_from=alice_from, a_to=alice_to: move_user(
-                user=bob, source=a_to, target=a_from, by=staff, notify=False
-            ),
+                user=bob, source=a_to, target=a_from, by=staff, notify=False),
         )
 
         assert outcomes == ["ok", "ok"], f"round {round_number}: {outcomes}"
@@ -420,12 +405,9 @@ def _rush_for_the_last_seat(*, rounds: int, rivals: int) -> list[int]:
     for _round in range(rounds):
         tutorial = TutorialFactory(lecture=lecture, capacity=1)
         outcomes = _run_in_threads(
-            *[
-                lambda user=user, group=tutorial: add_user(
-                    registerable=group, user=user, by=staff, notify=False
-                )
-                for user in UserFactory.create_batch(rivals)
-            ]
+            *[lambda user=user, group=tutorial: add_user(registerable=group, user=user, by=staff,
+                                                         notify=False)
+              for user in UserFactory.create_batch(rivals)]
         )
         unexpected = [o for o in outcomes if o != "ok" and not isinstance(o, errors.GroupFull)]
         assert unexpected == []
