@@ -41,6 +41,7 @@ bench: install-dev
 	$(BIN)/python tests/benchmarks/bench_registration_rush.py --concurrency 8 --workers 3 --threads 2 $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_allocation.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_student_pages.py $(BENCH_ARGS)
+	$(BIN)/python tests/benchmarks/bench_grading.py $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -620,3 +620,34 @@ class GradeChange(models.Model):
 
     def __str__(self):
         return f"{self.get_field_display()}: {self.old} → {self.new}"
+
+
+class AchievementChange(models.Model):
+    """Append-only audit of achievement values: who changed whose value from what to what."""
+
+    achievement = models.ForeignKey(Achievement, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("student"),
+    )
+    old = models.CharField(_("old value"), max_length=20, blank=True)
+    new = models.CharField(_("new value"), max_length=20, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("achievement change")
+        verbose_name_plural = _("achievement changes")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.achievement}: {self.old} → {self.new}"

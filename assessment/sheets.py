@@ -1,0 +1,702 @@
+"""Offline grading: a grading sheet (XLSX or CSV) goes out, comes back filled in, and is applied
+as a whole or refused as a whole (issue 8 item 5).
+
+The sheet (``sheet_table``): one row per student (matriculation number, name, team, one column
+per task headed ``"<position>. <title> (max <points>)"``), and a last column headed
+``MaMpf #<assessment id>`` that holds each row's user id. The marker recognizes another
+assessment's sheet; the user id finds the student even without a matriculation number.
+
+Reading (``read_upload``) accepts XLSX, the German Excel CSV (``;`` and decimal commas) and a
+plain ``,``-CSV with decimal points. ``check_sheet`` validates every cell and every row against
+the database and returns the problems (row, column, message) and the changes (who, task, old,
+new); ``import_sheet`` repeats the check under locks and writes everything in one transaction
+with bulk statements: one delete, one insert of task points, one update of the participations
+(total, status, version), one insert of audit rows, whatever the number of students. Empty cells
+clear points (the sheet went out with the current values; the preview shows each clearing);
+students missing from the sheet are left alone. A team row's points go to every member of the
+submission; members' rows in one sheet must agree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from assessment import errors
+from assessment.models import (
+    Assessment,
+    GradeChange,
+    Participation,
+    SubmissionMember,
+    Task,
+    TaskPoint,
+)
+from assessment.services import (
+    _lock_assessment,
+    _require_grading_open,
+    _seed,
+    clean_points,
+)
+from mampf.db import actor_or_none, lock_rows, translate_db_errors
+
+Status = Participation.Status
+MARKER = "MaMpf #"
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20000
+_TASK_HEADER = re.compile(r"^\s*(\d{1,4})\s*[.:]")
+_MARKER = re.compile(r"^\s*MaMpf\s*#\s*(\d{1,19})\s*$", re.IGNORECASE)
+
+
+class SheetRejected(errors.AssessmentError):
+    """The upload is refused as a whole; ``problems`` lists every problem."""
+
+    code = "sheet_rejected"
+    default_message = gettext_lazy("The sheet was not applied: please correct these problems.")
+
+    def __init__(self, problems: list[Problem], message=None):
+        super().__init__(message)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None  # spreadsheet row number (the header is row 1), None for the whole sheet
+    column: str  # column title, "" for the whole row
+    message: str
+
+
+@dataclass(frozen=True)
+class Change:
+    participation_id: int
+    user_name: str
+    task: Task
+    old: Decimal | None
+    new: Decimal | None
+
+
+@dataclass
+class Plan:
+    """What an upload would do: problems (then nothing happens) or changes."""
+
+    problems: list[Problem] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    # user id -> {task id: points or None}: the cleaned sheet, for ``import_sheet``
+    points: dict[int, dict[int, Decimal | None]] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)
+    applied: tuple[int, int] | None = None  # (cells, students) written by ``import_sheet``
+
+    @property
+    def cells_changed(self) -> int:
+        return self.applied[0] if self.applied else len(self.changes)
+
+    @property
+    def students_changed(self) -> int:
+        if self.applied:
+            return self.applied[1]
+        return len({c.participation_id for c in self.changes})
+
+
+# -- the download ---------------------------------------------------------------------------------
+
+
+def task_header(task: Task) -> str:
+    title = f" {task.title}" if task.title else ""
+    return _("%(position)s.%(title)s (max %(max)s)") % {
+        "position": task.position,
+        "title": title,
+        "max": task.max_points,
+    }
+
+
+def sheet_table(*, assessment: Assessment, tutorial=None) -> tuple[list, list[list]]:
+    """Header and rows of the grading sheet of one tutorial, or of all (``tutorial=None``).
+
+    Four queries at any size: tasks, participations with users, memberships, task points.
+    """
+    tasks = list(assessment.tasks.order_by("position"))
+    rows = Participation.objects.filter(assessment=assessment).select_related("user")
+    if tutorial is not None:
+        rows = rows.filter(tutorial=tutorial)
+    rows = list(rows.order_by("user__name", "user__pk"))
+    teams = dict(
+        SubmissionMember.objects.filter(
+            assessment=assessment, user_id__in=[p.user_id for p in rows]
+        ).values_list("user_id", "submission_id")
+    )
+    points: dict[int, dict[int, Decimal]] = {}
+    for pid, tid, value in TaskPoint.objects.filter(
+        participation__in=[p.pk for p in rows]
+    ).values_list("participation_id", "task_id", "points"):
+        points.setdefault(pid, {})[tid] = value
+    header = [_("Matriculation number"), _("Name"), _("Team")]
+    header += [task_header(t) for t in tasks]
+    header.append(f"{MARKER}{assessment.pk}")
+    body = []
+    for p in rows:
+        team = teams.get(p.user_id)
+        body.append(
+            [p.user.matriculation_number or "", p.user.name, f"T{team}" if team else ""]
+            + [points.get(p.pk, {}).get(t.pk) for t in tasks]
+            + [p.user_id]
+        )
+    return header, body
+
+
+# -- reading an upload ---------------------------------------------------------------------------
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value).strip()
+
+
+def read_upload(*, name: str, data: bytes) -> list[list[str]]:
+    """The uploaded file as rows of text cells; ``SheetRejected`` if it cannot be read."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise SheetRejected([Problem(None, "", _("The file is larger than 5 MB."))])
+    if data[:2] == b"PK" or name.lower().endswith(".xlsx"):
+        return _read_xlsx(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise SheetRejected(
+                [Problem(None, "", _("The file is neither an XLSX file nor a CSV text."))]
+            ) from None
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
+    if "\t" in first and delimiter not in first:
+        delimiter = "\t"
+    try:
+        rows = [
+            [cell.strip() for cell in row]
+            for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+        ]
+    except csv.Error:
+        raise SheetRejected([Problem(None, "", _("The CSV file cannot be read."))]) from None
+    return rows[: MAX_ROWS + 2]
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        rows = []
+        for values in sheet.iter_rows(values_only=True):
+            rows.append([_cell_text(v) for v in values])
+            if len(rows) > MAX_ROWS + 1:
+                break
+        workbook.close()
+    except Exception:  # noqa: BLE001 - any broken file is the user's input, never a 500
+        raise SheetRejected([Problem(None, "", _("The XLSX file cannot be read."))]) from None
+    return rows
+
+
+# -- checking -----------------------------------------------------------------------------------
+
+
+def check_sheet(
+    *, assessment: Assessment, tutorial=None, rows: list[list[str]], preview: bool = True
+) -> Plan:
+    """Validate the whole sheet and work out its changes; reads only (seven queries at any
+    size). ``preview=False`` (``import_sheet``) stops after the checks of the sheet itself."""
+    tasks = list(assessment.tasks.order_by("position"))
+    plan = Plan()
+    problems = plan.problems
+    try:
+        _require_grading_open(assessment)
+    except errors.AssessmentError as exc:
+        problems.append(Problem(None, "", str(exc)))
+        return plan
+    if not rows or not any(cell for cell in rows[0]):
+        problems.append(Problem(None, "", _("The sheet is empty.")))
+        return plan
+    header = rows[0]
+    marker_col = None
+    for index, title in enumerate(header):
+        match = _MARKER.match(title or "")
+        if match:
+            marker_col = index
+            if int(match.group(1)) != assessment.pk:
+                other = Assessment.objects.filter(pk=int(match.group(1))).first()
+                problems.append(
+                    Problem(
+                        None,
+                        title,
+                        _(
+                            "This is the sheet of another assessment (“%(other)s”), "
+                            "not of “%(this)s”."
+                        )
+                        % {
+                            "other": other.title if other else match.group(1),
+                            "this": assessment.title,
+                        },
+                    )
+                )
+                return plan
+    if marker_col is None:
+        problems.append(
+            Problem(
+                None,
+                "",
+                _(
+                    "The identification column “%(marker)s” is missing; "
+                    "please use a sheet downloaded here."
+                )
+                % {"marker": f"{MARKER}{assessment.pk}"},
+            )
+        )
+    task_cols: dict[int, int] = {}
+    by_position = {t.position: t for t in tasks}
+    for index, title in enumerate(header):
+        match = _TASK_HEADER.match(title or "")
+        if not match:
+            continue
+        position = int(match.group(1))
+        if position not in by_position:
+            problems.append(
+                Problem(
+                    None,
+                    title,
+                    _("This assessment has no task %(position)s.") % {"position": position},
+                )
+            )
+        elif position in task_cols:
+            problems.append(Problem(None, title, _("This task's column appears twice.")))
+        else:
+            task_cols[position] = index
+    for task in tasks:
+        if task.position not in task_cols:
+            problems.append(
+                Problem(None, task_header(task), _("The column of this task is missing."))
+            )
+    if problems:
+        return plan
+
+    # Rows: skip blank lines; identify by user id (marker column), else matriculation number.
+    entries = []
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(cell for cell in cells):
+            continue
+        cells = cells + [""] * (len(header) - len(cells))
+        entries.append((number, cells))
+    user_ids, matriculations = set(), set()
+    for _number, cells in entries:
+        raw = cells[marker_col]
+        if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+            user_ids.add(int(raw))
+        elif cells[0]:
+            matriculations.add(cells[0][:32])
+    participations = {
+        p.user_id: p
+        for p in Participation.objects.filter(assessment=assessment)
+        .filter(_user_filter(user_ids, matriculations))
+        .select_related("user", "tutorial")
+    }
+    by_matriculation = {
+        p.user.matriculation_number: p
+        for p in participations.values()
+        if p.user.matriculation_number
+    }
+    seen: dict[int, int] = {}
+    for number, cells in entries:
+        raw = cells[marker_col]
+        if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+            participation = participations.get(int(raw))
+        else:
+            participation = by_matriculation.get(cells[0][:32]) if cells[0] else None
+        label = cells[1] or cells[0] or raw
+        if participation is None:
+            problems.append(
+                Problem(
+                    number,
+                    "",
+                    _("Unknown student “%(who)s”: not in this assessment.") % {"who": label[:80]},
+                )
+            )
+            continue
+        if tutorial is not None and participation.tutorial_id != tutorial.pk:
+            problems.append(
+                Problem(
+                    number,
+                    "",
+                    _("%(who)s belongs to another tutorial, not to “%(tutorial)s”.")
+                    % {"who": participation.user.name, "tutorial": tutorial.title},
+                )
+            )
+            continue
+        if participation.user_id in seen:
+            problems.append(
+                Problem(
+                    number,
+                    "",
+                    _("%(who)s appears twice (also in row %(row)s).")
+                    % {"who": participation.user.name, "row": seen[participation.user_id]},
+                )
+            )
+            continue
+        seen[participation.user_id] = number
+        values: dict[int, Decimal | None] = {}
+        for position, index in task_cols.items():
+            task = by_position[position]
+            try:
+                values[task.pk] = clean_points(cells[index])
+            except errors.InvalidPoints as exc:
+                problems.append(Problem(number, header[index], f"“{cells[index][:40]}”: {exc}"))
+        if participation.status in (Status.ABSENT, Status.EXEMPT) and any(
+            v is not None for v in values.values()
+        ):
+            problems.append(
+                Problem(
+                    number,
+                    "",
+                    _("%(who)s is marked “%(status)s”; clear the mark before entering points.")
+                    % {
+                        "who": participation.user.name,
+                        "status": participation.get_status_display(),
+                    },
+                )
+            )
+        plan.points[participation.user_id] = values
+    if not seen and not problems:
+        problems.append(Problem(None, "", _("The sheet has no student rows.")))
+    if problems:
+        plan.points = {}
+        return plan
+    _team_problems(assessment, plan, seen)
+    if problems:
+        plan.points = {}
+        return plan
+    if not preview:
+        return plan
+    targets, _members = _expand_teams(assessment, plan.points)
+    rows_by_user = {
+        p.user_id: p
+        for p in Participation.objects.filter(
+            assessment=assessment, user_id__in=list(targets)
+        ).select_related("user")
+    }
+    for user_id in targets:
+        if user_id in rows_by_user and rows_by_user[user_id].status in (
+            Status.ABSENT,
+            Status.EXEMPT,
+        ):
+            if any(v is not None for v in targets[user_id].values()):
+                p = rows_by_user[user_id]
+                problems.append(
+                    Problem(
+                        None,
+                        "",
+                        _(
+                            "%(who)s (in a team of this sheet) is marked “%(status)s”; "
+                            "clear the mark before entering points."
+                        )
+                        % {"who": p.user.name, "status": p.get_status_display()},
+                    )
+                )
+    if problems:
+        plan.points = {}
+        return plan
+    plan.changes = _diff(tasks, targets, rows_by_user)
+    plan.versions = {p.pk: p.version for p in rows_by_user.values()}
+    return plan
+
+
+def _user_filter(user_ids, matriculations):
+    return Q(user_id__in=list(user_ids)) | Q(user__matriculation_number__in=list(matriculations))
+
+
+def _team_problems(assessment, plan: Plan, seen: dict[int, int]) -> None:
+    """Members of one submission listed in the sheet must have the same points."""
+    teams: dict[int, list[int]] = {}
+    for user_id, submission_id in SubmissionMember.objects.filter(
+        assessment=assessment, user_id__in=list(plan.points)
+    ).values_list("user_id", "submission_id"):
+        teams.setdefault(submission_id, []).append(user_id)
+    for members in teams.values():
+        first = plan.points[members[0]]
+        for other in members[1:]:
+            if plan.points[other] != first:
+                plan.problems.append(
+                    Problem(
+                        seen[other],
+                        "",
+                        _("Team members must get the same points; row %(row)s differs.")
+                        % {"row": seen[members[0]]},
+                    )
+                )
+
+
+def _expand_teams(assessment, points: dict[int, dict]) -> tuple[dict[int, dict], dict[int, int]]:
+    """Every member of a listed student's submission gets that student's points (one query)."""
+    memberships = list(
+        SubmissionMember.objects.filter(
+            submission__in=SubmissionMember.objects.filter(
+                assessment=assessment, user_id__in=list(points)
+            ).values("submission_id")
+        ).values_list("user_id", "submission_id")
+    )
+    team_points: dict[int, dict] = {}
+    for user_id, submission_id in memberships:
+        if user_id in points:
+            team_points.setdefault(submission_id, points[user_id])
+    targets = dict(points)
+    submission_of: dict[int, int] = {}
+    for user_id, submission_id in memberships:
+        submission_of[user_id] = submission_id
+        targets.setdefault(user_id, team_points[submission_id])
+    return targets, submission_of
+
+
+def _diff(tasks, targets, rows_by_user) -> list[Change]:
+    existing: dict[int, dict[int, Decimal]] = {}
+    for pid, tid, value in TaskPoint.objects.filter(
+        participation_id__in=[p.pk for p in rows_by_user.values()]
+    ).values_list("participation_id", "task_id", "points"):
+        existing.setdefault(pid, {})[tid] = value
+    changes = []
+    for user_id, values in targets.items():
+        p = rows_by_user.get(user_id)
+        old = existing.get(p.pk, {}) if p else {}
+        for task in tasks:
+            new = values.get(task.pk)
+            if old.get(task.pk) != new:
+                changes.append(
+                    Change(
+                        p.pk if p else 0,
+                        p.user.name if p else str(user_id),
+                        task,
+                        old.get(task.pk),
+                        new,
+                    )
+                )
+    changes.sort(key=lambda c: (c.user_name, c.task.position))
+    return changes
+
+
+# -- applying -----------------------------------------------------------------------------------
+
+
+@translate_db_errors(error=errors.Busy)
+def import_sheet(
+    *,
+    assessment: Assessment,
+    rows: list[list[str]],
+    by,
+    tutorial=None,
+    expected_versions: dict[int, int] | None = None,
+) -> Plan:
+    """Apply a filled-in grading sheet as a whole, or refuse it as a whole.
+
+    Refuses ``SheetRejected`` (with every problem), ``GradingNotOpen``, ``WrongKind`` (talks)
+    and ``ChangedMeanwhile`` (a row's version moved since the preview in ``expected_versions``).
+    Writes like ``enter_points`` (points, total, reviewed/pending, version, audit rows), in a
+    fixed number of statements. Returns the applied plan.
+    """
+    with transaction.atomic():
+        locked = _lock_assessment(assessment.pk, shared=True)
+        _require_grading_open(locked)
+        plan = check_sheet(assessment=locked, tutorial=tutorial, rows=rows, preview=False)
+        if plan.problems:
+            raise SheetRejected(plan.problems)
+        targets, submission_of = _expand_teams(locked, plan.points)
+        _seed(locked, list(targets))
+        ids = list(
+            Participation.objects.filter(assessment=locked, user_id__in=list(targets)).values_list(
+                "pk", flat=True
+            )
+        )
+        rows_locked = lock_rows(Participation, ids)
+        by_user = {p.user_id: p for p in rows_locked}
+        if expected_versions:
+            for p in rows_locked:
+                if p.pk in expected_versions and expected_versions[p.pk] != p.version:
+                    raise errors.ChangedMeanwhile()
+        plan.applied = _write(locked, targets, by_user, submission_of, by=by)
+    return plan
+
+
+def _insert_columns(model, columns: dict[str, list]) -> None:
+    """Insert rows given column by column, in ONE statement at any size.
+
+    PostgreSQL: ``INSERT ... SELECT * FROM unnest(%s::type[], ...)`` with one array parameter
+    per column (no model instances, no parameter limit). Other databases: ``bulk_create``.
+    """
+    names = list(columns)
+    count = len(columns[names[0]]) if names else 0
+    if not count:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**{n: columns[n][i] for n in names}) for i in range(count)]
+        )
+        return
+    fields = [model._meta.get_field(n) for n in names]
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 - names from model meta
+        f"({', '.join(quote(f.column) for f in fields)}) SELECT * FROM unnest({arrays})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [columns[n] for n in names])
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _write(assessment, targets, by_user, submission_of, *, by) -> tuple[int, int]:
+    """Write the cells that differ; return (cells changed, students changed)."""
+    tasks = list(Task.objects.filter(assessment=assessment).order_by("position"))
+    existing: dict[int, dict[int, Decimal]] = {}
+    for pid, tid, value in TaskPoint.objects.filter(
+        participation_id__in=[p.pk for p in by_user.values()]
+    ).values_list("participation_id", "task_id", "points"):
+        existing.setdefault(pid, {})[tid] = value
+    actor = actor_or_none(by)
+    actor_id = actor.pk if actor else None
+    now = timezone.now()
+    delete_pairs: list[tuple[int, int]] = []
+    points = {
+        "participation": [],
+        "task": [],
+        "points": [],
+        "grader": [],
+        "graded_at": [],
+        "submission": [],
+    }
+    audit = {
+        "assessment": [],
+        "participation": [],
+        "task": [],
+        "tutorial": [],
+        "field": [],
+        "old": [],
+        "new": [],
+        "reason": [],
+        "by": [],
+        "at": [],
+    }
+    touched: dict[int, tuple[Participation, int]] = {}
+
+    def log(row_pk, task_id, field, old, new):
+        for key, value in (
+            ("assessment", assessment.pk),
+            ("participation", row_pk),
+            ("task", task_id),
+            ("tutorial", None),
+            ("field", field),
+            ("old", old),
+            ("new", new),
+            ("reason", "sheet upload"),
+            ("by", actor_id),
+            ("at", now),
+        ):
+            audit[key].append(value)
+
+    for user_id, values in targets.items():
+        row = by_user.get(user_id)
+        if row is None:
+            continue
+        if row.status in (Status.ABSENT, Status.EXEMPT) and any(
+            v is not None for v in values.values()
+        ):
+            raise errors.StatusForbids()
+        old_points = existing.get(row.pk, {})
+        scored = len(old_points)
+        changed = False
+        for task in tasks:
+            new = values.get(task.pk)
+            old = old_points.get(task.pk)
+            if old == new:
+                continue
+            changed = True
+            if old is not None:
+                delete_pairs.append((row.pk, task.pk))
+                scored -= 1
+            if new is not None:
+                scored += 1
+                for key, value in (
+                    ("participation", row.pk),
+                    ("task", task.pk),
+                    ("points", new),
+                    ("grader", actor_id),
+                    ("graded_at", now),
+                    ("submission", submission_of.get(user_id)),
+                ):
+                    points[key].append(value)
+            log(row.pk, task.pk, GradeChange.Field.POINTS, _text(old), _text(new))
+        if changed:
+            touched[row.pk] = (row, scored)
+    if not touched:
+        return 0, 0
+    cells = len(audit["field"])
+    if delete_pairs:
+        # One statement: the changed cells' old rows (participation, task) go.
+        condition = Q()
+        for task in tasks:
+            pids = [pid for pid, tid in delete_pairs if tid == task.pk]
+            if pids:
+                condition |= Q(task_id=task.pk, participation_id__in=pids)
+        TaskPoint.objects.filter(condition).delete()
+    _insert_columns(
+        TaskPoint,
+        {
+            f"{k}_id" if k in ("participation", "task", "grader", "submission") else k: v
+            for k, v in points.items()
+        },
+    )
+    task_count = len(tasks)
+    moves: dict[str, list[int]] = {Status.REVIEWED: [], Status.PENDING: []}
+    for row, scored in touched.values():
+        old = row.status
+        if old == Status.PENDING and task_count and scored >= task_count:
+            new = Status.REVIEWED
+        elif old == Status.REVIEWED and scored < task_count:
+            new = Status.PENDING
+        else:
+            continue
+        moves[new].append(row.pk)
+        log(row.pk, None, GradeChange.Field.STATUS, old, new)
+    total = Subquery(
+        TaskPoint.objects.filter(participation=OuterRef("pk"))
+        .order_by()
+        .values("participation")
+        .annotate(s=Sum("points"))
+        .values("s"),
+        output_field=DecimalField(),
+    )
+    Participation.objects.filter(pk__in=list(touched)).update(
+        points_total=Coalesce(total, Value(Decimal("0")), output_field=DecimalField()),
+        version=F("version") + 1,
+        updated_at=now,
+    )
+    for status, pks in moves.items():
+        if pks:
+            Participation.objects.filter(pk__in=pks).update(status=status)
+    _insert_columns(
+        GradeChange,
+        {
+            f"{k}_id" if k in ("assessment", "participation", "task", "tutorial", "by") else k: v
+            for k, v in audit.items()
+        },
+    )
+    return cells, len(touched)
