@@ -292,7 +292,10 @@ def my_sheets(request):
 @require_GET
 def results_index(request):
     lectures = list(selectors_pages.my_result_lectures(user=request.user))
-    return render(request, "assessment/pages/results_index.html", {"lectures": lectures})
+    hand_in = selectors_pages.assignments_to_hand_in(user=request.user)
+    return render(
+        request, "assessment/pages/results_index.html", {"lectures": lectures, "hand_in": hand_in}
+    )
 
 
 @login_required

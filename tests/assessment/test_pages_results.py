@@ -225,3 +225,37 @@ def test_the_history_has_bounded_queries(client, world, django_assert_max_num_qu
     with django_assert_max_num_queries(8):
         response = client.get(history_url(row))
     assert len(response.context["changes"]) > 40
+
+
+def test_students_see_what_they_can_still_hand_in_with_their_own_deadline(client):
+    import datetime
+
+    from assessment.models import DeadlineExtension
+
+    lecture = LectureFactory()
+    student, outsider = UserFactory(), UserFactory()
+    RosterEntry.objects.create(registerable=lecture, user=student)
+    now = timezone.now()
+    open_sheet = AssessmentFactory(lecture=lecture, title="Open sheet",
+                                   deadline=now + datetime.timedelta(days=3))
+    AssessmentFactory(lecture=lecture, title="Closed sheet")  # deadline + grace passed
+    extended = AssessmentFactory(lecture=lecture, title="Extended sheet")
+    DeadlineExtension.objects.create(assessment=extended, user=student,
+                                     deadline=now + datetime.timedelta(days=1))
+    AssessmentFactory(lecture=lecture, title="Paper sheet", submission_required=False,
+                      deadline=now + datetime.timedelta(days=3))
+    team = Submission.objects.create(assessment=open_sheet, uploaded_at=now)
+    SubmissionMember.objects.create(submission=team, assessment=open_sheet, user=student)
+
+    client.force_login(student)
+    html = client.get(reverse("assessment:pages_results_index")).content.decode()
+    assert "To hand in" in html
+    assert "Extended sheet" in html and "Open sheet" in html
+    assert "Closed sheet" not in html and "Paper sheet" not in html
+    assert html.index("Extended sheet") < html.index("Open sheet")  # soonest first
+    assert reverse("assessment:submissions_student", args=[open_sheet.pk]) in html
+    assert "handed in" in html
+
+    client.force_login(outsider)  # not on the lecture's roster
+    html = client.get(reverse("assessment:pages_results_index")).content.decode()
+    assert "To hand in" not in html and "Open sheet" not in html
