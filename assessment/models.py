@@ -459,8 +459,9 @@ class SubmissionEvent(models.Model):
 class TaskPoint(models.Model):
     """The points of one participation for one task (present only when scored)."""
 
+    # No index of its own: the unique (participation, task) constraint serves its look-ups.
     participation = models.ForeignKey(
-        Participation, on_delete=models.CASCADE, related_name="task_points"
+        Participation, on_delete=models.CASCADE, related_name="task_points", db_index=False
     )
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="task_points")
     points = points_field(_("points"))
@@ -572,7 +573,14 @@ class AchievementValue(models.Model):
 
 
 class GradeChange(models.Model):
-    """Append-only audit of points, status, grade and publication: who, when, old, new, why."""
+    """Append-only audit of points, status, grade and publication: who, when, old, new, why.
+
+    Its references are not database foreign keys (Django still cascades or nulls them on
+    delete) and only ``participation`` and ``(assessment, at)`` are indexed: a sheet import
+    writes one row per changed cell, and the commit-time checks of five foreign keys plus six
+    indexes cost more than the points themselves (the rows are written by the same transaction
+    that holds the referenced rows, so the references cannot dangle at write time).
+    """
 
     class Field(models.TextChoices):
         POINTS = "points", _("points")
@@ -584,7 +592,11 @@ class GradeChange(models.Model):
         SETTINGS = "settings", _("assessment settings")
 
     assessment = models.ForeignKey(
-        Assessment, on_delete=models.CASCADE, related_name="grade_changes"
+        Assessment,
+        on_delete=models.CASCADE,
+        related_name="grade_changes",
+        db_constraint=False,
+        db_index=False,
     )
     participation = models.ForeignKey(
         Participation,
@@ -592,12 +604,25 @@ class GradeChange(models.Model):
         null=True,
         blank=True,
         related_name="changes",
+        db_constraint=False,
     )
     task = models.ForeignKey(
-        Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Task,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     tutorial = models.ForeignKey(
-        "mampf.Tutorial", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "mampf.Tutorial",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     field = models.CharField(_("field"), max_length=12, choices=Field.choices)
     old = models.CharField(_("old value"), max_length=100, blank=True)
@@ -610,13 +635,16 @@ class GradeChange(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("by"),
+        db_constraint=False,
+        db_index=False,
     )
-    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("grade change")
         verbose_name_plural = _("grade changes")
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["assessment", "at"], name="grade_change_assessment_at")]
 
     def __str__(self):
         return f"{self.get_field_display()}: {self.old} → {self.new}"
