@@ -128,14 +128,14 @@ def test_registrations_export_in_german_csv_and_xlsx(client, campaign):
     assert 'filename="lineare-algebra-ubungsgruppen-anmeldungen.csv"' in disposition
     rows = csv_rows(response)
     assert rows[0][2] == "Matrikelnummer"
-    assert rows[1][0] == "'=cmd|' /C calc'!A0" and rows[1][5] == "Bestätigt"
+    assert rows[1][0] == "'=cmd|' /C calc'!A0" and rows[1][3] == "Hat einen Platz"
     page = client.get(reverse("registration:staff_campaign_registrations", args=[campaign.pk]))
     xlsx_url = reverse("registration:staff_campaign_registrations_xlsx", args=[campaign.pk])
     assert xlsx_url in page.content.decode()
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(xlsx_url).content)).active
     assert sheet["C1"].value == "Matrikelnummer" and sheet["C1"].font.b
     assert sheet["A2"].data_type == "s" and sheet["A2"].value == "=cmd|' /C calc'!A0"
-    assert sheet["H2"].is_date
+    assert sheet["G1"].value == "Angemeldet am" and sheet["G2"].is_date
 
 
 @pytest.mark.django_db
