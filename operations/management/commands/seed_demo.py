@@ -606,11 +606,15 @@ class Command(BaseCommand):
         )
         for number in COURSEWORK_MEMBERS:
             user = students[number]
-            if user.pk not in placed:
+            if user.pk in placed:
+                continue
+            tutorial = tutorials[(number - 3) % len(tutorials)]
+            try:
                 roster_services.add_user(
-                    registerable=tutorials[(number - 3) % len(tutorials)], user=user, by=by,
-                    reason="demo data", notify=False,
+                    registerable=tutorial, user=user, by=by, reason="demo data", notify=False
                 )
+            except RosterError as exc:  # e.g. the group was filled by an allocation since
+                self.stderr.write(f"  {user.email} not placed in {tutorial.title}: {exc}")
 
     def ensure_coursework(self, *, lecture, tutorials, tutors, staff,
                           students: dict[int, User]) -> list[Assessment]:
