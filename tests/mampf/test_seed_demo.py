@@ -1,10 +1,24 @@
 """``manage.py seed_demo`` builds a usable semester and running it again changes nothing."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count, Sum
+from django.utils import timezone
 
+from assessment.models import (
+    Achievement,
+    Assessment,
+    GradeChange,
+    Participation,
+    Submission,
+    SubmissionMember,
+    Task,
+    TaskPoint,
+    TutorialPublication,
+)
 from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
 from registration.models import (
     AllocationRun,
@@ -62,6 +76,30 @@ def _snapshot() -> dict[str, list]:
         "roster_changes": RosterChange.objects.values_list("pk", "action", "user_id",
                                                            "registerable_id"),
         "runs": AllocationRun.objects.values_list("pk", "campaign_id", "status", "seed"),
+        "assessments": Assessment.objects.values_list(
+            "pk", "lecture_id", "kind", "title", "talk_id", "deadline", "grace_minutes",
+            "max_team_size", "results_published_at", "created_at",
+        ),
+        "publications": TutorialPublication.objects.values_list(
+            "pk", "assessment_id", "tutorial_id", "published_at", "published_by_id"),
+        "tasks": Task.objects.values_list("pk", "assessment_id", "position", "title",
+                                          "max_points"),
+        "participations": Participation.objects.values_list(
+            "pk", "assessment_id", "user_id", "tutorial_id", "status", "points_total",
+            "grade_value", "note", "version", "updated_at",
+        ),
+        "submissions": Submission.objects.values_list("pk", "assessment_id", "file",
+                                                      "uploaded_at", "created_at"),
+        "submission_members": SubmissionMember.objects.values_list(
+            "pk", "submission_id", "assessment_id", "user_id"),
+        "task_points": TaskPoint.objects.values_list(
+            "pk", "participation_id", "task_id", "points", "grader_id", "graded_at",
+            "submission_id",
+        ),
+        "achievements": Achievement.objects.values_list("pk", "lecture_id", "title",
+                                                        "value_type", "threshold"),
+        "grade_changes": GradeChange.objects.values_list(
+            "pk", "assessment_id", "participation_id", "field", "old", "new", "by_id", "at"),
     }
     return {name: sorted(rows, key=repr) for name, rows in tables.items()}
 
@@ -143,6 +181,8 @@ def test_seeding_twice_gives_identical_data():
     assert _snapshot() == first
     assert len(first["users"]) == 150 + 11
     assert len(first["items"]) == 8 + 12 + 1 + 1 + 4
+    assert len(first["assessments"]) == 4 + 5  # four sheets, five graded talks
+    assert len(first["task_points"]) > 300 and len(first["grade_changes"]) > 300
 
 
 def test_seeding_keeps_what_people_changed_and_does_not_reset_passwords(client):
@@ -228,3 +268,155 @@ def test_printed_hints_follow_make_run_and_labels_stay_true(monkeypatch):
     assert "Student, no registrations" not in output
     assert f"Student ({demo_student.name})" in output
     assert "4 students without a place" in output
+
+
+# -- issue 8: coursework in the demo semester ----------------------------------------------------
+
+STATUS = Participation.Status
+
+
+def _sheets() -> dict[int, Assessment]:
+    lecture = Lecture.objects.get(title="Linear Algebra")
+    return {
+        int(a.title.rsplit(" ", 1)[-1]): a
+        for a in Assessment.objects.filter(lecture=lecture, kind="assignment")
+    }
+
+
+def test_the_demo_has_four_exercise_sheets_in_the_states_asked_for():
+    output = _seed()
+    now = timezone.now()
+    sheets = _sheets()
+    tutorials = list(Tutorial.objects.filter(lecture__title="Linear Algebra").order_by("title"))
+    tutorial_a = tutorials[0]
+
+    assert sorted(sheets) == [1, 2, 3, 4]
+    for sheet in sheets.values():
+        tasks = list(sheet.tasks.order_by("position"))
+        assert 3 <= len(tasks) <= 5
+        assert all(isinstance(t.max_points, Decimal) and t.max_points > 0 for t in tasks)
+        assert tasks[-1].title.startswith("Bonus")
+        assert sheet.max_team_size > 1
+
+    # Sheets 1 and 2: past, every row graded or marked, in every tutorial, published.
+    marks = {"absent": 0, "exempt": 0}
+    for number in (1, 2):
+        sheet = sheets[number]
+        assert sheet.deadline < now and sheet.results_published_at is not None
+        rows = sheet.participations.all()
+        assert rows.count() == 48
+        assert not rows.filter(status=STATUS.PENDING).exists()
+        assert set(rows.filter(status=STATUS.REVIEWED).values_list("tutorial_id", flat=True)) \
+            == {t.pk for t in tutorials}
+        marks["absent"] += rows.filter(status=STATUS.ABSENT).count()
+        marks["exempt"] += rows.filter(status=STATUS.EXEMPT).count()
+    assert marks["absent"] >= 2 and marks["exempt"] == 1
+    exempt = Participation.objects.get(status=STATUS.EXEMPT)
+    assert exempt.note and not exempt.task_points.exists()
+
+    # Sheet 3: past, partly graded, published in Tutorial A only.
+    sheet3 = sheets[3]
+    assert sheet3.deadline < now and sheet3.results_published_at is None
+    assert list(sheet3.tutorial_publications.values_list("tutorial_id", flat=True)) \
+        == [tutorial_a.pk]
+    rows3 = sheet3.participations.all()
+    assert rows3.filter(status=STATUS.REVIEWED).exists()
+    assert rows3.filter(status=STATUS.PENDING).exists()
+    assert not rows3.filter(tutorial=tutorial_a).exclude(status=STATUS.REVIEWED).exists()
+
+    # Sheet 4: open for upload, nothing graded or published.
+    sheet4 = sheets[4]
+    assert sheet4.deadline > now
+    assert sheet4.results_published_at is None and not sheet4.tutorial_publications.exists()
+    assert not TaskPoint.objects.filter(task__assessment=sheet4).exists()
+
+    # Every total is the sum of its task points.
+    for row in Participation.objects.filter(assessment__kind="assignment").annotate(
+        summed=Sum("task_points__points")
+    ):
+        assert row.points_total == (row.summed or Decimal("0")), row
+
+    # Talks: the seminar's speakers have grades.
+    talks = Assessment.objects.filter(kind="talk")
+    assert talks.count() == 5
+    assert all(p.grade_value is not None and p.status == STATUS.REVIEWED
+               for p in Participation.objects.filter(assessment__in=talks))
+    assert Achievement.objects.filter(lecture__title="Linear Algebra").count() == 2
+
+    # Every change went through the services: audited.
+    assert GradeChange.objects.filter(field="publication").count() == 3
+    assert GradeChange.objects.filter(field="points").count() == TaskPoint.objects.count()
+
+    assert f"/grading/{sheet3.pk}/tutorials/{tutorial_a.pk}/" in output
+    assert f"/results/{sheet3.lecture_id}/" in output
+    assert f"/assessments/{sheet3.pk}/" in output
+    assert "student003@example.org" in output and "tutor1@example.org" in output
+
+
+def test_demo_teams_are_graded_with_equal_points_for_every_member():
+    _seed()
+    sheets = _sheets()
+
+    for number in (1, 2, 3):
+        teams = (
+            Submission.objects.filter(assessment=sheets[number])
+            .annotate(size=Count("memberships"))
+        )
+        assert teams.count() >= 2 and all(team.size >= 2 for team in teams)
+        for team in teams:
+            member_ids = set(team.memberships.values_list("user_id", flat=True))
+            rows = Participation.objects.filter(assessment=sheets[number],
+                                                user_id__in=member_ids)
+            assert rows.count() == len(member_ids)
+            assert len({row.tutorial_id for row in rows}) == 1  # a team sits in one tutorial
+            points = {
+                row.pk: sorted(row.task_points.values_list("task_id", "points", "submission_id"))
+                for row in rows
+            }
+            assert len({tuple(p) for p in points.values()}) == 1, team
+            graded = next(iter(points.values()))
+            assert len(graded) == sheets[number].tasks.count()
+            assert all(submission_id == team.pk for _task, _pts, submission_id in graded)
+            assert len({row.points_total for row in rows}) == 1
+            assert all(row.status == STATUS.REVIEWED for row in rows)
+
+
+def test_demo_team_submissions_carry_a_pdf_when_media_storage_is_set_up(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    _seed()
+
+    submissions = list(Submission.objects.all())
+    assert len(submissions) == 9
+    for submission in submissions:
+        with submission.file.open("rb") as handle:
+            content = handle.read()
+        assert content.startswith(b"%PDF-1.4") and content.rstrip().endswith(b"%%EOF")
+        assert b"xref" in content and b"/Type/Page" in content
+        assert submission.uploaded_at < submission.assessment.deadline
+
+
+def test_the_printed_coursework_pages_open_for_the_printed_logins(client):
+    _seed()
+    sheets = _sheets()
+    tutorial_a = Tutorial.objects.get(lecture__title="Linear Algebra", title="Tutorial A")
+    student = User.objects.get(email="student003@example.org")
+    own = Participation.objects.get(assessment=sheets[1], user=student)
+
+    client.login(username="tutor1@example.org", password="demo-tutor-2024")
+    page = client.get(f"/grading/{sheets[3].pk}/tutorials/{tutorial_a.pk}/")
+    assert page.status_code == 200 and student.name in page.content.decode()
+    client.logout()
+
+    client.login(username="student003@example.org", password="demo-student-2024")
+    page = client.get(f"/results/{sheets[1].lecture_id}/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Exercise sheet 1" in body and "Exercise sheet 3" in body
+    total = f"{own.points_total:.2f}"
+    assert total in body or total.replace(".", ",") in body or \
+        f"{own.points_total.normalize()}" in body
+    client.logout()
+
+    client.login(username="staff@example.org", password="demo-staff-2024")
+    assert client.get(f"/lectures/{sheets[1].lecture_id}/assessments/").status_code == 200
+    assert client.get(f"/assessments/{sheets[3].pk}/").status_code == 200

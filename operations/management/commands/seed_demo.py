@@ -7,7 +7,15 @@ opened through ``registration.services`` so they pass the same checks as in the 
 
 Analysis I has a finished tutorial allocation with more applicants than places, so a few
 students end without a place and the "Students without a place" page has work. The demo sends
-no e-mail. It lives in ``operations``, the top of the layering, because it needs every app.
+no e-mail.
+
+Linear Algebra has coursework, written through ``assessment.services`` / ``assessment.pages``:
+students 003..050 sit in its tutorials (six each); four exercise sheets, 1 and 2 graded and
+published, 3 partly graded and published in Tutorial A only, 4 still open for upload; a few
+teams per graded sheet (``_demo_team_submission``), talk grades for the seminar's speakers. A
+sheet is played through only in the run that creates it, so a second run changes nothing.
+
+It lives in ``operations``, the top of the layering, because it needs every app.
 """
 
 from __future__ import annotations
@@ -18,14 +26,21 @@ import random
 import time
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from assessment import pages as assessment_pages
+from assessment import services as assessment_services
+from assessment.errors import AssessmentError
+from assessment.models import Achievement, Assessment, Participation, Submission, SubmissionMember
 from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
 from registration import services as registration_services
 from registration.errors import RegistrationError
@@ -101,6 +116,103 @@ SEMINAR_TALKS = [
     "Poincaré duality",
 ]
 
+# -- coursework (issue 8) ---------------------------------------------------------------------
+# Students 003..050 are the Linear Algebra tutorial members: student n sits in tutorial
+# "ABCDEFGH"[(n - 3) % 8]. Student 003 (Tutorial A, tutor1's group) is the results login.
+COURSEWORK_MEMBERS = range(3, 51)
+RESULTS_STUDENT = 3
+# Title, deadline in days from the first run, tasks (title, maximum points; the last is a bonus).
+EXERCISE_SHEETS = [
+    ("Exercise sheet 1", -28, [
+        ("Systems of linear equations", "4"), ("Gaussian elimination", "6"),
+        ("Subspaces of R³", "5"), ("Bonus: magic squares", "2"),
+    ]),
+    ("Exercise sheet 2", -21, [
+        ("Linear independence", "4"), ("Bases and dimension", "6"), ("Linear maps", "5"),
+        ("Kernel and image", "4.5"), ("Bonus: the space of polynomials", "3"),
+    ]),
+    ("Exercise sheet 3", -14, [
+        ("Matrices of linear maps", "5"), ("Change of basis", "6"),
+        ("Bonus: nilpotent matrices", "2.5"),
+    ]),
+    ("Exercise sheet 4", 6, [
+        ("Determinants", "4"), ("Cramer's rule", "4"), ("Eigenvalues", "6"),
+        ("Bonus: the Vandermonde determinant", "3"),
+    ]),
+]
+SHEET_TEAM_SIZE = 3
+# Per graded sheet: teams as lists of student numbers (members of one tutorial each).
+SHEET_TEAMS = {
+    1: [[3, 11], [4, 12, 20], [7, 15]],
+    2: [[3, 11, 19], [5, 13], [10, 18, 26]],
+    3: [[3, 19], [4, 12], [6, 14, 22]],
+}
+SHEET_ABSENT = {1: [27, 44], 2: [36]}
+SHEET_EXEMPT = {1: [(38, "Medical certificate")]}
+# Sheet 3: fully graded in Tutorial A (and published there), half graded in B-D, not in E-H.
+SHEET3_PUBLISHED_TUTORIAL = 0
+SHEET3_HALF_GRADED_TUTORIALS = (1, 2, 3)
+TALK_GRADES = ["1.3", "2.0", "1.0", "2.7", "1.7"]
+ACHIEVEMENTS = [
+    ("Presented a solution in the tutorial", Achievement.ValueType.BOOLEAN, None),
+    ("Online quizzes", Achievement.ValueType.PERCENTAGE, "50"),
+]
+def _demo_pdf() -> bytes:
+    """A valid one-page PDF (header, objects, cross-reference table, trailer) built by hand."""
+    text = b"BT /F1 24 Tf 72 760 Td (Demo solution sheet) Tj ET"
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+        b"/Resources<</Font<</F1 5 0 R>>>>>>",
+        b"<</Length %d>>stream\n%s\nendstream" % (len(text), text),
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _demo_team_submission(*, assessment: Assessment, members: list[User],
+                          uploaded_at: datetime.datetime) -> Submission:
+    """A team's submission with its members and a small PDF (when media storage is set up).
+
+    The one place that builds submissions: switch it to the submission service
+    (``assessment.submissions``) once that exists. Members are the team; one submission per
+    student and assessment is held by the database.
+    """
+    submission = Submission.objects.create(assessment=assessment, uploaded_at=uploaded_at)
+    SubmissionMember.objects.bulk_create(
+        SubmissionMember(submission=submission, assessment=assessment, user=user)
+        for user in members
+    )
+    if settings.MEDIA_ROOT:
+        submission.file.save(
+            f"demo-sheet-{assessment.pk}-team-{submission.pk}.pdf", ContentFile(_demo_pdf())
+        )
+    return submission
+
+
+def _demo_points(*, sheet: int, number: int, tasks) -> dict:
+    """The same points for the same student and sheet on every database (half points)."""
+    rng = random.Random(f"{SEED}-sheet-{sheet}-student-{number}")
+    points = {}
+    for task in tasks:
+        steps = int(task.max_points * 2)
+        # Most students do well; a few exceed a task's maximum by half a point (bonus).
+        value = Decimal(rng.randint(steps // 3, steps)) / 2
+        if rng.random() < 0.05:
+            value += Decimal("0.5")
+        points[task] = value
+    return points
+
 
 @dataclass(frozen=True)
 class StudentSpec:
@@ -170,7 +282,7 @@ class Command(BaseCommand):
                 EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
             ), transaction.atomic():
                 summary = self.seed()
-        except (RegistrationError, RosterError) as exc:
+        except (RegistrationError, RosterError, AssessmentError) as exc:
             raise CommandError(f"The demo data could not be created: {exc}") from exc
         elapsed = time.monotonic() - started
         self.print_summary(summary, elapsed)
@@ -484,6 +596,156 @@ class Command(BaseCommand):
                 roster_services.add_user(registerable=cohort, user=user, by=by,
                                          reason="demo data", notify=False)
 
+    # -- coursework (issue 8) ----------------------------------------------------------------
+
+    def seed_tutorial_members(self, *, tutorials, students: dict[int, User], by) -> None:
+        """Students 003..050 in the Linear Algebra tutorials, six each (placed by hand)."""
+        placed = set(
+            RosterEntry.objects.filter(registerable__in=tutorials).values_list("user_id",
+                                                                                 flat=True)
+        )
+        for number in COURSEWORK_MEMBERS:
+            user = students[number]
+            if user.pk in placed:
+                continue
+            tutorial = tutorials[(number - 3) % len(tutorials)]
+            try:
+                roster_services.add_user(
+                    registerable=tutorial, user=user, by=by, reason="demo data", notify=False
+                )
+            except RosterError as exc:  # e.g. the group was filled by an allocation since
+                self.stderr.write(f"  {user.email} not placed in {tutorial.title}: {exc}")
+
+    def ensure_coursework(self, *, lecture, tutorials, tutors, staff,
+                          students: dict[int, User]) -> list[Assessment]:
+        """Four exercise sheets; each one is filled in only in the run that creates it."""
+        sheets = []
+        for sheet_no, (title, days, tasks) in enumerate(EXERCISE_SHEETS, start=1):
+            sheet = Assessment.objects.filter(
+                lecture=lecture, kind=Assessment.Kind.ASSIGNMENT, title=title
+            ).first()
+            if sheet is None:
+                sheet = assessment_pages.create_assessment(
+                    lecture=lecture, title=title, by=staff,
+                    deadline=_at_local(self.today + datetime.timedelta(days=days), 12),
+                    grace_minutes=15, max_team_size=SHEET_TEAM_SIZE,
+                )
+                for task_title, maximum in tasks:
+                    assessment_services.add_task(
+                        assessment=sheet, title=task_title, max_points=Decimal(maximum), by=staff
+                    )
+                if sheet_no in SHEET_TEAMS:
+                    self.grade_sheet(sheet=sheet, sheet_no=sheet_no, tutorials=tutorials,
+                                     tutors=tutors, students=students)
+                    self.publish_sheet(sheet=sheet, sheet_no=sheet_no, tutorials=tutorials,
+                                       staff=staff)
+            sheets.append(sheet)
+        return sheets
+
+    def _graded_numbers(self, *, sheet_no: int, tutorial_index: int) -> list[int]:
+        """Whom the tutor of this tutorial has graded on this sheet (student numbers)."""
+        members = [n for n in COURSEWORK_MEMBERS if (n - 3) % 8 == tutorial_index]
+        if sheet_no < 3 or tutorial_index == SHEET3_PUBLISHED_TUTORIAL:
+            return members
+        if tutorial_index in SHEET3_HALF_GRADED_TUTORIALS:
+            return members[: len(members) // 2]
+        return []
+
+    def grade_sheet(self, *, sheet: Assessment, sheet_no: int, tutorials, tutors,
+                    students: dict[int, User]) -> None:
+        tasks = list(sheet.tasks.order_by("position"))
+        assessment_services.seed_participations(
+            assessment=sheet, user_ids=[students[n].pk for n in COURSEWORK_MEMBERS]
+        )
+        rows = {
+            row.user_id: row for row in Participation.objects.filter(assessment=sheet)
+        }
+        tutor_of = {number: tutors[(number - 3) % 8] for number in COURSEWORK_MEMBERS}
+        graded = {
+            n for index in range(len(tutorials))
+            for n in self._graded_numbers(sheet_no=sheet_no, tutorial_index=index)
+        }
+        in_team = set()
+        deadline = sheet.deadline
+        for team_no, numbers in enumerate(SHEET_TEAMS[sheet_no]):
+            in_team.update(numbers)
+            submission = _demo_team_submission(
+                assessment=sheet, members=[students[n] for n in numbers],
+                uploaded_at=deadline - datetime.timedelta(hours=20 - team_no),
+            )
+            if numbers[0] in graded:
+                assessment_services.grade_submission(
+                    submission=submission,
+                    points=_demo_points(sheet=sheet_no, number=numbers[0], tasks=tasks),
+                    by=tutor_of[numbers[0]],
+                )
+        for number in SHEET_ABSENT.get(sheet_no, []):
+            assessment_services.mark_absent(
+                participation=rows[students[number].pk], by=tutor_of[number]
+            )
+        for number, note in SHEET_EXEMPT.get(sheet_no, []):
+            assessment_services.mark_exempt(
+                participation=rows[students[number].pk], by=tutor_of[number], note=note
+            )
+        marked = set(SHEET_ABSENT.get(sheet_no, [])) | {
+            n for n, _note in SHEET_EXEMPT.get(sheet_no, [])
+        }
+        for number in sorted(graded - in_team - marked):
+            assessment_services.enter_points(
+                participation=rows[students[number].pk],
+                points=_demo_points(sheet=sheet_no, number=number, tasks=tasks),
+                by=tutor_of[number],
+            )
+
+    def publish_sheet(self, *, sheet: Assessment, sheet_no: int, tutorials, staff) -> None:
+        """Sheets 1 and 2 for everyone; sheet 3 in Tutorial A only."""
+        if sheet_no < 3:
+            assessment_services.publish_results(assessment=sheet, by=staff)
+        else:
+            assessment_services.publish_results(
+                assessment=sheet, by=staff, tutorial=tutorials[SHEET3_PUBLISHED_TUTORIAL]
+            )
+
+    def ensure_talk_grades(self, *, seminar, talks, topologist) -> list[Assessment]:
+        """A talk assessment for each talk with a speaker (a confirmed registration), graded.
+
+        No service creates talk assessments yet (staff make them in the admin), so the row is
+        made here; participations and grades go through ``assessment.services``.
+        """
+        speakers = dict(
+            UserRegistration.objects.filter(
+                item__registerable__in=talks, status=UserRegistration.Status.CONFIRMED
+            )
+            .order_by("item__registerable_id", "user_id")
+            .values_list("item__registerable_id", "user_id")
+        )
+        assessments = []
+        for talk, grade in zip((t for t in talks if t.pk in speakers), TALK_GRADES,
+                               strict=False):
+            assessment, created = Assessment.objects.get_or_create(
+                lecture=seminar, kind=Assessment.Kind.TALK, talk=talk,
+                defaults={"title": f"Talk: {talk.title}"},
+            )
+            if created:
+                assessment_services.seed_participations(
+                    assessment=assessment, user_ids=[speakers[talk.pk]]
+                )
+                assessment_services.enter_grade(
+                    participation=assessment.participations.get(), grade=Decimal(grade),
+                    by=topologist,
+                )
+            assessments.append(assessment)
+        return assessments
+
+    def ensure_achievements(self, *, lecture) -> None:
+        """Achievement definitions only: no service records achievement values yet."""
+        for title, value_type, threshold in ACHIEVEMENTS:
+            Achievement.objects.get_or_create(
+                lecture=lecture, title=title,
+                defaults={"value_type": value_type,
+                          "threshold": Decimal(threshold) if threshold else None},
+            )
+
     # -- the whole semester ---------------------------------------------------------------------
 
     def seed(self) -> dict:
@@ -512,7 +774,17 @@ class Command(BaseCommand):
             self.seed_talk_registrations(campaign=campaigns["talks"], students=students)
         self.seed_repeaters(cohort=catalogue["repeaters"], students=students, by=staff)
         analysis = self.ensure_analysis(term=catalogue["term"], staff=staff, students=students)
+        self.seed_tutorial_members(tutorials=catalogue["tutorials"], students=students, by=staff)
+        sheets = self.ensure_coursework(
+            lecture=catalogue["linear_algebra"], tutorials=catalogue["tutorials"], tutors=tutors,
+            staff=staff, students=students,
+        )
+        talk_assessments = self.ensure_talk_grades(
+            seminar=catalogue["seminar"], talks=catalogue["talks"], topologist=topologist
+        )
+        self.ensure_achievements(lecture=catalogue["linear_algebra"])
         return {
+            "sheets": sheets, "talk_assessments": talk_assessments,
             "staff": staff, "editor": editor, "tutor": tutors[0], "students": students,
             "catalogue": catalogue, "campaigns": {**campaigns, "analysis": analysis["campaign"]},
             "analysis": analysis,
@@ -521,6 +793,7 @@ class Command(BaseCommand):
     def print_summary(self, summary: dict, elapsed: float) -> None:
         catalogue, campaigns = summary["catalogue"], summary["campaigns"]
         student, ineligible = summary["students"][1], summary["students"][2]
+        results_student = summary["students"][RESULTS_STUDENT]
         ranked = (
             UserRegistration.objects.filter(campaign=campaigns["tutorials"])
             .values("user_id").distinct().count()
@@ -555,6 +828,7 @@ class Command(BaseCommand):
             write(f"  {summary['analysis']['lecture'].title}: allocation finished, "
                   f"{without_place} students without a place: "
                   f"{base_url}{reverse('registration:staff_unassigned', args=[analysis.pk])}")
+        self.print_coursework(summary, base_url)
         write("")
         write(f"Open {base_url}/ (`make run` serves it there; by hand: "
               f"`python manage.py runserver`).")
@@ -581,7 +855,49 @@ class Command(BaseCommand):
              TUTOR_PASSWORD),
             (f"{student_role} ({student.name})", student.email, STUDENT_PASSWORD),
             (f"{ineligible_role} ({ineligible.name})", ineligible.email, STUDENT_PASSWORD),
+            (f"Student with coursework results ({results_student.name})", results_student.email,
+             STUDENT_PASSWORD),
         ]
         width = max(len(role) for role, _email, _password in logins)
         for role, email, password in logins:
             write(f"  {role.ljust(width)}  {email.ljust(24)}  {password}")
+
+    def print_coursework(self, summary: dict, base_url: str) -> None:
+        """Where to look at the coursework, and with which login."""
+        write = self.stdout.write
+        catalogue, sheets = summary["catalogue"], summary["sheets"]
+        lecture, tutorial = catalogue["linear_algebra"], catalogue["tutorials"][0]
+        write(f"  Coursework in {lecture.title}:")
+        published_in = {
+            sheet.pk: sorted(sheet.tutorial_publications.values_list("tutorial__title", flat=True))
+            for sheet in sheets
+        }
+        now = timezone.now()
+        for sheet in sheets:
+            deadline = timezone.localtime(sheet.deadline)
+            if sheet.results_published_at is not None:
+                state = "results published"
+            elif published_in[sheet.pk]:
+                state = f"results published in {', '.join(published_in[sheet.pk])} only"
+            elif sheet.deadline > now:
+                state = "open for upload"
+            else:
+                state = "results not published"
+            rows = sheet.participations.count()
+            write(f"    {sheet.title}: deadline {deadline:%Y-%m-%d %H:%M}, "
+                  f"{sheet.tasks.count()} tasks, {rows} participations, "
+                  f"{sheet.submissions.count()} team submissions, {state}")
+        if summary["talk_assessments"]:
+            write(f"    {catalogue['seminar'].title}: {len(summary['talk_assessments'])} "
+                  f"talks graded (not published)")
+        grading_sheet = next((s for s in sheets if s.title == "Exercise sheet 3"), sheets[-1])
+        tutor = summary["tutor"]
+        results_student = summary["students"][RESULTS_STUDENT]
+        write(f"    Grading table ({tutor.email}, tutor of {tutorial.title}): {base_url}"
+              f"{reverse('assessment:grading_table', args=[grading_sheet.pk, tutorial.pk])}")
+        write(f"    Results ({results_student.email}): {base_url}"
+              f"{reverse('assessment:pages_my_results', args=[lecture.pk])}")
+        write(f"    Assessments ({summary['staff'].email}): {base_url}"
+              f"{reverse('assessment:pages_lecture_assessments', args=[lecture.pk])}, "
+              f"overview of {grading_sheet.title}: {base_url}"
+              f"{reverse('assessment:pages_assessment_overview', args=[grading_sheet.pk])}")
