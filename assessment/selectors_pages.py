@@ -343,15 +343,21 @@ class HandIn:
 
 
 def assignments_to_hand_in(*, user, now=None) -> list[HandIn]:
-    """Assignments taking uploads in the lectures whose roster the user is on, still open for
-    them (their extension counts), soonest first; three queries."""
+    """Assignments taking uploads in the lectures the user belongs to (their roster or one of
+    their tutorials'), still open for them (their extension counts), soonest first; three
+    queries."""
+    from mampf.models import Lecture
+
     now = now or timezone.now()
+    lectures = Lecture.objects.filter(
+        Q(roster_entries__user=user) | Q(tutorials__roster_entries__user=user)
+    ).values("pk")
     assignments = list(
         Assessment.objects.filter(
             kind=Assessment.Kind.ASSIGNMENT,
             submission_required=True,
             deadline__isnull=False,
-            lecture__roster_entries__user=user,
+            lecture_id__in=lectures,
         )
         .select_related("lecture")
         .order_by("deadline", "pk")
