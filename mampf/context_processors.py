@@ -15,9 +15,14 @@ class Navigation:
     """``nav`` in templates: ``authenticated``, ``is_site_staff``, ``manages_lectures``,
     ``tutors_groups``."""
 
-    def __init__(self, user):
+    def __init__(self, user, *, manages_lectures=None, tutors_groups=None):
+        """A view that already knows a flag (the start page reads both) passes it in."""
         self._user = user
         self.authenticated = bool(user is not None and user.is_authenticated)
+        if manages_lectures is not None:
+            self.__dict__["manages_lectures"] = bool(manages_lectures)
+        if tutors_groups is not None:
+            self.__dict__["tutors_groups"] = bool(tutors_groups)
 
     @property
     def is_site_staff(self) -> bool:

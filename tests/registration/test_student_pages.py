@@ -714,7 +714,7 @@ def busy_world(student):
 @pytest.mark.parametrize(
     ("page", "bound", "expected"),
     [
-        ("home", 10, "Analysis I"),
+        ("home", 6, "Analysis I"),
         ("index", 5, "Tutorials Algebra"),
         ("fcfs", 8, "26 of 30 taken"),
         ("seats", 7, "26 of 30 taken"),
@@ -790,3 +790,31 @@ def test_layout_navigation_flags_follow_the_user(client, busy_world):
     client.force_login(UserFactory())
     page = text(client.get(url("student_index")))
     assert "My groups" not in page and ">Admin<" not in page
+
+
+def test_start_page_shows_every_membership_from_one_query(client_for, busy_world):
+    """The start page's one roster query still shows each kind's details, the tutors' names, the
+    lecture's term and the confirmed place not yet in the list; a student sees no staff card."""
+    tutorial = busy_world["fcfs_items"][0].registerable.tutorial
+    talk = busy_world["fcfs_items"][8].registerable.talk
+    tutorial.tutors.add(UserFactory(name="Tom Tutor"), UserFactory(name="Ann Tutor"))
+    page = text(client_for.get(reverse("home")))
+    assert f"<strong>{tutorial.title}</strong> · Analysis I · {tutorial.schedule}" in page
+    assert "Tutors: Ann Tutor, Tom Tutor" in page
+    assert f"<strong>{talk.position}. {talk.title}</strong> · Analysis I" in page
+    lecture = busy_world["fcfs"].lecture
+    assert f'Analysis I <span class="muted">{lecture.term}</span>' in page
+    item = busy_world["fcfs_items"][1].registerable
+    assert f"<strong>{item.title}</strong> · Analysis I" in page
+    assert "confirmed, not yet in the list" in page
+    assert "Lectures you manage" not in page and "Tutorials I teach" not in page
+    assert "My groups</a>" not in page
+
+
+def test_start_page_shows_staff_sections_to_a_tutor_and_teacher(client, busy_world):
+    teacher = busy_world["fcfs"].lecture.teacher
+    busy_world["fcfs_items"][0].registerable.tutorial.tutors.add(teacher)
+    client.force_login(teacher)
+    page = text(client.get(reverse("home")))
+    assert "Lectures you manage" in page and "Tutorials I teach" in page
+    assert "My groups</a>" in page
