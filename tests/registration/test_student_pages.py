@@ -818,3 +818,28 @@ def test_start_page_shows_staff_sections_to_a_tutor_and_teacher(client, busy_wor
     page = text(client.get(reverse("home")))
     assert "Lectures you manage" in page and "Tutorials I teach" in page
     assert "My groups</a>" in page
+
+
+def test_seat_table_counts_what_the_capacity_decision_counts(client_for, student, fcfs):
+    """Roster members added by hand and confirmed places of another campaign take places: the
+    page shows rosters.selectors.seats_taken, the number the register service decides on."""
+    from rosters.selectors import seats_taken
+    from rosters.services import add_user
+
+    campaign, items = fcfs
+    group = items[0].registerable
+    for _n in range(3):
+        add_user(registerable=group, user=UserFactory(), by=campaign.lecture.teacher,
+                 notify=False)
+    other = CampaignFactory(lecture=campaign.lecture, status="open")
+    other_item = ItemFactory(campaign=other, registerable=group)
+    UserRegistration.objects.create(campaign=other, item=other_item, user=UserFactory(),
+                                    status=CONFIRMED)
+    UserRegistration.objects.create(campaign=campaign, item=items[0], user=UserFactory(),
+                                    status=CONFIRMED)
+    assert seats_taken([group.pk])[group.pk] == 5
+    page = text(client_for.get(url("student_campaign", campaign.pk)))
+    assert "5 of 25 taken" in page
+    seats = text(client_for.get(url("student_campaign_seats", campaign.pk),
+                                HTTP_HX_REQUEST="true"))
+    assert "5 of 25 taken" in seats and 'data-seats="5"' in seats
