@@ -843,3 +843,36 @@ def test_seat_table_counts_what_the_capacity_decision_counts(client_for, student
     seats = text(client_for.get(url("student_campaign_seats", campaign.pk),
                                 HTTP_HX_REQUEST="true"))
     assert "5 of 25 taken" in seats and 'data-seats="5"' in seats
+
+
+def test_layout_reverses_and_hashes_nothing_per_request(client_for, busy_world, monkeypatch):
+    """The layout's URLs, static files and language names are per-process constants: a page
+    after the first reverses no URL and looks up no static file for the layout (the same
+    markup as before: the navigation links, the icons and the language form)."""
+    import django.urls
+    from django.templatetags import static as static_tags
+
+    from mampf.context_processors import Layout
+
+    client_for.get(reverse("profile"))
+    calls = []
+    original_reverse = django.urls.reverse
+    monkeypatch.setattr(django.urls, "reverse",
+                        lambda viewname, *a, **k: calls.append(viewname)
+                        or original_reverse(viewname, *a, **k))
+    original_static = static_tags.StaticNode.handle_simple
+    monkeypatch.setattr(static_tags.StaticNode, "handle_simple",
+                        classmethod(lambda cls, path: calls.append(path)
+                                    or original_static(path)))
+    page = text(client_for.get(url("student_result", busy_world["pref"].pk)))
+    # The result page's own content links "My registrations"; nothing else here is reversed.
+    layout_names = {*Layout.NAV_ROUTES.values(), *Layout.STATIC_FILES.values()}
+    assert not (layout_names - {"registration:student_index"}) & set(calls)
+    for href in (reverse("home"), url("student_index"), reverse("profile")):
+        assert f'<li><a href="{href}">' in page
+    assert f'<form action="{reverse("set_language")}" method="post"' in page
+    assert f'<form action="{reverse("logout")}" method="post"' in page
+    assert '<option value="en" selected>English</option>' in page
+    assert '<option value="de">German</option>' in page
+    assert 'rel="stylesheet" href="/static/css/app' in page
+    assert '<script src="/static/js/app' in page and "htmx" in page
