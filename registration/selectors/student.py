@@ -114,7 +114,9 @@ def _group_from_row(row: tuple) -> Registerable:
     (_id, _position, _exclusive, registerable_id, ctype_id, title, capacity,
      weekday, starts_at, ends_at, room, talk_date, exam_date, location) = row
     model = ContentType.objects.get_for_id(ctype_id).model_class() if ctype_id else None
-    common = {"pk": registerable_id, "title": title, "capacity": capacity}
+    # ``id`` as well as ``pk`` (the child's parent link): assigning the stand-in to
+    # ``item.registerable`` copies its ``id`` into ``item.registerable_id``.
+    common = {"pk": registerable_id, "id": registerable_id, "title": title, "capacity": capacity}
     if model is Tutorial:
         return Tutorial(**common, weekday=weekday, starts_at=starts_at, ends_at=ends_at,
                         room=room or "")

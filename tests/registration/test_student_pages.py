@@ -876,3 +876,13 @@ def test_layout_reverses_and_hashes_nothing_per_request(client_for, busy_world, 
     assert '<option value="de">German</option>' in page
     assert 'rel="stylesheet" href="/static/css/app' in page
     assert '<script src="/static/js/app' in page and "htmx" in page
+
+
+def test_decorated_items_keep_their_group_id(fcfs):
+    """The stand-in groups of the seat table keep ``item.registerable_id`` (it was None)."""
+    from registration.selectors.student import campaign_items
+
+    campaign, items = fcfs
+    decorated = campaign_items(campaign)
+    assert [item.registerable_id for item in decorated] == [i.registerable_id for i in items]
+    assert [item.registerable.pk for item in decorated] == [i.registerable_id for i in items]
