@@ -1,4 +1,5 @@
-"""Template context shared by every page: which navigation entries this user may see.
+"""Template context shared by every page: which navigation entries this user may see
+(``nav``), and the layout's per-process constants (``layout``).
 
 Each flag that needs the database is computed only when a template reads it (an htmx partial or
 a page without the layout never does; the layout reads only ``tutors_groups``), at most once per
@@ -6,7 +7,12 @@ request, with one small query. Nothing is cached beyond the request: a new tutor
 on the next page.
 """
 
+from django.conf import settings
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
+from django_htmx.jinja import htmx_script as htmx_script_tag
 
 from mampf import permissions
 
@@ -15,9 +21,14 @@ class Navigation:
     """``nav`` in templates: ``authenticated``, ``is_site_staff``, ``manages_lectures``,
     ``tutors_groups``."""
 
-    def __init__(self, user):
+    def __init__(self, user, *, manages_lectures=None, tutors_groups=None):
+        """A view that already knows a flag (the start page reads both) passes it in."""
         self._user = user
         self.authenticated = bool(user is not None and user.is_authenticated)
+        if manages_lectures is not None:
+            self.__dict__["manages_lectures"] = bool(manages_lectures)
+        if tutors_groups is not None:
+            self.__dict__["tutors_groups"] = bool(tutors_groups)
 
     @property
     def is_site_staff(self) -> bool:
@@ -33,4 +44,53 @@ class Navigation:
 
 
 def navigation(request):
-    return {"nav": Navigation(getattr(request, "user", None))}
+    return {"nav": Navigation(getattr(request, "user", None)), "layout": _current_layout()}
+
+
+class Layout:
+    """``layout`` in templates: what ``base.html`` shows on every page and that does not change
+    while the process runs (for one language, URL prefix and URL configuration): the navigation
+    URLs (``urls.<name>``, empty when the route does not exist), the static file URLs
+    (``static.<name>``), the htmx script tag and the language choices. Computed once instead of
+    reversing, hashing and translating on every request; nothing in it depends on the user or
+    on data in the database."""
+
+    NAV_ROUTES = {
+        "home": "home",
+        "student_index": "registration:student_index",
+        "my_groups": "rosters:my_groups",
+        "profile": "profile",
+        "admin": "admin:index",
+        "set_language": "set_language",
+        "logout": "logout",
+    }
+    STATIC_FILES = {
+        "favicon_svg": "favicon.svg",
+        "favicon_ico": "favicon.ico",
+        "app_css": "css/app.css",
+        "app_js": "js/app.js",
+    }
+
+    def __init__(self):
+        self.urls = {}
+        for name, route in self.NAV_ROUTES.items():
+            try:
+                self.urls[name] = reverse(route)
+            except NoReverseMatch:
+                self.urls[name] = ""
+        self.static = {name: static(path) for name, path in self.STATIC_FILES.items()}
+        self.htmx_script = htmx_script_tag(version=2, minified=True, extensions="", nonce=None)
+        self.languages = [(code, str(name)) for code, name in settings.LANGUAGES]
+
+
+_LAYOUTS: dict[tuple, Layout] = {}
+
+
+def _current_layout() -> Layout:
+    key = (get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, settings.STATIC_URL,
+           get_language())
+    found = _LAYOUTS.get(key)
+    if found is None:
+        found = _LAYOUTS[key] = Layout()
+    return found
+

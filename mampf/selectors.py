@@ -1,9 +1,14 @@
 """Reads for the catalogue pages; each function runs a fixed number of queries."""
 
-from django.db.models import Count, Prefetch
+from dataclasses import dataclass, replace
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models.functions import Coalesce
 
 from mampf import permissions
-from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
+from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Term, Tutorial
 from mampf.pending import PendingPlace, pending_places_of
 
 
@@ -27,30 +32,124 @@ def tutorials_of_tutor(*, user):
     )
 
 
+@dataclass(frozen=True)
+class StaffRoles:
+    """What a user does besides being a student; ``any`` when the start page needs a staff
+    section at all."""
+
+    manages_lectures: bool
+    tutors_groups: bool
+    is_site_staff: bool
+
+    @property
+    def any(self) -> bool:
+        return self.manages_lectures or self.tutors_groups or self.is_site_staff
+
+
+def staff_roles(*, user) -> StaffRoles:
+    """Whether the user manages a lecture or tutors a group: one query for both (site staff
+    manage every lecture without asking), so that a student pays nothing for the staff
+    sections of the start page."""
+    if not (user.is_authenticated and user.is_active):
+        return StaffRoles(False, False, False)
+    manages = Lecture.objects.non_polymorphic().filter(Q(teacher=OuterRef("pk"))
+                                                       | Q(editors=OuterRef("pk")))
+    tutors = Tutorial.tutors.through.objects.filter(user_id=OuterRef("pk"))
+    row = (
+        get_user_model().objects.filter(pk=user.pk)
+        .values_list(Exists(manages), Exists(tutors))
+        .first()
+    ) or (False, False)
+    is_staff = permissions.is_site_staff(user)
+    return StaffRoles(manages_lectures=is_staff or bool(row[0]), tutors_groups=bool(row[1]),
+                      is_site_staff=is_staff)
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One roster the student is on, with the columns the start page shows (read only)."""
+
+    registerable_id: int
+    title: str
+    lecture_title: str = ""
+    schedule: str = ""
+    room: str = ""
+    date: object = None
+    location: str = ""
+    term: str = ""
+    tutors: str = ""
+    order: int = 0  # a talk's position
+
+    def __str__(self):
+        return self.title
+
+
+# The columns of every group kind a student can be on the roster of, in one query: no
+# polymorphic down-cast (one query per kind) and no model rows for the joined tables.
+_MEMBERSHIP_COLUMNS = (
+    "pk", "polymorphic_ctype_id", "title",
+    "tutorial__weekday", "tutorial__starts_at", "tutorial__ends_at", "tutorial__room",
+    "talk__position", "talk__date", "exam__date", "exam__location",
+    "as_lecture__term__season", "as_lecture__term__year",
+)
+
+
 def memberships_of_student(*, user) -> dict[str, list]:
-    """Where the user is on a roster, by kind: one query per kind, whatever the numbers; and
-    ``pending``: confirmed places not on a roster yet (``mampf.pending``, two queries more)."""
-    on_roster = {"roster_entries__user": user}
-    return {
-        "pending": confirmed_places_not_listed(user=user),
-        "lectures": list(
-            Lecture.objects.filter(**on_roster).select_related("term").order_by("title")
-        ),
-        "tutorials": list(
-            Tutorial.objects.filter(**on_roster)
-            .select_related("lecture")
-            .prefetch_related("tutors")
-            .order_by("lecture__title", "title")
-        ),
-        "talks": list(
-            Talk.objects.filter(**on_roster).select_related("lecture").order_by(
-                "lecture__title", "position"
-            )
-        ),
-        "exams": list(
-            Exam.objects.filter(**on_roster).select_related("lecture").order_by("date", "title")
-        ),
-    }
+    """Where the user is on a roster, by kind (``lectures``, ``tutorials``, ``talks``,
+    ``exams``; cohorts are not shown), and ``pending``: confirmed places not on a roster yet
+    (``mampf.pending``). One query for every roster, one for the tutors' names (only when the
+    user is in a tutorial) and one per pending-place source."""
+    rows = list(
+        Registerable.objects.non_polymorphic()
+        .filter(roster_entries__user=user)
+        .annotate(lecture_title=Coalesce("tutorial__lecture__title", "talk__lecture__title",
+                                         "exam__lecture__title"))
+        .order_by()
+        .values_list(*_MEMBERSHIP_COLUMNS, "lecture_title")
+    )
+    kinds = {ContentType.objects.get_for_model(model, for_concrete_model=True).pk: name
+             for model, name in ((Lecture, "lectures"), (Tutorial, "tutorials"),
+                                 (Talk, "talks"), (Exam, "exams"))}
+    found: dict[str, list] = {"lectures": [], "tutorials": [], "talks": [], "exams": []}
+    for (pk, ctype_id, title, weekday, starts_at, ends_at, room, position, talk_date,
+         exam_date, location, season, year, lecture_title) in rows:
+        kind = kinds.get(ctype_id)
+        if kind == "tutorials":
+            schedule = Tutorial(weekday=weekday, starts_at=starts_at, ends_at=ends_at).schedule
+            found[kind].append(Membership(pk, title, lecture_title or "", schedule=schedule,
+                                          room=room or ""))
+        elif kind == "talks":
+            found[kind].append(Membership(pk, f"{position}. {title}", lecture_title or "",
+                                          date=talk_date, order=position or 0))
+        elif kind == "exams":
+            found[kind].append(Membership(pk, title, lecture_title or "", date=exam_date,
+                                          location=location or ""))
+        elif kind == "lectures":
+            term = str(Term(season=season, year=year)) if season else ""
+            found[kind].append(Membership(pk, title, term=term))
+    if found["tutorials"]:
+        found["tutorials"] = _with_tutors(found["tutorials"])
+    found["lectures"].sort(key=lambda m: m.title)
+    found["tutorials"].sort(key=lambda m: (m.lecture_title, m.title))
+    found["talks"].sort(key=lambda m: (m.lecture_title, m.order))
+    found["exams"].sort(key=lambda m: (m.date is None, m.date or 0, m.title))
+    listed = {row[0] for row in rows}
+    pending = [place for place in pending_places_of(user)
+               if place.registerable_id not in listed]
+    return {"pending": pending, **found}
+
+
+def _with_tutors(tutorials: list[Membership]) -> list[Membership]:
+    """The tutors' names of these tutorials, in the users' order (one query)."""
+    names: dict[int, list[str]] = {}
+    for tutorial_id, name, email in (
+        Tutorial.tutors.through.objects.filter(tutorial_id__in=[m.registerable_id
+                                                                for m in tutorials])
+        .order_by("user__name", "user__email")
+        .values_list("tutorial_id", "user__name", "user__email")
+    ):
+        names.setdefault(tutorial_id, []).append(name or email)
+    return [replace(m, tutors=", ".join(names.get(m.registerable_id, []))) for m in tutorials]
 
 
 def confirmed_places_not_listed(*, user) -> list[PendingPlace]:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mampf import errors, permissions, selectors, services
+from mampf.context_processors import Navigation
 from mampf.errors import ProfileError
 from mampf.forms import ProfileForm
 from mampf.models import Lecture
@@ -20,20 +21,26 @@ from mampf.models import Lecture
 def home(request):
     """What this user can do: their groups, the groups they tutor, the lectures they manage."""
     user = request.user
+    roles = selectors.staff_roles(user=user)
     memberships = selectors.memberships_of_student(user=user)
-    managed_lectures = list(selectors.lectures_for_dashboard(user=user))
     has_memberships = any(memberships.values())
-    tutorials = list(selectors.tutorials_of_tutor(user=user))
-    is_site_staff = permissions.is_site_staff(user)
+    # A student with no staff role pays nothing for the staff sections.
+    managed_lectures = (
+        list(selectors.lectures_for_dashboard(user=user)) if roles.manages_lectures else []
+    )
+    tutorials = list(selectors.tutorials_of_tutor(user=user)) if roles.tutors_groups else []
     context = {
         "memberships": memberships,
         "has_memberships": has_memberships,
         "managed_lectures": managed_lectures,
         "tutorials": tutorials,
-        "is_site_staff": is_site_staff,
+        "is_site_staff": roles.is_site_staff,
         # Tutors and staff who are on no roster themselves do not need the student's cards.
         "show_student_section": has_memberships
-        or not (managed_lectures or tutorials or is_site_staff),
+        or not (managed_lectures or tutorials or roles.is_site_staff),
+        # The layout's flags, already known (no second query for "My groups").
+        "nav": Navigation(user, manages_lectures=roles.manages_lectures,
+                          tutors_groups=roles.tutors_groups),
     }
     return render(request, "mampf/home.html", context)
 

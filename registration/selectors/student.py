@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
 from registration.models import Campaign, Item, Policy, UserRegistration
+from rosters import selectors as roster_selectors
 
 Status = Campaign.Status
 RegStatus = UserRegistration.Status
@@ -113,7 +114,9 @@ def _group_from_row(row: tuple) -> Registerable:
     (_id, _position, _exclusive, registerable_id, ctype_id, title, capacity,
      weekday, starts_at, ends_at, room, talk_date, exam_date, location) = row
     model = ContentType.objects.get_for_id(ctype_id).model_class() if ctype_id else None
-    common = {"pk": registerable_id, "title": title, "capacity": capacity}
+    # ``id`` as well as ``pk`` (the child's parent link): assigning the stand-in to
+    # ``item.registerable`` copies its ``id`` into ``item.registerable_id``.
+    common = {"pk": registerable_id, "id": registerable_id, "title": title, "capacity": capacity}
     if model is Tutorial:
         return Tutorial(**common, weekday=weekday, starts_at=starts_at, ends_at=ends_at,
                         room=room or "")
@@ -145,7 +148,7 @@ def _when_and_where(target: Registerable) -> tuple[str, str]:
 
 
 def _item_from_row(campaign: Campaign, row: tuple, taken: dict[int, int]) -> Item:
-    """An item with its concrete group, schedule and live confirmed count (no queries)."""
+    """An item with its concrete group, schedule and places taken per group (no queries)."""
     item = Item(id=row[0], position=row[1], exclusive=row[2], registerable_id=row[3],
                 campaign=campaign)
     target = _group_from_row(row)
@@ -155,31 +158,25 @@ def _item_from_row(campaign: Campaign, row: tuple, taken: dict[int, int]) -> Ite
     item.when, item.where = _when_and_where(target)
     item.summary = ", ".join(part for part in (target.title, item.when, item.where) if part)
     item.seat_capacity = target.capacity
-    item.taken = taken.get(item.pk, 0)
+    item.taken = taken.get(row[3], 0)
     item.is_full = target.capacity is not None and item.taken >= target.capacity
     return item
 
 
-def confirmed_counts(campaign: Campaign) -> dict[int, int]:
-    """Confirmed registrations per item of the campaign, fresh from the database (one query;
-    never cached: it is what the seat table shows while a rush is on)."""
-    return dict(
-        UserRegistration.objects.filter(campaign=campaign, status=RegStatus.CONFIRMED)
-        .order_by()
-        .values_list("item_id")
-        .annotate(n=Count("id"))
-    )
-
-
 def campaign_items(campaign: Campaign, *, with_counts: bool = True) -> list[Item]:
     """The campaign's items in order, with their concrete group's details and (unless
-    ``with_counts`` is false) the live confirmed counts: two queries, one without counts."""
+    ``with_counts`` is false) the places taken: two queries, one without counts.
+
+    "Taken" is what the capacity decision counts, ``rosters.selectors.seats_taken``: everyone
+    on the group's roster plus the confirmed places of every campaign not on it yet (one
+    query, fresh from the database, never cached: it is what the seat table shows while a rush
+    is on)."""
     rows = list(
         Item.objects.filter(campaign=campaign)
         .order_by("position", "id")
         .values_list(*_ITEM_COLUMNS)
     )
-    taken = confirmed_counts(campaign) if with_counts and rows else {}
+    taken = roster_selectors.seats_taken([row[3] for row in rows]) if with_counts and rows else {}
     return [_item_from_row(campaign, row, taken) for row in rows]
 
 

@@ -714,7 +714,7 @@ def busy_world(student):
 @pytest.mark.parametrize(
     ("page", "bound", "expected"),
     [
-        ("home", 10, "Analysis I"),
+        ("home", 6, "Analysis I"),
         ("index", 5, "Tutorials Algebra"),
         ("fcfs", 8, "26 of 30 taken"),
         ("seats", 7, "26 of 30 taken"),
@@ -790,3 +790,99 @@ def test_layout_navigation_flags_follow_the_user(client, busy_world):
     client.force_login(UserFactory())
     page = text(client.get(url("student_index")))
     assert "My groups" not in page and ">Admin<" not in page
+
+
+def test_start_page_shows_every_membership_from_one_query(client_for, busy_world):
+    """The start page's one roster query still shows each kind's details, the tutors' names, the
+    lecture's term and the confirmed place not yet in the list; a student sees no staff card."""
+    tutorial = busy_world["fcfs_items"][0].registerable.tutorial
+    talk = busy_world["fcfs_items"][8].registerable.talk
+    tutorial.tutors.add(UserFactory(name="Tom Tutor"), UserFactory(name="Ann Tutor"))
+    page = text(client_for.get(reverse("home")))
+    assert f"<strong>{tutorial.title}</strong> · Analysis I · {tutorial.schedule}" in page
+    assert "Tutors: Ann Tutor, Tom Tutor" in page
+    assert f"<strong>{talk.position}. {talk.title}</strong> · Analysis I" in page
+    lecture = busy_world["fcfs"].lecture
+    assert f'Analysis I <span class="muted">{lecture.term}</span>' in page
+    item = busy_world["fcfs_items"][1].registerable
+    assert f"<strong>{item.title}</strong> · Analysis I" in page
+    assert "confirmed, not yet in the list" in page
+    assert "Lectures you manage" not in page and "Tutorials I teach" not in page
+    assert "My groups</a>" not in page
+
+
+def test_start_page_shows_staff_sections_to_a_tutor_and_teacher(client, busy_world):
+    teacher = busy_world["fcfs"].lecture.teacher
+    busy_world["fcfs_items"][0].registerable.tutorial.tutors.add(teacher)
+    client.force_login(teacher)
+    page = text(client.get(reverse("home")))
+    assert "Lectures you manage" in page and "Tutorials I teach" in page
+    assert "My groups</a>" in page
+
+
+def test_seat_table_counts_what_the_capacity_decision_counts(client_for, student, fcfs):
+    """Roster members added by hand and confirmed places of another campaign take places: the
+    page shows rosters.selectors.seats_taken, the number the register service decides on."""
+    from rosters.selectors import seats_taken
+    from rosters.services import add_user
+
+    campaign, items = fcfs
+    group = items[0].registerable
+    for _n in range(3):
+        add_user(registerable=group, user=UserFactory(), by=campaign.lecture.teacher,
+                 notify=False)
+    other = CampaignFactory(lecture=campaign.lecture, status="open")
+    other_item = ItemFactory(campaign=other, registerable=group)
+    UserRegistration.objects.create(campaign=other, item=other_item, user=UserFactory(),
+                                    status=CONFIRMED)
+    UserRegistration.objects.create(campaign=campaign, item=items[0], user=UserFactory(),
+                                    status=CONFIRMED)
+    assert seats_taken([group.pk])[group.pk] == 5
+    page = text(client_for.get(url("student_campaign", campaign.pk)))
+    assert "5 of 25 taken" in page
+    seats = text(client_for.get(url("student_campaign_seats", campaign.pk),
+                                HTTP_HX_REQUEST="true"))
+    assert "5 of 25 taken" in seats and 'data-seats="5"' in seats
+
+
+def test_layout_reverses_and_hashes_nothing_per_request(client_for, busy_world, monkeypatch):
+    """The layout's URLs, static files and language names are per-process constants: a page
+    after the first reverses no URL and looks up no static file for the layout (the same
+    markup as before: the navigation links, the icons and the language form)."""
+    import django.urls
+    from django.templatetags import static as static_tags
+
+    from mampf.context_processors import Layout
+
+    client_for.get(reverse("profile"))
+    calls = []
+    original_reverse = django.urls.reverse
+    monkeypatch.setattr(django.urls, "reverse",
+                        lambda viewname, *a, **k: calls.append(viewname)
+                        or original_reverse(viewname, *a, **k))
+    original_static = static_tags.StaticNode.handle_simple
+    monkeypatch.setattr(static_tags.StaticNode, "handle_simple",
+                        classmethod(lambda cls, path: calls.append(path)
+                                    or original_static(path)))
+    page = text(client_for.get(url("student_result", busy_world["pref"].pk)))
+    # The result page's own content links "My registrations"; nothing else here is reversed.
+    layout_names = {*Layout.NAV_ROUTES.values(), *Layout.STATIC_FILES.values()}
+    assert not (layout_names - {"registration:student_index"}) & set(calls)
+    for href in (reverse("home"), url("student_index"), reverse("profile")):
+        assert f'<li><a href="{href}">' in page
+    assert f'<form action="{reverse("set_language")}" method="post"' in page
+    assert f'<form action="{reverse("logout")}" method="post"' in page
+    assert '<option value="en" selected>English</option>' in page
+    assert '<option value="de">German</option>' in page
+    assert 'rel="stylesheet" href="/static/css/app' in page
+    assert '<script src="/static/js/app' in page and "htmx" in page
+
+
+def test_decorated_items_keep_their_group_id(fcfs):
+    """The stand-in groups of the seat table keep ``item.registerable_id`` (it was None)."""
+    from registration.selectors.student import campaign_items
+
+    campaign, items = fcfs
+    decorated = campaign_items(campaign)
+    assert [item.registerable_id for item in decorated] == [i.registerable_id for i in items]
+    assert [item.registerable.pk for item in decorated] == [i.registerable_id for i in items]
