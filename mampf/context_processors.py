@@ -58,6 +58,7 @@ class Layout:
     NAV_ROUTES = {
         "home": "home",
         "student_index": "registration:student_index",
+        "my_results": "assessment:pages_results_index",
         "my_groups": "rosters:my_groups",
         "profile": "profile",
         "admin": "admin:index",
