@@ -585,8 +585,8 @@ def import_sheet(
 def _insert_columns(model, columns: dict[str, list]) -> None:
     """Insert rows given column by column, in ONE statement at any size.
 
-    PostgreSQL: ``INSERT ... SELECT * FROM unnest(%s::type[], ...)`` with one array parameter
-    per column (no model instances, no parameter limit). Other databases: ``bulk_create``.
+    PostgreSQL: ``COPY ... FROM STDIN`` (psycopg 3 ``cursor.copy()``; no model instances, no
+    parameter limit, no array parameters to build). Other databases: ``bulk_create``.
     """
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
@@ -597,15 +597,15 @@ def _insert_columns(model, columns: dict[str, list]) -> None:
             [model(**{n: columns[n][i] for n in names}) for i in range(count)]
         )
         return
-    fields = [model._meta.get_field(n) for n in names]
     quote = connection.ops.quote_name
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    fields = [model._meta.get_field(n) for n in names]
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 - names from model meta
-        f"({', '.join(quote(f.column) for f in fields)}) SELECT * FROM unnest({arrays})"
+        f"COPY {quote(model._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [columns[n] for n in names])
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in zip(*(columns[n] for n in names), strict=True):
+            copy.write_row(row)
 
 
 def _text(value) -> str:
