@@ -348,6 +348,40 @@ def test_import_query_count_does_not_grow():
     assert counts[0] == counts[1]
 
 
+def test_import_builds_no_participation_instances(monkeypatch):
+    """Speed (issue 8): check, lock and write read plain values; a model instance per student
+    (django-fsm's __init__ included) cost a second on 1,500 students."""
+    assessment, _tasks, rows = _bulk_world(6)
+    by = StaffFactory()
+    built = []
+    original = Participation.from_db.__func__
+
+    def counting(cls, *args, **kwargs):
+        built.append(1)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Participation, "from_db", classmethod(counting))
+    plan = sheets.import_sheet(assessment=assessment, rows=rows, by=by)
+    preview = sheets.check_sheet(assessment=assessment, rows=rows)
+    monkeypatch.undo()
+    assert built == []
+    assert plan.applied == (12, 6) and preview.changes == []
+    assert GradeChange.objects.filter(participation__assessment=assessment).count() == 12 + 6
+    assert TaskPoint.objects.filter(participation__assessment=assessment).count() == 12
+
+
+def test_bad_cells_are_each_reported_even_when_repeated(world):
+    """The per-text cache of cleaned cells still reports every bad cell by row and column."""
+    w = world
+    header, body = sheets.sheet_table(assessment=w["assessment"])
+    rows = [header] + [[*r[:3], "x", "-1", str(r[-1])] for r in body]
+    plan = sheets.check_sheet(assessment=w["assessment"], rows=rows)
+    assert len(plan.problems) == 2 * len(body)
+    assert {(p.row, p.column) for p in plan.problems} == {
+        (number, header[col]) for number in range(2, len(body) + 2) for col in (3, 4)
+    }
+
+
 # -- pages --------------------------------------------------------------------------------------
 
 
