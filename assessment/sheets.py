@@ -671,6 +671,7 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> tuple[int, int
             raise errors.StatusForbids()
         old_points = existing.get(row.pk, {})
         scored = len(old_points)
+        final_total = sum(old_points.values(), Decimal("0"))
         changed = False
         for task in tasks:
             new = values.get(task.pk)
@@ -681,8 +682,10 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> tuple[int, int
             if old is not None:
                 delete_pairs.append((row.pk, task.pk))
                 scored -= 1
+                final_total -= old
             if new is not None:
                 scored += 1
+                final_total += new
                 for key, value in (
                     ("participation", row.pk),
                     ("task", task.pk),
@@ -694,7 +697,7 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> tuple[int, int
                     points[key].append(value)
             log(row.pk, task.pk, GradeChange.Field.POINTS, _text(old), _text(new))
         if changed:
-            touched[row.pk] = (row, scored)
+            touched[row.pk] = (row, scored, final_total)
     if not touched:
         return 0, 0
     cells = len(audit["field"])
@@ -715,7 +718,8 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> tuple[int, int
     )
     task_count = len(tasks)
     moves: dict[str, list[int]] = {Status.REVIEWED: [], Status.PENDING: []}
-    for row, scored in touched.values():
+    new_status: dict[int, str] = {}
+    for row, scored, _total in touched.values():
         old = row.status
         if old == Status.PENDING and task_count and scored >= task_count:
             new = Status.REVIEWED
@@ -724,7 +728,44 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> tuple[int, int
         else:
             continue
         moves[new].append(row.pk)
+        new_status[row.pk] = new
         log(row.pk, None, GradeChange.Field.STATUS, old, new)
+    if connection.vendor == "postgresql":
+        _update_rows_in_one_statement(touched, new_status, now=now)
+    else:
+        _update_rows(touched, moves, now=now)
+    _insert_columns(
+        GradeChange,
+        {
+            f"{k}_id" if k in ("assessment", "participation", "task", "tutorial", "by") else k: v
+            for k, v in audit.items()
+        },
+    )
+    return cells, len(touched)
+
+
+def _update_rows_in_one_statement(touched: dict, new_status: dict[int, str], *, now) -> None:
+    """Totals, versions and statuses of every touched row in one ``UPDATE ... FROM unnest``.
+
+    The totals are summed here from the points this transaction just wrote and the ones it
+    kept: the rows are locked (``FOR UPDATE``) since before their points were read, and every
+    writer of task points locks the participation first, so nobody else can change them."""
+    ids = list(touched)
+    totals = [touched[pk][2] for pk in ids]
+    statuses = [new_status.get(pk) for pk in ids]
+    table = connection.ops.quote_name(Participation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS p SET points_total = v.total, version = p.version + 1, "  # noqa: S608
+            "updated_at = %s, status = COALESCE(v.status, p.status) "
+            "FROM unnest(%s::bigint[], %s::numeric[], %s::text[]) AS v(id, total, status) "
+            "WHERE p.id = v.id",
+            [now, ids, totals, statuses],
+        )
+
+
+def _update_rows(touched: dict, moves: dict[str, list[int]], *, now) -> None:
+    """The portable path (SQLite): totals summed by the database, then the status moves."""
     total = Subquery(
         TaskPoint.objects.filter(participation=OuterRef("pk"))
         .order_by()
@@ -741,11 +782,3 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> tuple[int, int
     for status, pks in moves.items():
         if pks:
             Participation.objects.filter(pk__in=pks).update(status=status)
-    _insert_columns(
-        GradeChange,
-        {
-            f"{k}_id" if k in ("assessment", "participation", "task", "tutorial", "by") else k: v
-            for k, v in audit.items()
-        },
-    )
-    return cells, len(touched)
