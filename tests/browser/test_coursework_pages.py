@@ -87,7 +87,7 @@ def test_tutor_publishes_and_the_student_reads_the_result(new_page, log_in, cour
 
     student_page = new_page()
     log_in(student_page, course["student"])
-    student_page.get_by_role("link", name="My results").click()
+    student_page.get_by_role("main").get_by_role("link", name="My results").click()
     student_page.get_by_role("link", name=course["lecture"].title).click()
     expect(student_page.get_by_role("heading", name="Sheet 9")).to_be_visible()
     expect(student_page.locator(".total")).to_have_text("7.00 of 10.00 points")
