@@ -620,23 +620,10 @@ def add_task(
                 "pk", flat=True
             )
         )
-        if reopened:
-            Participation.objects.filter(pk__in=reopened).update(
-                status=Status.PENDING, version=F("version") + 1, updated_at=timezone.now()
-            )
-            audits += [
-                GradeChange(
-                    assessment_id=locked.pk,
-                    participation_id=pk,
-                    task=task,
-                    field=GradeChange.Field.STATUS,
-                    old=Status.REVIEWED,
-                    new=Status.PENDING,
-                    reason="task added",
-                    by=actor_or_none(by),
-                )
-                for pk in reopened
-            ]
+        audits += _move_status(
+            assessment_id=locked.pk, pks=reopened, old=Status.REVIEWED, new=Status.PENDING,
+            by=by, reason="task added", task=task,
+        )
         GradeChange.objects.bulk_create(audits)
     return task
 
@@ -669,23 +656,37 @@ def delete_task(*, task: Task, by) -> None:
                 .filter(scored__gte=remaining)
                 .values_list("pk", flat=True)
             )
-            if complete:
-                Participation.objects.filter(pk__in=complete).update(
-                    status=Status.REVIEWED, version=F("version") + 1, updated_at=timezone.now()
-                )
-                audits += [
-                    GradeChange(
-                        assessment_id=locked.pk,
-                        participation_id=pk,
-                        field=GradeChange.Field.STATUS,
-                        old=Status.PENDING,
-                        new=Status.REVIEWED,
-                        reason="task deleted",
-                        by=actor_or_none(by),
-                    )
-                    for pk in complete
-                ]
+            audits += _move_status(
+                assessment_id=locked.pk, pks=complete, old=Status.PENDING, new=Status.REVIEWED,
+                by=by, reason="task deleted",
+            )
         GradeChange.objects.bulk_create(audits)
+
+
+def _move_status(
+    *, assessment_id: int, pks: list[int], old: str, new: str, by, reason: str, task=None
+) -> list[GradeChange]:
+    """Move these locked-by-assessment rows from ``old`` to ``new`` in one statement (a new
+    version each) and return their unsaved audit rows, for one ``bulk_create`` by the caller."""
+    if not pks:
+        return []
+    Participation.objects.filter(pk__in=pks).update(
+        status=new, version=F("version") + 1, updated_at=timezone.now()
+    )
+    actor = actor_or_none(by)
+    return [
+        GradeChange(
+            assessment_id=assessment_id,
+            participation_id=pk,
+            task=task,
+            field=GradeChange.Field.STATUS,
+            old=old,
+            new=new,
+            reason=reason,
+            by=actor,
+        )
+        for pk in pks
+    ]
 
 
 # -- publication ------------------------------------------------------------------------------
