@@ -61,6 +61,7 @@ urlpatterns = [
     path("", include("rosters.urls")),
     path("", include("mampf.catalogue_urls")),
     path("", include("assessment.urls")),
+    path("", include("performance.urls")),
 ]
 
 handler403 = "mampf.views.permission_denied"
