@@ -58,6 +58,14 @@ def require_deadline_before_exam(exam: Exam, deadline: datetime.datetime | None)
         )
 
 
+def require_deadline_before_campaign_exams(campaign: Campaign, deadline) -> None:
+    """The same rule for every exam the campaign offers (one query): used when the deadline
+    changes and before opening, since the exam's date may have moved meanwhile."""
+    exams = Exam.objects.filter(registration_items__campaign=campaign, date__isnull=False)
+    for exam in exams.order_by("date"):
+        require_deadline_before_exam(exam, deadline)
+
+
 def running_exam_campaigns(exam_id: int, *, exclude_campaign_id: int | None = None) -> list:
     """(id, title) of campaigns offering the exam that are not completed (one query)."""
     rows = Item.objects.filter(registerable_id=exam_id, campaign__status__in=NOT_FINALIZED)

@@ -105,6 +105,7 @@ def _open_preflight(campaign: Campaign) -> None:
             _("The registration deadline must be in the future to open the campaign."),
             code="deadline_not_in_future",
         )
+    exam_rules.require_deadline_before_campaign_exams(campaign, campaign.registration_deadline)
     active = list(campaign.policies.filter(active=True))
     drafts = Campaign.objects.filter(
         pk__in=_prerequisite_ids(active), status=Status.DRAFT
@@ -355,6 +356,10 @@ def campaign_update(campaign: Campaign, *, by, **changes) -> Campaign:
             and data["allocation_mode"] != campaign.allocation_mode
         ):
             raise errors.Frozen()
+        if "registration_deadline" in changes:
+            exam_rules.require_deadline_before_campaign_exams(
+                campaign, changes["registration_deadline"]
+            )
         changed = {
             name: value for name, value in changes.items() if getattr(campaign, name) != value
         }

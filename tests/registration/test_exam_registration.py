@@ -580,3 +580,35 @@ def test_the_index_offers_a_new_exam_registration_per_exam(client, lecture, exam
     body = body.decode()
     assert f"pattern=exam&amp;exam={resit.pk}" in body
     assert f"pattern=exam&amp;exam={exam.pk}" not in body
+
+
+def test_the_settings_page_refuses_moving_the_deadline_past_the_exam(client, lecture, exam):
+    campaign = make_exam_campaign(exam)
+    before = campaign.registration_deadline
+    client.force_login(lecture.teacher)
+    url = reverse("registration:staff_campaign_settings", args=[campaign.pk])
+    data = {
+        "title": campaign.title, "description": "", "allocation_mode": campaign.allocation_mode,
+        "registration_deadline": local_input(exam.date + datetime.timedelta(hours=2)),
+        "registration_opens_at": "", "max_preferences": "3", "allow_withdrawal": "true",
+        "planning_only": "false",
+    }
+    response = client.post(url, data)
+    assert "must be before the exam" in " ".join(
+        response.context["form"].errors["registration_deadline"])
+    with pytest.raises(errors.DeadlineAfterExam):
+        services.campaign_update(campaign, by=lecture.teacher,
+                                 registration_deadline=exam.date + datetime.timedelta(days=1))
+    campaign.refresh_from_db()
+    assert campaign.registration_deadline == before
+
+
+def test_opening_is_refused_when_the_exam_moved_before_the_deadline(lecture, exam, verdicts):
+    campaign = make_exam_campaign(exam)
+    exam.date = campaign.registration_deadline - datetime.timedelta(hours=1)
+    exam.save(update_fields=["date"])
+    with pytest.raises(errors.DeadlineAfterExam) as refused:
+        services.campaign_open(campaign, by=lecture.teacher)
+    assert refused.value.code == "deadline_after_exam"
+    campaign.refresh_from_db()
+    assert campaign.status == Status.DRAFT
