@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mampf import exam_phase
 
@@ -64,12 +64,12 @@ def registered_sources() -> dict[str, ExamStateSource]:
 
 
 PHASE_LABELS = {
-    exam_phase.PREPARATION: _("Registration not open yet"),
-    exam_phase.REGISTRATION: _("Registration"),
-    exam_phase.FINALIZED: _("Registration finalized"),
-    exam_phase.CONDUCTED: _("Conducted"),
-    exam_phase.GRADING: _("Grading"),
-    exam_phase.GRADED: _("Graded"),
+    exam_phase.PREPARATION: pgettext_lazy("exam phase", "Registration not open yet"),
+    exam_phase.REGISTRATION: pgettext_lazy("exam phase", "Registration"),
+    exam_phase.FINALIZED: pgettext_lazy("exam phase", "Registration finalized"),
+    exam_phase.CONDUCTED: pgettext_lazy("exam phase", "Conducted"),
+    exam_phase.GRADING: pgettext_lazy("exam phase", "Grading"),
+    exam_phase.GRADED: pgettext_lazy("exam phase", "Graded"),
 }
 
 
