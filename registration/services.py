@@ -161,6 +161,14 @@ def campaign_close(campaign: Campaign, *, by=None, note: str = "") -> Campaign:
         return _transition(campaign, "mark_closed", by=by, note=note)
 
 
+def _exam_item_ids(campaign: Campaign) -> list[int]:
+    return list(
+        Exam.objects.filter(registration_items__campaign=campaign)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 @_translate_db_errors
 def campaign_reopen(campaign: Campaign, *, by) -> Campaign:
     """Accept registrations again. Computed (not finalized) allocation results are discarded."""
@@ -173,6 +181,12 @@ def campaign_reopen(campaign: Campaign, *, by) -> Campaign:
                 _("Extend the registration deadline into the future before reopening."),
                 code="deadline_not_in_future",
             )
+        if campaign.status == Status.COMPLETED:
+            # A finalized exam campaign that comes back must not run beside a later one.
+            for exam_id in _exam_item_ids(campaign):
+                exam_rules.lock_exam_and_require_not_offered(
+                    exam_id, exclude_campaign_id=campaign.pk
+                )
         if campaign.is_preference_based:
             # Rankings stay; their outcomes go back to pending until the next allocation.
             # Forced placements (unranked rows the allocation created) are computed results

@@ -612,3 +612,13 @@ def test_opening_is_refused_when_the_exam_moved_before_the_deadline(lecture, exa
     assert refused.value.code == "deadline_after_exam"
     campaign.refresh_from_db()
     assert campaign.status == Status.DRAFT
+
+
+def test_a_finalized_exam_campaign_cannot_reopen_beside_a_late_one(lecture, exam):
+    first = make_exam_campaign(exam)
+    Campaign.objects.filter(pk=first.pk).update(status=Status.COMPLETED)
+    make_exam_campaign(exam, title="Late registration")
+    with pytest.raises(errors.ExamAlreadyOffered):
+        services.campaign_reopen(first, by=lecture.teacher)
+    first.refresh_from_db()
+    assert first.status == Status.COMPLETED
