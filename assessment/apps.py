@@ -14,3 +14,8 @@ class AssessmentConfig(AppConfig):
         # The registry arrives with another branch; until then there is nothing to plug into.
         if hasattr(roster_services, "register_removal_guard"):
             roster_services.register_removal_guard(selectors.has_grading_data)
+
+        from mampf.exam_states import register_exam_state_source
+
+        # Whether an exam is being graded or is graded, for the exam phase staff see.
+        register_exam_state_source(selectors.EXAM_STATE_SOURCE)

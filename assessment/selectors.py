@@ -1,7 +1,8 @@
 """Reads of the assessment app: fixed query counts, stated per function.
 
 Also the roster removal guard (``has_grading_data``) that ``assessment.apps`` plugs into
-``rosters.services`` at ``ready()``.
+``rosters.services`` at ``ready()``, and the exam grading facts (``exam_grading_facts``) it
+plugs into ``mampf.exam_states``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from assessment.models import (
@@ -20,6 +21,7 @@ from assessment.models import (
     Task,
     TaskPoint,
 )
+from mampf import exam_states
 from mampf.models import Tutorial
 from rosters.models import RosterEntry
 
@@ -32,6 +34,35 @@ def tutorial_ids_of(*, lecture_id: int, user_ids: list[int]) -> dict[int, int]:
         .order_by("user_id", "registerable_id")
         .values_list("user_id", "registerable_id")
     )
+
+
+def exam_grading_facts(exam_ids: list[int]) -> dict[int, exam_states.ExamFacts]:
+    """Per exam: whether any participation of its exam assessments is reviewed (grading has
+    begun) and whether every one of them has its results published (graded). One query."""
+    rows = (
+        Assessment.objects.filter(kind=Assessment.Kind.EXAM, exam_id__in=exam_ids)
+        .annotate(
+            any_reviewed=Exists(
+                Participation.objects.filter(
+                    assessment=OuterRef("pk"), status=Participation.Status.REVIEWED
+                )
+            )
+        )
+        .values_list("exam_id", "results_published_at", "any_reviewed")
+        .order_by()
+    )
+    reviewed: dict[int, bool] = {}
+    published: dict[int, bool] = {}
+    for exam_id, published_at, any_reviewed in rows:
+        reviewed[exam_id] = reviewed.get(exam_id, False) or bool(any_reviewed)
+        published[exam_id] = published.get(exam_id, True) and published_at is not None
+    return {
+        exam_id: exam_states.ExamFacts(any_reviewed=reviewed[exam_id], published=published[exam_id])
+        for exam_id in reviewed
+    }
+
+
+EXAM_STATE_SOURCE = exam_states.ExamStateSource(name="assessment", facts=exam_grading_facts)
 
 
 def has_grading_data(*, registerable, user) -> str | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch
 
+from mampf import exam_states
 from mampf.catalogue_services import GROUP_KINDS
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
 from mampf.selectors import is_valid_id
@@ -30,9 +31,10 @@ def lecture_for_groups(*, lecture_id: int) -> Lecture:
 
 
 def lecture_groups(*, lecture: Lecture) -> LectureGroups:
-    """Five queries whatever the numbers: one per kind, plus the tutors of all tutorials."""
+    """Five queries whatever the numbers: one per kind, plus the tutors of all tutorials; and,
+    when the lecture has exams, one per exam state source for their phase (``exam.phase``)."""
     counted = {"roster_size": Count("roster_entries")}
-    return LectureGroups(
+    groups = LectureGroups(
         tutorials=list(
             Tutorial.objects.filter(lecture=lecture)
             .annotate(**counted)
@@ -49,6 +51,10 @@ def lecture_groups(*, lecture: Lecture) -> LectureGroups:
             Exam.objects.filter(lecture=lecture).annotate(**counted).order_by("date", "title")
         ),
     )
+    phases = exam_states.exam_phases(groups.exams)
+    for exam in groups.exams:
+        exam.phase = phases[exam.pk]
+    return groups
 
 
 def group_for_editing(*, group_id: int) -> Registerable:

@@ -26,3 +26,9 @@ class RegistrationConfig(AppConfig):
 
         # Students registered in the lecture's campaigns count as related for the roster search.
         register_related_users_source(users_registered_for_lecture)
+
+        from mampf.exam_states import register_exam_state_source
+        from registration.selectors.exams import SOURCE as EXAM_SOURCE
+
+        # The statuses of exam campaigns, for the exam phase staff see.
+        register_exam_state_source(EXAM_SOURCE)

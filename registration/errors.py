@@ -117,3 +117,21 @@ class PrerequisiteNotReady(RegistrationError):
 class AlreadyInTutorial(RegistrationError):
     code = "already_in_tutorial"
     default_message = _("You already have a place in a tutorial of this lecture.")
+
+
+class ExamAlreadyOffered(RegistrationError):
+    code = "exam_already_offered"
+    default_message = _(
+        "This exam already has a registration that is not finalized; finalize or delete it "
+        "before starting another."
+    )
+
+
+class DeadlineAfterExam(RegistrationError):
+    code = "deadline_after_exam"
+    default_message = _("The registration deadline must be before the exam.")
+
+
+class NotAnExam(RegistrationError):
+    code = "not_an_exam"
+    default_message = _("Choose one of the lecture's exams.")

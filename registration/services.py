@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from mampf.db import actor_or_none, lock_rows
-from mampf.models import Cohort, Lecture, Registerable
-from registration import errors, policies
+from mampf.models import Cohort, Exam, Lecture, Registerable
+from registration import errors, exam_rules, policies
 from registration.allocation import (
     FinalizeOutcome,
     campaign_allocate,
@@ -105,6 +105,7 @@ def _open_preflight(campaign: Campaign) -> None:
             _("The registration deadline must be in the future to open the campaign."),
             code="deadline_not_in_future",
         )
+    exam_rules.require_deadline_before_campaign_exams(campaign, campaign.registration_deadline)
     active = list(campaign.policies.filter(active=True))
     drafts = Campaign.objects.filter(
         pk__in=_prerequisite_ids(active), status=Status.DRAFT
@@ -160,6 +161,14 @@ def campaign_close(campaign: Campaign, *, by=None, note: str = "") -> Campaign:
         return _transition(campaign, "mark_closed", by=by, note=note)
 
 
+def _exam_item_ids(campaign: Campaign) -> list[int]:
+    return list(
+        Exam.objects.filter(registration_items__campaign=campaign)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 @_translate_db_errors
 def campaign_reopen(campaign: Campaign, *, by) -> Campaign:
     """Accept registrations again. Computed (not finalized) allocation results are discarded."""
@@ -172,6 +181,12 @@ def campaign_reopen(campaign: Campaign, *, by) -> Campaign:
                 _("Extend the registration deadline into the future before reopening."),
                 code="deadline_not_in_future",
             )
+        if campaign.status == Status.COMPLETED:
+            # A finalized exam campaign that comes back must not run beside a later one.
+            for exam_id in _exam_item_ids(campaign):
+                exam_rules.lock_exam_and_require_not_offered(
+                    exam_id, exclude_campaign_id=campaign.pk
+                )
         if campaign.is_preference_based:
             # Rankings stay; their outcomes go back to pending until the next allocation.
             # Forced placements (unranked rows the allocation created) are computed results
@@ -355,6 +370,10 @@ def campaign_update(campaign: Campaign, *, by, **changes) -> Campaign:
             and data["allocation_mode"] != campaign.allocation_mode
         ):
             raise errors.Frozen()
+        if "registration_deadline" in changes:
+            exam_rules.require_deadline_before_campaign_exams(
+                campaign, changes["registration_deadline"]
+            )
         changed = {
             name: value for name, value in changes.items() if getattr(campaign, name) != value
         }
@@ -398,6 +417,10 @@ def item_add(*, campaign: Campaign, registerable: Registerable, by) -> Item:
             raise errors.InvalidConfiguration(
                 _("“%(title)s” is already an item of this campaign.")
                 % {"title": registerable.title}
+            )
+        if exam_rules.is_exam(registerable):
+            exam_rules.lock_exam_and_require_not_offered(
+                registerable.pk, exclude_campaign_id=campaign.pk
             )
         next_position = (campaign.items.aggregate(m=Max("position"))["m"] or 0) + 1
         item = Item.objects.create(
@@ -1074,6 +1097,64 @@ def campaign_create_with_items(
                 ),
             )
             item_add(campaign=enrollment, registerable=lecture, by=by)
+    return campaign
+
+
+@_translate_db_errors
+def exam_campaign_create(
+    *,
+    exam: Exam,
+    by,
+    title: str,
+    registration_deadline,
+    description: str = "",
+    registration_opens_at=None,
+    allow_withdrawal: bool = True,
+) -> Campaign:
+    """The exam registration of ``exam``: a first-come-first-served draft campaign of the exam's
+    lecture with the exam as its single item and the ``student_performance`` policy for
+    registration and finalization (see ``registration.exam_rules``).
+
+    Refuses a deadline at or after the exam (``deadline_after_exam``) and an exam that another
+    campaign, not yet finalized, offers (``exam_already_offered``). The policy is attached by
+    name: its kind comes from ``performance``; while no app registers it the campaign cannot
+    open (the open pre-flight names the missing rule). One transaction, audited."""
+    exam_rules.require_deadline_before_exam(exam, registration_deadline)
+    kind = policies.get_policy_kind(exam_rules.EXAM_POLICY_KIND)
+    config: dict = {}
+    if kind is not None:
+        try:
+            config = kind.clean_config({})
+        except ValidationError as exc:
+            raise errors.InvalidConfiguration(" ".join(exc.messages)) from None
+    with transaction.atomic():
+        exam_rules.lock_exam_and_require_not_offered(exam.pk)
+        campaign = campaign_create(
+            lecture=exam.lecture,
+            by=by,
+            title=title,
+            description=description,
+            allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
+            registration_deadline=registration_deadline,
+            registration_opens_at=registration_opens_at,
+            allow_withdrawal=allow_withdrawal,
+            planning_only=False,
+        )
+        item_add(campaign=campaign, registerable=exam, by=by)
+        policy = Policy.objects.create(
+            campaign=campaign,
+            kind=exam_rules.EXAM_POLICY_KIND,
+            phase=exam_rules.EXAM_POLICY_PHASE,
+            config=config,
+            position=1,
+        )
+        _record_change(
+            campaign,
+            CampaignChange.Action.POLICY_ADDED,
+            by=by,
+            subject=policy.kind,
+            new=_policy_state(policy),
+        )
     return campaign
 
 

@@ -25,6 +25,7 @@ PATTERN_CHOICES = [
     (selectors.PATTERN_ENROLLMENT, _("Enrollment track")),
     (selectors.PATTERN_SPECIAL, _("Special groups")),
     (selectors.PATTERN_MIXED, _("Mixed track (discouraged)")),
+    (selectors.PATTERN_EXAM, _("Exam registration")),
 ]
 
 
@@ -233,6 +234,63 @@ class CampaignCreateForm(CampaignSettingsForm):
 
     def selected_item_ids(self) -> list[int]:
         return [int(pk) for pk in self.cleaned_data.get("items", [])]
+
+
+class ExamChoiceForm(forms.Form):
+    """Exam registration, step 2: which of the lecture's exams (a GET form)."""
+
+    exam = forms.TypedChoiceField(label=_("Exam"), coerce=int, widget=forms.RadioSelect)
+
+    def __init__(self, *args, exam_rows=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["exam"].choices = [
+            (row.exam.pk, row.exam.title) for row in exam_rows if row.can_create_campaign
+        ]
+
+
+class ExamCampaignForm(forms.Form):
+    """Exam registration, step 3: the settings a teacher chooses. The mode (first come, first
+    served), the item (the exam) and the eligibility rule are fixed and shown as facts."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    registration_deadline = forms.DateTimeField(
+        label=_("Registration deadline"),
+        widget=_datetime_widget(),
+        validators=[_plausible_moment],
+        help_text=_("Three days before the exam unless you change it; never after the exam."),
+    )
+    registration_opens_at = forms.DateTimeField(
+        label=_("Registration opens at"),
+        required=False,
+        widget=_datetime_widget(),
+        validators=[_plausible_moment],
+        help_text=_("Leave empty to open by hand; otherwise the campaign opens by itself."),
+    )
+    allow_withdrawal = forms.BooleanField(
+        label=_("Students may withdraw while the campaign is open"), required=False, initial=True
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        deadline = cleaned.get("registration_deadline")
+        opens_at = cleaned.get("registration_opens_at")
+        if deadline and opens_at and opens_at >= deadline:
+            self.add_error(
+                "registration_opens_at", _("The opening time must be before the deadline.")
+            )
+        return cleaned
+
+    def settings(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in (
+                "title", "description", "registration_deadline", "registration_opens_at",
+                "allow_withdrawal",
+            )
+        }
 
 
 class ItemAddForm(forms.Form):

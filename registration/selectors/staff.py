@@ -23,6 +23,7 @@ PATTERN_GROUP = "group"
 PATTERN_ENROLLMENT = "enrollment"
 PATTERN_SPECIAL = "special"
 PATTERN_MIXED = "mixed"
+PATTERN_EXAM = "exam"
 
 REGISTRATION_SORTS = {
     "name": ("user__name", "user__email", "preference_rank", "id"),

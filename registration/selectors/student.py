@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
-from registration.models import Campaign, Item, Policy, UserRegistration
+from registration import policies
+from registration.models import Campaign, Item, UserRegistration
 from rosters import selectors as roster_selectors
 
 Status = Campaign.Status
@@ -68,10 +69,8 @@ def rejection_reason_text(code: str) -> str:
                  "questions.")
     if code.startswith("policy:"):
         kind = code.split(":", 1)[1]
-        try:
-            label = Policy.Kind(kind).label
-        except ValueError:
-            label = kind
+        registered = policies.get_policy_kind(kind)  # higher apps' kinds too
+        label = registered.label if registered else kind
         return _("You did not meet a requirement of this registration: %(requirement)s.") % {
             "requirement": label
         }

@@ -18,11 +18,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mampf import exports, permissions
-from mampf.models import Lecture, User
-from registration import services
+from mampf.models import Exam, Lecture, User
+from registration import exam_rules, policies, services
 from registration.errors import RegistrationError
 from registration.forms import staff as forms
 from registration.models import Campaign, Item, Policy
+from registration.selectors import exams as exam_selectors
 from registration.selectors import staff as selectors
 
 Status = Campaign.Status
@@ -105,7 +106,11 @@ def campaign_index(request, lecture_id: int):
     return render(
         request,
         "registration/staff/campaign_index.html",
-        {"lecture": lecture, "campaigns": campaigns},
+        {
+            "lecture": lecture,
+            "campaigns": campaigns,
+            "exam_rows": exam_selectors.lecture_exams(lecture=lecture),
+        },
     )
 
 
@@ -167,6 +172,8 @@ def campaign_create(request, lecture_id: int):
     lecture = _managed_lecture(request, lecture_id)
     data = request.POST if request.method == "POST" else request.GET
     pattern = data.get("pattern", "")
+    if pattern == selectors.PATTERN_EXAM:
+        return _exam_campaign_create(request, lecture, data)
     if pattern not in dict(forms.PATTERN_CHOICES):
         pattern_form = forms.PatternForm(request.GET if "pattern" in request.GET else None)
         return render(
@@ -225,6 +232,71 @@ def campaign_create(request, lecture_id: int):
                 if offers.get(r.pk)
             ],
         },
+    )
+
+
+def _exam_campaign_create(request, lecture: Lecture, data):
+    """Exam registration: step 2 picks one of the lecture's exams, step 3 the settings (title
+    from the exam, deadline three days before it); the service creates the FCFS campaign with
+    the exam as its single item and the ``student_performance`` rule."""
+    rows = exam_selectors.lecture_exams(lecture=lecture)
+    context = {
+        "lecture": lecture,
+        "pattern": selectors.PATTERN_EXAM,
+        "pattern_label": dict(forms.PATTERN_CHOICES)[selectors.PATTERN_EXAM],
+        "exam_rows": rows,
+        "policy_kind": exam_rules.EXAM_POLICY_KIND,
+        "policy_kind_available": policies.get_policy_kind(exam_rules.EXAM_POLICY_KIND)
+        is not None,
+    }
+    exam = None
+    if "exam" in data:
+        try:
+            exam = exam_selectors.exam_of_lecture(lecture=lecture, exam_id=data.get("exam"))
+        except Exam.DoesNotExist:
+            exam = None
+    row = next((r for r in rows if exam is not None and r.exam.pk == exam.pk), None)
+    if row is None or not row.can_create_campaign:
+        choice_form = forms.ExamChoiceForm(
+            data if "exam" in data else None, exam_rows=rows
+        )
+        if row is not None:  # an exam whose registration still runs: say which one
+            choice_form.is_valid()
+            choice_form.add_error(
+                "exam",
+                _("“%(exam)s” is already offered by “%(campaign)s”, which is not finalized.")
+                % {"exam": row.exam.title, "campaign": row.running[0][1]},
+            )
+        return render(
+            request,
+            "registration/staff/exam_campaign_create.html",
+            {**context, "step": 2, "choice_form": choice_form},
+        )
+    if request.method == "POST":
+        form = forms.ExamCampaignForm(request.POST)
+        if form.is_valid():
+            try:
+                campaign = services.exam_campaign_create(
+                    exam=exam, by=request.user, **form.settings()
+                )
+            except RegistrationError as exc:
+                field = exc.details.get("field")
+                form.add_error(field if field in form.fields else None, str(exc))
+            else:
+                messages.success(request, _("The exam registration was created as a draft."))
+                return _to_campaign_page("staff_campaign_detail", campaign)
+    else:
+        form = forms.ExamCampaignForm(
+            initial={
+                "title": exam.title,
+                "registration_deadline": exam_rules.default_deadline(exam),
+                "allow_withdrawal": True,
+            }
+        )
+    return render(
+        request,
+        "registration/staff/exam_campaign_create.html",
+        {**context, "step": 3, "exam": exam, "exam_row": row, "form": form},
     )
 
 
