@@ -340,7 +340,7 @@ def _upsert_computed(*, lecture, rule, rows, by, at) -> dict[int, int]:
                     certified_at = excluded.certified_at
                 WHERE {table}.{quote("source")} = %s
                 RETURNING id, user_id
-            """
+            """  # noqa: S608 - table names and placeholders only
             cursor.execute(
                 sql,
                 [
@@ -381,7 +381,7 @@ def _write_history_bulk(*, lecture, certification_ids, history, rule_version, by
                 SELECT c.lecture_id, c.user_id, c.id, v.column2, v.column3, c.status, v.column4,
                     c.source, '', %s, c.figures, %s, %s
                 FROM {cert_table} c JOIN (VALUES {values}) v ON c.id = v.column1
-                """,
+                """,  # noqa: S608 - table names and placeholders only
                 [rule_version, getattr(by, "pk", None), at, *params],
             )
 
