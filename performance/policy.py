@@ -69,7 +69,7 @@ def _share_lock(lectures: list[Lecture], user_ids: list[int]) -> None:
     lecture_ids = [lecture.pk for lecture in lectures]
     lock_rows(
         Rule,
-        Rule.objects.filter(lecture_id__in=lecture_ids, is_active=True).values_list(
+        Rule.objects.filter(lecture_id__in=lecture_ids, is_active=True).order_by().values_list(
             "pk", flat=True
         ),
         shared=True,
@@ -78,14 +78,14 @@ def _share_lock(lectures: list[Lecture], user_ids: list[int]) -> None:
         Certification.objects.only("pk"),
         Certification.objects.filter(
             lecture_id__in=lecture_ids, user_id__in=user_ids
-        ).values_list("pk", flat=True),
+        ).order_by().values_list("pk", flat=True),
         shared=True,
     )
     lock_rows(
         Record.objects.only("pk"),
-        Record.objects.filter(lecture_id__in=lecture_ids, user_id__in=user_ids).values_list(
-            "pk", flat=True
-        ),
+        Record.objects.filter(lecture_id__in=lecture_ids, user_id__in=user_ids)
+        .order_by()
+        .values_list("pk", flat=True),
         shared=True,
     )
 

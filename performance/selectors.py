@@ -49,8 +49,12 @@ def is_stale(*, certification_row: dict, rule: Rule | None) -> bool:
 def certification_rows(*, lecture: Lecture, user_ids=None) -> dict[int, dict]:
     """Each certification of the lecture as a dict with the record's current fingerprint
     (one query), keyed by user id."""
-    current = Record.objects.filter(lecture_id=OuterRef("lecture_id"), user_id=OuterRef("user_id"))
-    queryset = Certification.objects.filter(lecture=lecture).annotate(
+    # order_by(): without it the model's default ordering joins lecture, term and user into
+    # the correlated subquery (measured 0.7 s instead of 10 ms for 1,500 certifications).
+    current = Record.objects.filter(
+        lecture_id=OuterRef("lecture_id"), user_id=OuterRef("user_id")
+    ).order_by()
+    queryset = Certification.objects.filter(lecture=lecture).order_by().annotate(
         current_fingerprint=Subquery(current.values("fingerprint")[:1])
     )
     if user_ids is not None:
@@ -253,9 +257,11 @@ def dashboard(*, lecture: Lecture, user_ids=None) -> Dashboard:
     only = None if user_ids is None else {int(pk) for pk in user_ids}
     if only is not None:
         members &= only
-    current = Record.objects.filter(lecture_id=OuterRef("lecture_id"), user_id=OuterRef("user_id"))
-    certification_rows = Certification.objects.filter(lecture=lecture)
-    record_rows = Record.objects.filter(lecture=lecture)
+    current = Record.objects.filter(
+        lecture_id=OuterRef("lecture_id"), user_id=OuterRef("user_id")
+    ).order_by()
+    certification_rows = Certification.objects.filter(lecture=lecture).order_by()
+    record_rows = Record.objects.filter(lecture=lecture).order_by()
     if only is not None:
         certification_rows = certification_rows.filter(user_id__in=only)
         record_rows = record_rows.filter(user_id__in=only)
@@ -266,10 +272,16 @@ def dashboard(*, lecture: Lecture, user_ids=None) -> Dashboard:
         .values(
             "id", "user_id", "status", "source", "note", "record_fingerprint",
             "current_fingerprint", "rule_id", "rule_version", "certified_at",
-            "certified_by__name", "origin__lecture__title", "origin__lecture__term__season",
-            "origin__lecture__term__year",
+            "certified_by__name", "origin_id",
         )
     }
+    origins = dict(
+        Certification.objects.filter(
+            pk__in={row["origin_id"] for row in certifications.values() if row["origin_id"]}
+        ).values_list("pk", "lecture__title")
+    )
+    for row in certifications.values():
+        row["origin__lecture__title"] = origins.get(row["origin_id"], "")
     user_ids = members | set(certifications)
     users = (
         get_user_model()
