@@ -121,9 +121,8 @@ def test_carry_over_by_matriculation_numbers(lecture, earlier, last_year, teache
         numbers=[bob.matriculation_number],
     )
     assert outcome.carried_over == 1
-    assert list(Certification.objects.filter(lecture=lecture).values_list("user_id", flat=True)) == [
-        bob.pk
-    ]
+    carried = Certification.objects.filter(lecture=lecture).values_list("user_id", flat=True)
+    assert list(carried) == [bob.pk]
 
 
 def test_the_number_list_is_checked_as_a_whole(lecture, earlier, last_year, teacher):
@@ -192,7 +191,10 @@ def test_the_form_shows_the_whole_lists_problems(client, lecture, earlier, last_
     before = snapshot()
     response = client.post(
         url("carry_over", lecture.pk),
-        {"source_lecture": earlier.pk, "numbers": "12345, 67890; " + last_year[2].matriculation_number},
+        {
+            "source_lecture": earlier.pk,
+            "numbers": "12345, 67890; " + last_year[2].matriculation_number,
+        },
     )
     assert response.status_code == 422
     html = response.content.decode()
