@@ -108,22 +108,24 @@ def _outcome(states: dict[Lecture, str]) -> PolicyOutcome:
     open_ = [(lecture, state) for lecture, state in states.items() if state != selectors.PASSED]
     if open_:
         lecture, state = open_[0]
+        # Read by the student (registration page) and by staff (finalization names them).
         messages = {
-            selectors.MISSING: _("Your exam admission for “%(lecture)s” has not been decided "
+            selectors.MISSING: _("The exam admission for “%(lecture)s” has not been decided "
                                  "yet."),
-            selectors.PENDING: _("Your exam admission for “%(lecture)s” is still pending: "
-                                 "some coursework is not marked yet."),
-            selectors.STALE: _("Your exam admission for “%(lecture)s” is being checked again "
-                               "after a change in your results."),
+            selectors.PENDING: _("The exam admission for “%(lecture)s” is still pending: some "
+                                 "coursework is not marked yet."),
+            selectors.STALE: _("The exam admission for “%(lecture)s” must be confirmed again "
+                               "after a change in the results."),
         }
         return PolicyOutcome(
             passed=False,
             code=f"certification_{state}",
             failure=BLOCKER,
             message=messages[state] % {"lecture": lecture.title},
-            action=_("Please try again once the course staff have decided; the teacher must "
-                     "certify the admission first (%(url)s).") % {"url": dashboard_url(lecture)},
-            details={"lecture_id": lecture.pk, "state": state},
+            action=_("The teacher decides on the exam admission page of the lecture; please try "
+                     "again once that is done."),
+            details={"lecture_id": lecture.pk, "state": state,
+                     "dashboard_url": dashboard_url(lecture)},
         )
     return PolicyOutcome.ok()
 

@@ -101,7 +101,10 @@ def test_outcomes_passed_failed_pending_stale_missing(lecture, students, campaig
     assert (outcomes[cem.pk].code, outcomes[cem.pk].failure) == ("certification_pending", BLOCKER)
     assert (outcomes[dan.pk].code, outcomes[dan.pk].failure) == ("certification_missing", BLOCKER)
     assert (outcomes[eve.pk].code, outcomes[eve.pk].failure) == ("certification_stale", BLOCKER)
-    assert reverse("performance:dashboard", args=[lecture.pk]) in outcomes[dan.pk].action
+    assert outcomes[dan.pk].details["dashboard_url"] == reverse(
+        "performance:dashboard", args=[lecture.pk]
+    )
+    assert "not been decided" in outcomes[dan.pk].message
     # One by one gives the same answers.
     assert performance_policy.evaluate(policy, bob) == outcomes[bob.pk]
 
