@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from performance.certification import NOTE_MAX
 from performance.models import Certification
@@ -22,7 +23,7 @@ from performance.selectors import (
 FILTER_CHOICES = [
     ("", _("All students")),
     (PASSED, _("Passed")),
-    (FAILED, _("Failed")),
+    (FAILED, pgettext_lazy("exam admission", "Failed")),
     (PENDING, _("Pending")),
     (STALE, _("Stale")),
     (MISSING, _("Missing")),

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mampf import exports, permissions
@@ -52,7 +53,7 @@ def _dashboard_url(lecture: Lecture, query: str = "") -> str:
 def state_label(state: str) -> str:
     return {
         selectors.PASSED: _("Passed"),
-        selectors.FAILED: _("Failed"),
+        selectors.FAILED: pgettext("exam admission", "Failed"),
         selectors.PENDING: _("Pending"),
         selectors.STALE: _("Stale"),
         selectors.MISSING: _("Missing"),
