@@ -206,3 +206,16 @@ def test_site_staff_may_carry_over_from_any_lecture(client, lecture, earlier, la
     client.force_login(StaffFactory())
     client.post(url("carry_over", lecture.pk), {"source_lecture": earlier.pk})
     assert Certification.objects.filter(lecture=lecture, source="carried_over").count() == 2
+
+
+def test_a_carried_over_certification_is_never_re_certified(lecture, earlier, last_year, teacher):
+    ada = last_year[0]
+    enrol(lecture, [ada])
+    services.carry_over(lecture=lecture, source_lecture=earlier, by=teacher)
+    before = snapshot()
+    from performance.certification import NotStale
+
+    with pytest.raises(NotStale) as refused:
+        services.recertify(lecture=lecture, user=ada, by=teacher)
+    assert refused.value.code == "not_stale"
+    assert snapshot() == before
