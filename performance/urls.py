@@ -8,3 +8,19 @@ app_name = "performance"
 urlpatterns = [
     path("lectures/<int:lecture_id>/certification/", views.dashboard, name="dashboard"),
 ]
+
+# certify: certification dashboard, decisions, history, exports, carry-over
+urlpatterns += [
+    path("lectures/<int:lecture_id>/certification/accept-all/", views.accept_all,
+         name="accept_all"),
+    path("lectures/<int:lecture_id>/certification/carry-over/", views.carry_over,
+         name="carry_over"),
+    path("lectures/<int:lecture_id>/certification/export.<str:fmt>", views.export,
+         name="export"),
+    path("lectures/<int:lecture_id>/certification/students/<int:user_id>/", views.student,
+         name="student"),
+    path("lectures/<int:lecture_id>/certification/students/<int:user_id>/override/",
+         views.override, name="override"),
+    path("lectures/<int:lecture_id>/certification/students/<int:user_id>/recertify/",
+         views.recertify, name="recertify"),
+]

@@ -561,6 +561,19 @@ def policy_add(
         return policy
 
 
+def policy_open_warnings(policy: Policy) -> list[str]:
+    """What the policy's kind would refuse at opening right now (shown when it is saved)."""
+    kind = policies.get_policy_kind(policy.kind)
+    if kind is None or kind.open_preflight is None:
+        return []
+    if policy.phase not in (Policy.Phase.REGISTRATION, Policy.Phase.BOTH):
+        return []
+    return [
+        _("Opening will be refused until this is fixed: %(problem)s") % {"problem": problem}
+        for problem in kind.open_preflight(policy)
+    ]
+
+
 @_translate_db_errors
 def policy_update(
     *,

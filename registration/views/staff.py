@@ -455,7 +455,7 @@ def campaign_policies(request, campaign_id: int):
         form = forms.PolicyAddForm(request.POST or None, **options)
         if request.method == "POST" and form.is_valid():
             try:
-                services.policy_add(
+                policy = services.policy_add(
                     campaign=campaign,
                     kind=kind,
                     phase=form.cleaned_data["phase"],
@@ -466,6 +466,9 @@ def campaign_policies(request, campaign_id: int):
                 messages.error(request, str(exc))
             else:
                 messages.success(request, _("The policy was added."))
+                # Saving warns about what opening would refuse (the kind's own preflight).
+                for problem in services.policy_open_warnings(policy):
+                    messages.warning(request, problem)
             return _to_campaign_page("staff_campaign_policies", campaign)
     elif request.method == "POST":
         messages.error(request, _("Choose one of the offered policies."))

@@ -645,35 +645,38 @@ def _pairs(registerable_ids, user):
 
 
 def test_policy_kinds_come_from_the_registry_not_from_model_choices():
+    """A kind a higher app registers needs no choices (and no migration) here. ``performance``
+    registers ``student_performance`` at start-up; a kind nobody registered is refused."""
     from registration import policies
     from registration.policies import PolicyKind, PolicyOutcome
 
     assert not Policy._meta.get_field("kind").choices
     assert "student_performance" not in Policy.Kind.values
+    assert "student_performance" in policies.registered_kinds()  # from performance's ready()
     campaign = CampaignFactory()
     staff = StaffFactory()
     with pytest.raises(errors.InvalidConfiguration):
         services.policy_add(
-            campaign=campaign, kind="student_performance", phase="finalization", config={},
+            campaign=campaign, kind="higher_app_kind", phase="finalization", config={},
             by=staff,
         )
     assert not Policy.objects.exists()
 
     policies.register_policy_kind(PolicyKind(
-        name="student_performance", label="Certified",
+        name="higher_app_kind", label="Certified",
         evaluate=lambda policy, user: PolicyOutcome.ok(),
         clean_config=lambda config: config, describe=lambda policy: "Certified",
     ))
     try:
         policy = services.policy_add(
-            campaign=campaign, kind="student_performance", phase="finalization", config={},
+            campaign=campaign, kind="higher_app_kind", phase="finalization", config={},
             by=staff,
         )
         policy.full_clean()  # no choices to violate: a higher app's kind needs no migration
         assert policy.get_kind_display() == "Certified"
     finally:
-        policies._REGISTRY.pop("student_performance", None)
-    assert Policy.objects.get().get_kind_display() == "student_performance"
+        policies._REGISTRY.pop("higher_app_kind", None)
+    assert Policy.objects.get().get_kind_display() == "higher_app_kind"
 
 
 def test_every_configuration_change_is_audited_with_who_and_old_and_new():
