@@ -256,6 +256,19 @@ class AchievementAdmin(admin.ModelAdmin):
     search_fields = ("title", "lecture__title")
     raw_id_fields = ("lecture",)
 
+    def delete_model(self, request, obj):
+        """Through ``delete_achievement``: an achievement a rule requires is refused."""
+        from assessment.achievements import delete_achievement
+
+        try:
+            delete_achievement(achievement=obj, by=request.user)
+        except (errors.AssessmentError, errors.Busy) as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for achievement in queryset.order_by("pk"):
+            self.delete_model(request, achievement)
+
 
 @admin.register(AchievementValue)
 class AchievementValueAdmin(ReadOnlyAdmin):

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class PerformanceConfig(AppConfig):
     name = "performance"
     verbose_name = _("Performance and certification")
+
+    def ready(self) -> None:
+        """Plug into the lower apps' registries (never the other way round)."""
+        # -- rules: an achievement a rule requires cannot be deleted --------------------------
+        from assessment import achievements
+        from performance import rules
+
+        achievements.register_deletion_guard(rules.achievement_deletion_guard)
