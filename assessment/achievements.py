@@ -58,6 +58,15 @@ def register_deletion_guard(guard: DeletionGuard) -> None:
         _deletion_guards.append(guard)
 
 
+def deletion_refusal(achievement: Achievement) -> str | None:
+    """The first registered guard's refusal message, or None when the achievement may go."""
+    for guard in _deletion_guards:
+        message = guard(achievement)
+        if message:
+            return message
+    return None
+
+
 def _decimal(text: str, *, upper: Decimal) -> Decimal:
     raw = text.strip().replace(",", ".")
     if len(raw) > 20:
@@ -224,8 +233,7 @@ def delete_achievement(*, achievement: Achievement, by) -> None:
         if not locked:
             raise errors.AssessmentError(_("This achievement no longer exists."))
         achievement = locked[0]
-        for guard in _deletion_guards:
-            message = guard(achievement)
-            if message:
-                raise AchievementInUse(message)
+        message = deletion_refusal(achievement)
+        if message:
+            raise AchievementInUse(message)
         achievement.delete()

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from assessment.models import Achievement
 from performance import rules
 from performance.models import Record, Rule, RuleChange
 from performance.rules import RuleData
@@ -312,3 +313,43 @@ def test_the_sentence_and_the_page_speak_german(client, course):
         text = response.content.decode()
     assert "Zugelassen sind Studierende mit mindestens 50 % aller Punkte" in text
     assert "mindestens 20 % auf 2 von 3 Blättern" in text
+
+
+def test_the_achievements_page_refuses_deleting_an_achievement_the_rule_requires(client, course):
+    lecture, achievement = course["lecture"], course["achievement"]
+    rules.save_rule(
+        lecture=lecture,
+        data=RuleData(required_achievement_ids=(achievement.pk,)),
+        by=lecture.teacher,
+    )
+    delete = reverse("assessment:sheets_achievement_delete", args=[achievement.pk])
+    tutor = UserFactory()
+    TutorialFactory(lecture=lecture, tutors=[tutor])
+    client.force_login(tutor)
+    assert client.post(delete).status_code == 403
+    client.force_login(lecture.teacher)
+    response = client.post(delete, follow=True)
+    assert "exam admission rule and cannot be deleted" in response.content.decode()
+    assert Achievement.objects.filter(pk=achievement.pk).exists()
+    unused = AchievementFactory(lecture=lecture, title="Quiz")
+    response = client.post(
+        reverse("assessment:sheets_achievement_delete", args=[unused.pk]), follow=True
+    )
+    assert "The achievement “Quiz” was deleted." in response.content.decode()
+    assert not Achievement.objects.filter(pk=unused.pk).exists()
+
+
+def test_the_admin_deletes_achievements_through_the_guard(admin_client, course):
+    lecture, achievement = course["lecture"], course["achievement"]
+    rules.save_rule(
+        lecture=lecture,
+        data=RuleData(required_achievement_ids=(achievement.pk,)),
+        by=lecture.teacher,
+    )
+    response = admin_client.post(
+        reverse("admin:assessment_achievement_delete", args=[achievement.pk]),
+        {"post": "yes"},
+        follow=True,
+    )
+    assert "exam admission rule and cannot be deleted" in response.content.decode()
+    assert Achievement.objects.filter(pk=achievement.pk).exists()
