@@ -363,7 +363,7 @@ def test_german_wording():
         )
         verdict = evaluate(record=record(sheet(6), sheet(status="pending")), rule=absolute(12))
         assert verdict.reasons == [
-            "Dir fehlen noch 6 Punkte aus dem 1 noch nicht korrigierten Blatt."
+            "Ihnen fehlen noch 6 Punkte aus dem 1 noch nicht korrigierten Blatt."
         ]
         failed = evaluate(record=record(sheet("4.99")), rule=percentage(50))
         assert failed.reasons == [
