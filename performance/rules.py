@@ -241,6 +241,23 @@ def clean_rule(*, lecture, data: RuleData) -> CleanRule:
     return CleanRule(data=clean, spec=spec, sheet_count=size)
 
 
+def rule_sentence(*, lecture, rule: Rule | None) -> str:
+    """The saved rule in words with the size of its sheet set ("on 9 of 12 sheets"); for the
+    dashboard and the students' pages (two or three queries; the rule's sets prefetched)."""
+    if rule is None:
+        return ""
+    spec = RuleSpec.from_rule(rule)
+    sheet_count = None
+    if spec.has_sheet_criterion and not spec.sheet_ids:
+        sheet_count = sheet_set_size(
+            assignment_ids=_assignment_ids(lecture),
+            bonus_ids=spec.bonus_sheet_ids,
+            sheet_ids=(),
+            expected_assignments=spec.expected_assignments,
+        )
+    return describe_rule(spec, sheet_count=sheet_count)
+
+
 @dataclass(frozen=True)
 class RuleSaved:
     rule: Rule
@@ -462,20 +479,10 @@ def preview_rule_change(*, lecture, data: RuleData) -> RulePreview:
                     proposal,
                 )
             )
-    sheet_count = (
-        sheet_set_size(
-            assignment_ids=_assignment_ids(lecture),
-            bonus_ids=current.bonus_sheet_ids,
-            sheet_ids=current.sheet_ids,
-            expected_assignments=current.expected_assignments,
-        )
-        if current and current.has_sheet_criterion and not current.sheet_ids
-        else None
-    )
     return RulePreview(
         clean=clean,
         current_version=rule.version if rule else 0,
-        current_sentence=describe_rule(current, sheet_count=sheet_count) if current else "",
+        current_sentence=rule_sentence(lecture=lecture, rule=rule),
         changes_rule=current_data is None or current_data.snapshot() != clean.data.snapshot(),
         records=len(records),
         certifications=stale,

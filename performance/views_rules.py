@@ -41,18 +41,6 @@ def _lecture(request, lecture_id: int) -> Lecture:
     return lecture
 
 
-def _current_sentence(lecture, rule) -> str:
-    if rule is None:
-        return ""
-    try:
-        return rules.clean_rule(lecture=lecture, data=rules.RuleData.from_rule(rule)).sentence
-    except errors.RuleError:  # an assignment of the set was deleted since: describe it as is
-        from performance.evaluator import RuleSpec
-        from performance.wording import describe_rule
-
-        return describe_rule(RuleSpec.from_rule(rule))
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_edit(request, lecture_id: int):
@@ -62,7 +50,7 @@ def rule_edit(request, lecture_id: int):
     context = {
         "lecture": lecture,
         "rule": rule,
-        "current_sentence": _current_sentence(lecture, rule),
+        "current_sentence": rules.rule_sentence(lecture=lecture, rule=rule),
         "sentence": "",
         "sentence_error": "",
         "preview": None,

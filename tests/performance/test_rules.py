@@ -376,3 +376,20 @@ def test_an_unused_achievement_is_deleted(course):
     other = AchievementFactory(lecture=course["lecture"], title="Quiz")
     achievement_services.delete_achievement(achievement=other, by=course["lecture"].teacher)
     assert not Achievement.objects.filter(pk=other.pk).exists()
+
+
+def test_the_saved_rule_in_words_counts_the_sheet_set(course):
+    lecture, sheets = course["lecture"], course["sheets"]
+    assert rules.rule_sentence(lecture=lecture, rule=None) == ""
+    rule = rules.save_rule(
+        lecture=lecture,
+        data=RuleData(
+            sheet_min_percentage=Decimal("20"),
+            sheet_min_count=9,
+            bonus_sheet_ids=(sheets[3].pk,),
+            expected_assignments=13,
+        ),
+        by=lecture.teacher,
+    ).rule
+    # 4 assignments exist (one a bonus sheet), 9 more are planned: 3 + 9 = 12 count
+    assert rules.rule_sentence(lecture=lecture, rule=rule) == "at least 20 % on 9 of 12 sheets"
