@@ -8,12 +8,15 @@ Rules:
 - a table save is validated as a whole (``AchievementRejected`` lists every bad cell, nothing
   is written) and applied in bulk: one upsert, one delete, one audit insert at any size;
 - only the cells that were sent change: an empty cell clears the value, a missing one is left
-  alone; only students of the lecture's roster can have a value.
+  alone; only students of the lecture's roster can have a value;
+- ``delete_achievement`` asks every registered deletion guard first (higher apps plug in at
+  ``ready()``: ``performance`` refuses deleting an achievement a rule requires), inside the
+  transaction that locks the achievement row, so a concurrent rule save cannot slip in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -37,6 +40,31 @@ class AchievementRejected(errors.AssessmentError):
     def __init__(self, problems: dict[int, str], message=None):
         super().__init__(message)
         self.problems = problems  # user id -> message
+
+
+class AchievementInUse(errors.AssessmentError):
+    code = "achievement_in_use"
+    default_message = gettext_lazy("This achievement is in use and cannot be deleted.")
+
+
+# A guard receives the (locked) achievement and returns a refusal message, or None to allow.
+DeletionGuard = Callable[[Achievement], "str | None"]
+_deletion_guards: list[DeletionGuard] = []
+
+
+def register_deletion_guard(guard: DeletionGuard) -> None:
+    """Higher apps register a check at ``ready()``; registering the same one twice is a no-op."""
+    if guard not in _deletion_guards:
+        _deletion_guards.append(guard)
+
+
+def deletion_refusal(achievement: Achievement) -> str | None:
+    """The first registered guard's refusal message, or None when the achievement may go."""
+    for guard in _deletion_guards:
+        message = guard(achievement)
+        if message:
+            return message
+    return None
 
 
 def _decimal(text: str, *, upper: Decimal) -> Decimal:
@@ -194,3 +222,18 @@ def enter_achievement_values(*, achievement: Achievement, values: Mapping[int, o
         if audits:
             AchievementChange.objects.bulk_create(audits)
     return len(audits)
+
+
+@translate_db_errors(error=errors.Busy)
+def delete_achievement(*, achievement: Achievement, by) -> None:
+    """Delete an achievement with its values. Refuses ``AchievementInUse`` when a registered
+    guard objects (a rule requires it); nothing is deleted then."""
+    with transaction.atomic():
+        locked = lock_rows(Achievement, [achievement.pk])
+        if not locked:
+            raise errors.AssessmentError(_("This achievement no longer exists."))
+        achievement = locked[0]
+        message = deletion_refusal(achievement)
+        if message:
+            raise AchievementInUse(message)
+        achievement.delete()

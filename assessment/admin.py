@@ -154,6 +154,14 @@ class TaskAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    def get_deleted_objects(self, objs, request):
+        """The delete page names a rule's refusal as a protected reason, before confirming."""
+        from assessment.achievements import deletion_refusal
+
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected) + [m for m in map(deletion_refusal, objs) if m]
+        return deleted, counts, perms_needed, protected
+
     def delete_model(self, request, obj):
         services.delete_task(task=obj, by=request.user)
 
@@ -255,6 +263,27 @@ class AchievementAdmin(admin.ModelAdmin):
     list_filter = ("value_type",)
     search_fields = ("title", "lecture__title")
     raw_id_fields = ("lecture",)
+
+    def get_deleted_objects(self, objs, request):
+        """The delete page names a rule's refusal as a protected reason, before confirming."""
+        from assessment.achievements import deletion_refusal
+
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected) + [m for m in map(deletion_refusal, objs) if m]
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        """Through ``delete_achievement``: an achievement a rule requires is refused."""
+        from assessment.achievements import delete_achievement
+
+        try:
+            delete_achievement(achievement=obj, by=request.user)
+        except (errors.AssessmentError, errors.Busy) as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for achievement in queryset.order_by("pk"):
+            self.delete_model(request, achievement)
 
 
 @admin.register(AchievementValue)

@@ -202,4 +202,9 @@ urlpatterns += [
         sheets_views.achievement_values,
         name="sheets_achievement_values",
     ),
+    path(
+        "achievements/<int:achievement_id>/delete/",
+        sheets_views.achievement_delete,
+        name="sheets_achievement_delete",
+    ),
 ]

@@ -7,7 +7,14 @@ class PerformanceConfig(AppConfig):
     verbose_name = _("Performance and certification")
 
     def ready(self) -> None:
-        # certify: the student_performance policy kind in registration's registry
+        """Plug into the lower apps' registries (never the other way round)."""
+        # -- certify: the student_performance policy kind in registration's registry ----------
         from performance import policy
 
         policy.register()
+
+        # -- rules: an achievement a rule requires cannot be deleted --------------------------
+        from assessment import achievements
+        from performance import rules
+
+        achievements.register_deletion_guard(rules.achievement_deletion_guard)

@@ -17,8 +17,14 @@ Decision rules (DOMAIN-NOTES "Performance records and rules"):
 - ``expected_assignments``: while fewer assignments exist, a percentage threshold cannot be
   decided (the maximum will grow) and nothing fails that later sheets could still meet.
 
-Figures are ``Decimal``; comparisons are exact. Percentages shown in reasons are rounded down,
-so a shown figure never looks like a pass that is not one.
+Figures are ``Decimal``; comparisons are exact. Percentages shown in reasons are rounded down
+to two places, the precision of a rule's percentages (at most two places), so a shown figure
+never disagrees with the decision: 49.999 % shows as 49.99 % and fails a 50 % threshold, and a
+pass of 33.333... % shows as 33.33 % against a 33.33 % threshold.
+
+Outstanding marking can bring at most a sheet's maximum: points above it (bonus points inside a
+task) are possible but never assumed, so ``failed`` means "not even with full marks".
+``expected_assignments`` counts every assignment of the term, bonus sheets included.
 """
 
 from __future__ import annotations
@@ -188,10 +194,13 @@ def _overall(statuses: Iterable[str]) -> str:
 
 
 def percent_floor(part: Decimal, whole: Decimal) -> Decimal | None:
-    """``part`` as a percentage of ``whole`` rounded down to one place (None when whole is 0)."""
+    """``part`` as a percentage of ``whole`` rounded down to two places (None when whole is 0).
+
+    Two places, because a rule's percentages have at most two: then the shown figure reaches
+    the threshold exactly when the exact one does."""
     if not whole:
         return None
-    return (part * HUNDRED / whole).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    return (part * HUNDRED / whole).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
 
 
 def _planned_sheets(record: RecordFigures, spec: RuleSpec) -> int:
@@ -272,9 +281,10 @@ def sheet_met(sheet: SheetFigures, min_percentage: Decimal) -> bool:
 def _sheets(record: RecordFigures, spec: RuleSpec) -> CriterionVerdict:
     sheets = _sheet_set(record, spec)
     min_percentage = spec.sheet_min_percentage
+    required = spec.sheet_min_count
+    # an exempt sheet counts as met: the student neither gains nor loses by the exemption
     exempt = sum(1 for s in sheets if s.status == EXEMPT)
-    required = max(spec.sheet_min_count - exempt, 0)
-    met = sum(1 for s in sheets if sheet_met(s, min_percentage))
+    met = exempt + sum(1 for s in sheets if sheet_met(s, min_percentage))
     outstanding = sum(1 for s in sheets if s.outstanding)
     planned = 0 if spec.sheet_ids else _planned_sheets(record, spec)
     params = {

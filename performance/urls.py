@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from performance import views
+from performance import views, views_rules
 
 app_name = "performance"
 urlpatterns = [
@@ -23,4 +23,14 @@ urlpatterns += [
          views.override, name="override"),
     path("lectures/<int:lecture_id>/certification/students/<int:user_id>/recertify/",
          views.recertify, name="recertify"),
+]
+
+# -- rules: the admission rule form, its live sentence and the change preview ----------------
+urlpatterns += [
+    path("lectures/<int:lecture_id>/certification/rule/", views_rules.rule_edit, name="rule_edit"),
+    path(
+        "lectures/<int:lecture_id>/certification/rule/sentence/",
+        views_rules.rule_sentence,
+        name="rule_sentence",
+    ),
 ]

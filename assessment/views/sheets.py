@@ -312,6 +312,29 @@ def achievements(request, lecture_id: int):
 
 
 @login_required
+@require_POST
+def achievement_delete(request, achievement_id: int):
+    """Delete an achievement (refused while a rule of the lecture requires it)."""
+    if not is_valid_id(achievement_id):
+        raise Http404
+    achievement = (
+        AchievementModel.objects.select_related("lecture").filter(pk=achievement_id).first()
+    )
+    if achievement is None:
+        raise Http404
+    permissions.require(permissions.can_manage_lecture(request.user, achievement.lecture))
+    try:
+        achievement_services.delete_achievement(achievement=achievement, by=request.user)
+    except (errors.AssessmentError, errors.Busy) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("The achievement “%(title)s” was deleted.") % {"title": achievement.title}
+        )
+    return redirect("assessment:sheets_achievements", achievement.lecture_id)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def achievement_values(request, achievement_id: int):
     if not is_valid_id(achievement_id):
