@@ -118,3 +118,18 @@ def test_teacher_follows_the_stale_banner_to_the_dashboard(new_page, log_in, sem
     expect(banner).to_contain_text("1 exam admission decision is out of date")
     banner.get_by_role("link", name="Review the certifications").click()
     expect(page.locator("h1")).to_contain_text("Exam admission")
+
+
+def test_german_page_fits_a_small_phone(new_page, log_in, screenshot, semester):
+    page = new_page(viewport=SMALL_PHONE, locale="de-DE")
+    log_in(page, semester["bob"])
+    page.goto(f"/lectures/{semester['lecture'].pk}/my-performance/")
+    expect(page.locator("h1")).to_have_text("Mein Leistungsstand: Lineare Algebra II")
+    expect(page.locator("main")).to_contain_text("nicht zugelassen")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    screenshot(page, "my_performance_320px_de")
+    page.goto(f"/registrations/{semester['campaign'].pk}/")
+    expect(page.locator("[data-notice=not_admitted]")).to_contain_text(
+        "Sie sind zur Klausur nicht zugelassen."
+    )
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
