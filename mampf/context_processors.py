@@ -1,10 +1,11 @@
 """Template context shared by every page: which navigation entries this user may see
 (``nav``), and the layout's per-process constants (``layout``).
 
-Each flag that needs the database is computed only when a template reads it (an htmx partial or
-a page without the layout never does; the layout reads only ``tutors_groups``), at most once per
-request, with one small query. Nothing is cached beyond the request: a new tutor sees "My groups"
-on the next page.
+The role flags are computed only when a template reads one (an htmx partial or a page without
+the layout never does; the layout reads ``tutors_groups``), at most once per request, together in
+one small query (``mampf.selectors.staff_roles``), so the lecture banners' "does this user manage
+any lecture?" costs nothing more. Nothing is cached beyond the request: a new tutor sees "My
+groups" on the next page.
 """
 
 from django.conf import settings
@@ -35,12 +36,18 @@ class Navigation:
         return self.authenticated and permissions.is_site_staff(self._user)
 
     @cached_property
+    def _roles(self):
+        from mampf.selectors import staff_roles
+
+        return staff_roles(user=self._user)
+
+    @cached_property
     def manages_lectures(self) -> bool:
-        return self.authenticated and permissions.manages_any_lecture(self._user)
+        return self.authenticated and self._roles.manages_lectures
 
     @cached_property
     def tutors_groups(self) -> bool:
-        return self.authenticated and permissions.tutors_any_group(self._user)
+        return self.authenticated and self._roles.tutors_groups
 
 
 def navigation(request):

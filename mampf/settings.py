@@ -220,6 +220,9 @@ EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MaMpf <noreply@localhost>")
 # Where the site is reached from outside; e-mails link back to pages with absolute URLs.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# performance (exam admission): at most one "certifications out of date" digest e-mail per
+# lecture within this many hours.
+PERFORMANCE_STALE_DIGEST_HOURS = float(os.environ.get("PERFORMANCE_STALE_DIGEST_HOURS") or 3)
 
 # --- Security (strict whenever DEBUG is off) ------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)

@@ -18,3 +18,12 @@ class PerformanceConfig(AppConfig):
         from performance import rules
 
         achievements.register_deletion_guard(rules.achievement_deletion_guard)
+
+        # -- examgate: notifications (digest, student mail, lecture banner), exam page notice --
+        from performance import notifications, tasks  # noqa: F401 - tasks: registered by name
+
+        notifications.connect()
+        from performance.selectors_student import admission_notices
+        from registration.notices import register_campaign_notice
+
+        register_campaign_notice(admission_notices, name="performance.admission")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from performance import views, views_rules
+from performance import views, views_rules, views_student
 
 app_name = "performance"
 urlpatterns = [
@@ -32,5 +32,19 @@ urlpatterns += [
         "lectures/<int:lecture_id>/certification/rule/sentence/",
         views_rules.rule_sentence,
         name="rule_sentence",
+    ),
+]
+
+# -- examgate: students' performance pages -------------------------------------------------------
+urlpatterns += [
+    path(
+        "lectures/<int:lecture_id>/my-performance/",
+        views_student.my_performance,
+        name="my_performance",
+    ),
+    path(
+        "lectures/<int:lecture_id>/my-performance/students/<int:user_id>/",
+        views_student.student_performance,
+        name="student_performance",
     ),
 ]
