@@ -209,6 +209,61 @@ def run_recompute(*, lecture_id: int) -> RunOutcome:
     return RunOutcome(rounds=rounds, computed=computed)
 
 
+# -- the staff page -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecomputeStatus:
+    """What the "recompute now" page shows (``state``: never, queued, running, finished,
+    failed)."""
+
+    state: str
+    requested_at: object = None
+    started_at: object = None
+    finished_at: object = None
+    records_computed: int = 0
+    error: str = ""
+    records: int = 0
+    oldest_computed_at: object = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")
+
+
+def recompute_status(*, lecture: Lecture) -> RecomputeStatus:
+    """The lecture's recompute state and its records' count and age (two queries)."""
+    from django.db.models import Count, Min
+
+    figures = Record.objects.filter(lecture=lecture).aggregate(
+        records=Count("pk"), oldest=Min("computed_at")
+    )
+    extra = {"records": figures["records"], "oldest_computed_at": figures["oldest"]}
+    state = LectureState.objects.filter(lecture=lecture).first()
+    if state is None:
+        return RecomputeStatus(state="never", **extra)
+    running = state.recompute_started_at is not None and state.recompute_finished_at is None
+    if running:
+        name = "running"
+    elif state.recompute_requested_at is not None:
+        name = "queued"
+    elif state.recompute_error:
+        name = "failed"
+    elif state.recompute_finished_at is not None:
+        name = "finished"
+    else:
+        name = "never"
+    return RecomputeStatus(
+        state=name,
+        requested_at=state.recompute_requested_at,
+        started_at=state.recompute_started_at,
+        finished_at=state.recompute_finished_at,
+        records_computed=state.records_computed,
+        error=state.recompute_error,
+        **extra,
+    )
+
+
 # -- the beat job ---------------------------------------------------------------------------------
 
 
