@@ -145,23 +145,28 @@ def _postgresql_sql(*, only_users: bool) -> str:
                SUM(points) AS points,
                SUM(max) FILTER (WHERE status <> 'exempt') AS maximum,
                SUM(max) FILTER (WHERE submitted AND status IN ('pending', 'none')) AS pending,
-               jsonb_object_agg(
-                   assessment_id::text,
-                   jsonb_build_object(
-                       'points', points::text, 'max', max::text,
-                       'status', status, 'submitted', submitted
-                   )
+               string_agg(
+                   format(
+                       '"%%s":{{"max":"%%s","points":%%s,"status":"%%s","submitted":%%s}}',
+                       assessment_id, max, COALESCE('"' || points::text || '"', 'null'),
+                       status, CASE WHEN submitted THEN 'true' ELSE 'false' END
+                   ),
+                   ',' ORDER BY assessment_id
                ) AS per_assessment
         FROM cells
         GROUP BY user_id
     ),
     achievement_figures AS (
         SELECT r.user_id,
-               jsonb_object_agg(
-                   a.id::text,
-                   CASE WHEN v.id IS NULL THEN 'ungraded'
-                        WHEN COALESCE(v.passed, v.value >= a.threshold, FALSE) THEN 'met'
-                        ELSE 'not_met' END
+               string_agg(
+                   format(
+                       '"%%s":"%%s"',
+                       a.id,
+                       CASE WHEN v.id IS NULL THEN 'ungraded'
+                            WHEN COALESCE(v.passed, v.value >= a.threshold, FALSE) THEN 'met'
+                            ELSE 'not_met' END
+                   ),
+                   ',' ORDER BY a.id
                ) AS achievements
         FROM roster AS r
         CROSS JOIN {_table(Achievement)} AS a
@@ -175,8 +180,8 @@ def _postgresql_sql(*, only_users: bool) -> str:
                COALESCE(f.points, 0)::numeric(9, 2) AS points,
                COALESCE(f.maximum, 0)::numeric(9, 2) AS maximum,
                COALESCE(f.pending, 0)::numeric(9, 2) AS pending,
-               COALESCE(f.per_assessment, '{{}}'::jsonb) AS per_assessment,
-               COALESCE(g.achievements, '{{}}'::jsonb) AS achievements
+               '{{' || COALESCE(f.per_assessment, '') || '}}' AS per_assessment,
+               '{{' || COALESCE(g.achievements, '') || '}}' AS achievements
         FROM roster AS r
         LEFT JOIN sheet_figures AS f ON f.user_id = r.user_id
         LEFT JOIN achievement_figures AS g ON g.user_id = r.user_id
@@ -192,10 +197,9 @@ def _postgresql_sql(*, only_users: bool) -> str:
         (lecture_id, user_id, points, maximum, points_pending_marking, percentage,
          per_assessment, achievements, fingerprint, figures_changed_at, computed_at)
     SELECT %(lecture)s, user_id, points, maximum, pending, percentage,
-           per_assessment, achievements,
+           per_assessment::jsonb, achievements::jsonb,
            md5(concat_ws('|', points::text, maximum::text, pending::text,
-                         COALESCE(percentage::text, '-'),
-                         per_assessment::text, achievements::text)),
+                         COALESCE(percentage::text, '-'), per_assessment, achievements)),
            %(now)s, %(now)s
     FROM final
     ON CONFLICT (lecture_id, user_id) DO UPDATE SET
