@@ -5,7 +5,8 @@ submissions, achievements) and must recompute it whenever they change, but ``ass
 not import it (a lower app never imports a higher one). So every assessment service that changes
 something a record reads calls ``grading_changed(lecture_ids=...)`` inside its transaction; the
 listeners registered here (``performance`` at ``AppConfig.ready()``) are called with the
-lecture ids **after the commit** (never for a rolled-back change).
+lecture ids **after the commit** (never for a rolled-back change); a listener that fails is
+logged (a ``robust`` on-commit callback) and never fails the committed change.
 
 What counts (the figures of DOMAIN-NOTES "Performance records and rules"): task points and
 participation status of assignments (entering points, team grading, the sheet import, absent /
@@ -43,7 +44,7 @@ def grading_changed(*, lecture_ids: Iterable[int | None]) -> None:
     ids = sorted({int(pk) for pk in lecture_ids if pk is not None})
     if not ids or not _LISTENERS:
         return
-    transaction.on_commit(lambda: _notify(ids))
+    transaction.on_commit(lambda: _notify(ids), robust=True)
 
 
 def _notify(ids: list[int]) -> None:

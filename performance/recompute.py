@@ -92,7 +92,7 @@ def request_recompute(
             queued.append(lecture_id)
     delay = 0 if force else (recompute_delay() if countdown is None else countdown)
     for lecture_id in queued:
-        transaction.on_commit(_enqueue(lecture_id, delay))
+        transaction.on_commit(_enqueue(lecture_id, delay), robust=True)
     return queued
 
 
@@ -205,7 +205,7 @@ def run_recompute(*, lecture_id: int) -> RunOutcome:
             if LectureState.objects.filter(
                 lecture_id=lecture_id, recompute_requested_at__isnull=False
             ).exists():
-                transaction.on_commit(_enqueue(lecture_id, recompute_delay()))
+                transaction.on_commit(_enqueue(lecture_id, recompute_delay()), robust=True)
     return RunOutcome(rounds=rounds, computed=computed)
 
 

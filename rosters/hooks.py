@@ -5,8 +5,9 @@ records when someone joins or leaves it, but ``rosters`` may not import it. Ever
 that may change a lecture roster (adding to the lecture or to a group that propagates to it,
 removing from the lecture, materializing an allocation) calls ``lecture_roster_changed`` inside
 its transaction; the listeners registered here (``performance`` at ``AppConfig.ready()``) are
-called with the lecture ids after the commit, never for a rolled-back change. Changes of
-tutorial, talk or cohort rosters alone do not call it: records belong to the lecture roster.
+called with the lecture ids after the commit, never for a rolled-back change; a listener that
+fails is logged (a ``robust`` on-commit callback) and never fails the committed change. Changes
+of tutorial, talk or cohort rosters alone do not call it: records belong to the lecture roster.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def lecture_roster_changed(*, lecture_ids: Iterable[int | None]) -> None:
     ids = sorted({int(pk) for pk in lecture_ids if pk is not None})
     if not ids or not _LISTENERS:
         return
-    transaction.on_commit(lambda: _notify(ids))
+    transaction.on_commit(lambda: _notify(ids), robust=True)
 
 
 def _notify(ids: list[int]) -> None:
