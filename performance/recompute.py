@@ -10,9 +10,10 @@ Rules (DOMAIN-NOTES "Performance records and rules", issue 9 item 2):
   one waiting request, so grading 500 rows in a minute gives a few recomputes, not 500;
 - the task (``run_recompute``) takes the lecture's lock, **claims** the request by
   compare-and-set (``UPDATE ... WHERE recompute_requested_at = <the value it read>``), recomputes
-  every record, and loops while a newer request arrived meanwhile (at most ``MAX_ROUNDS``, then it
-  hands over to a fresh task). A duplicate or late delivery finds nothing to claim and does
-  nothing;
+  every record, and runs again while a newer request arrived meanwhile and has already waited
+  its countdown (at most ``MAX_ROUNDS``, then it hands over to a fresh task); a younger request
+  is left to the task it queued, so grading that goes on during a recompute still coalesces.
+  A duplicate or late delivery finds nothing to claim and does nothing;
 - the lock is a PostgreSQL session advisory lock per lecture, so two workers never recompute the
   same lecture at once (the second waits, then usually finds the request already served). It is
   not a row lock on ``LectureState``: the hooks' ``UPDATE`` of the request must never wait for a
@@ -113,15 +114,18 @@ def records_feed_changed(lecture_ids: list[int]) -> None:
 # -- the claim ------------------------------------------------------------------------------------
 
 
-def claim_request(*, lecture_id: int):
-    """Take the waiting request by compare-and-set; return its time, or None if there is none
-    (or another worker took it first). Marks the recompute as started."""
+def claim_request(*, lecture_id: int, min_age: timedelta | None = None):
+    """Take the waiting request by compare-and-set; return its time, or None if there is none,
+    it is younger than ``min_age``, or another worker took it first. Marks the recompute as
+    started."""
     requested_at = (
         LectureState.objects.filter(lecture_id=lecture_id)
         .values_list("recompute_requested_at", flat=True)
         .first()
     )
     if requested_at is None:
+        return None
+    if min_age is not None and timezone.now() - requested_at < min_age:
         return None
     taken = LectureState.objects.filter(
         lecture_id=lecture_id, recompute_requested_at=requested_at
@@ -180,8 +184,10 @@ class RunOutcome:
 
 def run_recompute(*, lecture_id: int) -> RunOutcome:
     """The task's body: under the lecture's lock, claim the waiting request, recompute every
-    record, and repeat while a newer request arrived meanwhile. Safe to run twice at once and
-    to be delivered twice: a run without a request to claim does nothing."""
+    record, and repeat while a newer request arrived meanwhile and has waited its countdown
+    already (a younger one is left to the task it queued, so a burst keeps coalescing). Safe to
+    run twice at once and to be delivered twice: a run without a request to claim does
+    nothing."""
     lecture = Lecture.objects.filter(pk=lecture_id).first()
     if lecture is None:
         return RunOutcome(rounds=0, computed=0)
@@ -189,8 +195,11 @@ def run_recompute(*, lecture_id: int) -> RunOutcome:
     with lecture_lock(lecture_id) as held:
         if not held:
             return RunOutcome(rounds=0, computed=0)
+        debounce = timedelta(seconds=recompute_delay())
         while rounds < MAX_ROUNDS:
-            requested_at = claim_request(lecture_id=lecture_id)
+            requested_at = claim_request(
+                lecture_id=lecture_id, min_age=debounce if rounds else None
+            )
             if requested_at is None:
                 break
             try:

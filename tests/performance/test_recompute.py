@@ -276,7 +276,31 @@ def test_a_run_without_a_request_does_nothing(w):
     assert recompute.run_recompute(lecture_id=w.lecture.pk).rounds == 0  # a second delivery
 
 
-def test_a_request_during_the_run_gives_exactly_one_more_round(w, monkeypatch):
+def test_a_request_during_the_run_waits_for_its_own_task(
+    w, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Grading goes on while a recompute runs: the new request queued its own task with the
+    countdown, and the running task leaves it alone (the burst keeps coalescing)."""
+    real = records.recompute
+    calls = []
+
+    def grade_arrives_meanwhile(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            recompute.request_recompute(lecture_ids=[w.lecture.pk])
+        return real(**kwargs)
+
+    monkeypatch.setattr(records, "recompute", grade_arrives_meanwhile)
+    recompute.request_recompute(lecture_ids=[w.lecture.pk])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert recompute.run_recompute(lecture_id=w.lecture.pk).rounds == 1
+    assert len(callbacks) == 1  # the new request's own task
+    assert LectureState.objects.get(lecture=w.lecture).recompute_requested_at is not None
+    assert recompute.run_recompute(lecture_id=w.lecture.pk).rounds == 1  # that task
+
+
+def test_a_request_older_than_the_countdown_gives_one_more_round(w, monkeypatch, settings):
+    settings.PERFORMANCE_RECOMPUTE_DELAY_SECONDS = 0
     real = records.recompute
     calls = []
 
@@ -293,8 +317,9 @@ def test_a_request_during_the_run_gives_exactly_one_more_round(w, monkeypatch):
 
 
 def test_endless_requests_hand_over_to_a_fresh_task(
-    w, monkeypatch, django_capture_on_commit_callbacks
+    w, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
+    settings.PERFORMANCE_RECOMPUTE_DELAY_SECONDS = 0
     real = records.recompute
 
     def always_new_requests(**kwargs):
