@@ -580,7 +580,8 @@ def import_sheet(
                 if p.pk in expected_versions and expected_versions[p.pk] != p.version:
                     raise errors.ChangedMeanwhile()
         plan.applied = _write(locked, targets, by_user, submission_of, by=by)
-        assignment_changed(locked)
+        if plan.applied[0]:
+            assignment_changed(locked)
     return plan
 
 
