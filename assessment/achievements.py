@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessment import errors
+from assessment.hooks import grading_changed
 from assessment.models import Achievement, AchievementChange, AchievementValue
 from mampf.db import actor_or_none, lock_rows, translate_db_errors
 from rosters.models import RosterEntry
@@ -138,9 +139,11 @@ def create_achievement(*, lecture, title: str, value_type: str, threshold, by) -
     limit = clean_threshold(value_type, threshold)
     try:
         with transaction.atomic():
-            return Achievement.objects.create(
+            created = Achievement.objects.create(
                 lecture=lecture, title=title, value_type=value_type, threshold=limit
             )
+            grading_changed(lecture_ids=[created.lecture_id])
+            return created
     except IntegrityError:
         raise errors.AssessmentError(
             _("This lecture already has an achievement “%(title)s”.") % {"title": title}
@@ -221,6 +224,7 @@ def enter_achievement_values(*, achievement: Achievement, values: Mapping[int, o
             )
         if audits:
             AchievementChange.objects.bulk_create(audits)
+            grading_changed(lecture_ids=[achievement.lecture_id])
     return len(audits)
 
 
@@ -236,4 +240,6 @@ def delete_achievement(*, achievement: Achievement, by) -> None:
         message = deletion_refusal(achievement)
         if message:
             raise AchievementInUse(message)
+        lecture_id = achievement.lecture_id
         achievement.delete()
+        grading_changed(lecture_ids=[lecture_id])

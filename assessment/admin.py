@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from assessment import errors, services
+from assessment.hooks import assignment_changed, grading_changed
 from assessment.models import (
     Achievement,
     AchievementValue,
@@ -89,6 +90,22 @@ class AssessmentAdmin(admin.ModelAdmin):
     inlines = [TaskInline]
     actions = ["publish", "withdraw"]
 
+    # Assignments feed the performance records: creating, changing or deleting one here tells
+    # the listeners of ``assessment.hooks`` after the commit (the admin saves atomically).
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        assignment_changed(obj)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        assignment_changed(obj)
+
+    def delete_queryset(self, request, queryset):
+        doomed = list(queryset)
+        super().delete_queryset(request, queryset)
+        for obj in doomed:
+            assignment_changed(obj)
+
     @admin.action(description=_("Publish the results (as a whole)"))
     def publish(self, request, queryset):
         _run_each(
@@ -137,6 +154,7 @@ class TaskAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
+            assignment_changed(obj.assessment)
             return
         task = services.add_task(
             assessment=obj.assessment,
@@ -284,6 +302,10 @@ class AchievementAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for achievement in queryset.order_by("pk"):
             self.delete_model(request, achievement)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        grading_changed(lecture_ids=[obj.lecture_id])
 
 
 @admin.register(AchievementValue)

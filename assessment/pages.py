@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment import errors
+from assessment.hooks import assignment_changed
 from assessment.models import Assessment, GradeChange, Task
 from assessment.services import _lock_assessment, _seed, clean_points
 from mampf.db import actor_or_none, translate_db_errors
@@ -107,6 +108,7 @@ def create_assessment(
             reason="assessment created",
             by=actor_or_none(by),
         )
+        assignment_changed(assessment)
     return assessment
 
 
@@ -149,6 +151,7 @@ def update_assessment(*, assessment: Assessment, by, **values) -> Assessment:
             reason="assessment changed",
             by=actor_or_none(by),
         )
+        assignment_changed(locked)
     return locked
 
 
@@ -159,7 +162,7 @@ def update_task(*, task: Task, by, title: str | None = None, max_points=None) ->
     if max_points is not None and maximum is None:
         raise errors.InvalidPoints(_("Please give the task's maximum points."))
     with transaction.atomic():
-        _lock_assessment(task.assessment_id, shared=False)
+        assessment = _lock_assessment(task.assessment_id, shared=False)
         row = Task.objects.filter(pk=task.pk).first()
         if row is None:
             raise errors.AssessmentError(_("This task no longer exists."), code="task_gone")
@@ -183,6 +186,8 @@ def update_task(*, task: Task, by, title: str | None = None, max_points=None) ->
             reason="task changed",
             by=actor_or_none(by),
         )
+        if "max_points" in changed:
+            assignment_changed(assessment)
     return row
 
 
@@ -218,7 +223,10 @@ def seed_assignment(*, assessment: Assessment) -> int:
     if not members:
         return 0
     with transaction.atomic():
-        return _seed(assessment, members)
+        created = _seed(assessment, members)
+        if created:
+            assignment_changed(assessment)
+        return created
 
 
 def seed_due_assignments(*, now=None) -> dict[int, int]:

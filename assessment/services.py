@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment import errors
+from assessment.hooks import assignment_changed
 from assessment.models import (
     GERMAN_GRADES,
     Assessment,
@@ -309,7 +310,10 @@ def seed_participations(*, assessment: Assessment, user_ids: Iterable[int]) -> i
     with transaction.atomic():
         before = Participation.objects.filter(assessment=assessment).count()
         _seed(assessment, user_ids)
-        return Participation.objects.filter(assessment=assessment).count() - before
+        created = Participation.objects.filter(assessment=assessment).count() - before
+        if created:
+            assignment_changed(assessment)
+        return created
 
 
 # -- points -----------------------------------------------------------------------------------
@@ -340,9 +344,10 @@ def enter_points(
             raise errors.AssessmentError(_("This participation no longer exists."))
         row = rows[0]
         _check_expected(row, expected_version)
-        _apply_points(
+        if _apply_points(
             row, cleaned, task_ids=_task_ids(assessment.pk), by=by, submission=None, reason=reason
-        )
+        ):
+            assignment_changed(assessment)
     return row
 
 
@@ -381,6 +386,7 @@ def grade_submission(
             _apply_points(
                 row, cleaned, task_ids=task_ids, by=by, submission=submission, reason=reason
             )
+        assignment_changed(assessment)
     return rows
 
 
@@ -456,7 +462,7 @@ def _mark(
     participation: Participation, *, method: str, by, expected_version, note=None, reason: str = ""
 ) -> Participation:
     with transaction.atomic():
-        lock_rows(Assessment, [participation.assessment_id], shared=True)
+        assessment = lock_rows(Assessment, [participation.assessment_id], shared=True)
         rows = lock_rows(Participation, [participation.pk])
         if not rows:
             raise errors.AssessmentError(_("This participation no longer exists."))
@@ -534,6 +540,7 @@ def _mark(
             row.version += 1
             row.save()
             GradeChange.objects.bulk_create(audits)
+            assignment_changed(assessment[0] if assessment else None)
     return row
 
 
@@ -625,6 +632,7 @@ def add_task(
             by=by, reason="task added", task=task,
         )
         GradeChange.objects.bulk_create(audits)
+        assignment_changed(locked)
     return task
 
 
@@ -661,6 +669,7 @@ def delete_task(*, task: Task, by) -> None:
                 by=by, reason="task deleted",
             )
         GradeChange.objects.bulk_create(audits)
+        assignment_changed(locked)
 
 
 def _move_status(

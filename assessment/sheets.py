@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessment import errors
+from assessment.hooks import assignment_changed
 from assessment.models import (
     Assessment,
     GradeChange,
@@ -579,6 +580,8 @@ def import_sheet(
                 if p.pk in expected_versions and expected_versions[p.pk] != p.version:
                     raise errors.ChangedMeanwhile()
         plan.applied = _write(locked, targets, by_user, submission_of, by=by)
+        if plan.applied[0]:
+            assignment_changed(locked)
     return plan
 
 

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from assessment.errors import AssessmentError, Busy
+from assessment.hooks import assignment_changed
 from assessment.models import (
     Assessment,
     DeadlineExtension,
@@ -247,6 +248,7 @@ def upload_submission(*, assessment: Assessment, user, upload, by=None) -> Submi
             )
             if old:
                 transaction.on_commit(lambda: _discard(old))
+            assignment_changed(assessment)
     except BaseException:
         _discard(name)
         raise
@@ -380,6 +382,7 @@ def _join(submission: Submission, assessment: Assessment, user, *, by, detail: s
             )
         ]
     )
+    assignment_changed(assessment)
 
 
 @translate_db_errors(error=Busy)
@@ -477,6 +480,7 @@ def leave_team(*, assessment: Assessment, user) -> None:
                 )
             ]
         )
+        assignment_changed(assessment)
 
 
 # -- extensions -------------------------------------------------------------------------------

@@ -279,7 +279,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessment.tasks.seed_due_participations",
         "schedule": crontab(minute="*/5"),
     },
+    # Performance records (issue 9, area "records"): records older than 48 h while the lecture
+    # has open grading, roster members without a record, lost recompute requests.
+    "performance-recompute-stale-records": {
+        "task": "performance.tasks.recompute_stale_records",
+        "schedule": crontab(minute=41),  # hourly
+    },
 }
+# Seconds a queued recompute of a lecture's records waits, so a burst of grading coalesces.
+PERFORMANCE_RECOMPUTE_DELAY_SECONDS = int(
+    os.environ.get("PERFORMANCE_RECOMPUTE_DELAY_SECONDS", "10")
+)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")

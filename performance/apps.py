@@ -27,3 +27,11 @@ class PerformanceConfig(AppConfig):
         from registration.notices import register_campaign_notice
 
         register_campaign_notice(admission_notices, name="performance.admission")
+
+        # -- records (area "records"): recompute after every change that feeds a record --------
+        from assessment import hooks as assessment_hooks
+        from performance.recompute import records_feed_changed
+        from rosters import hooks as roster_hooks
+
+        assessment_hooks.register_grading_change_listener(records_feed_changed)
+        roster_hooks.register_lecture_roster_listener(records_feed_changed)

@@ -1,8 +1,31 @@
-"""Celery tasks of ``performance``: thin wrappers around services, primary keys in, idempotent."""
+"""Celery tasks of ``performance``: thin wrappers around services, primary keys in, idempotent,
+safe to be delivered twice."""
+
+from __future__ import annotations
 
 from celery import shared_task
 
-# -- notifications (examgate: stale digest to staff, decision mail to students) ------------------
+# -- records (recompute) ---------------------------------------------------------------------------
+
+
+@shared_task(name="performance.tasks.recompute_lecture")
+def recompute_lecture(lecture_id: int) -> int:
+    """Recompute the lecture's records if a request waits (coalesced; see
+    ``performance.recompute``); returns how many rounds ran (0: nothing to do)."""
+    from performance.recompute import run_recompute
+
+    return run_recompute(lecture_id=lecture_id).rounds
+
+
+@shared_task(name="performance.tasks.recompute_stale_records")
+def recompute_stale_records() -> list[int]:
+    """Beat job: recompute records older than 48 h while the lecture has open grading."""
+    from performance.recompute import request_stale_recomputes
+
+    return request_stale_recomputes()
+
+
+# -- notifications (stale digest to staff, decision mail to students) -----------------------------
 
 
 @shared_task(name="performance.tasks.send_stale_digest")

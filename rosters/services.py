@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from mampf.db import actor_or_none, lock_rows, translate_db_errors
 from mampf.models import Cohort, Lecture, Registerable, Talk, Tutorial
 from rosters import errors, notifications, selectors
+from rosters.hooks import lecture_roster_changed
 from rosters.models import RosterChange, RosterEntry
 
 #: Every roster service wears it: a lock timeout is a clean "try again" (code ``busy``).
@@ -190,6 +191,8 @@ def add_user(
             _propagate_to_lecture(
                 registerable=registerable, user=user, by=by, campaign=source_campaign
             )
+            if isinstance(registerable, Lecture) or registerable.propagates_to_lecture:
+                lecture_roster_changed(lecture_ids=[lecture.pk])
             if notify:
                 notifications.added(user=user, registerable=registerable, by=by)
             return entry
@@ -248,6 +251,8 @@ def remove_user(
                 by=actor_or_none(by),
                 reason="removed from the lecture",
             )
+        if isinstance(registerable, Lecture):
+            lecture_roster_changed(lecture_ids=[registerable.pk])
         if notify:
             notifications.removed(user=user, registerable=registerable, by=by)
 
@@ -290,6 +295,8 @@ def move_user(
                 added_by=actor_or_none(by),
             )
             _propagate_to_lecture(registerable=target, user=user, by=by)
+            if target.propagates_to_lecture:
+                lecture_roster_changed(lecture_ids=[target.parent_lecture_id])
             _audit(
                 RosterChange.Action.MOVED,
                 user=user,
@@ -402,6 +409,14 @@ def materialize_allocation(
         ]
         _bulk_add(lecture_additions, reason="propagated from group", **audit)
         propagated = len(lecture_additions)
+    changed_lectures = {
+        reg_id
+        for reg_id, _user in additions + removals
+        if isinstance(registerables[reg_id], Lecture)
+    }
+    if propagated:
+        changed_lectures.update(lecture_members)
+    lecture_roster_changed(lecture_ids=changed_lectures)
     return MaterializationSummary(
         added=len(additions),
         removed=len(removals),

@@ -1,0 +1,59 @@
+"""Change hooks: higher apps hear, after the commit, which lectures' grading data changed.
+
+``performance`` keeps a record of every student's figures (points, maxima, statuses,
+submissions, achievements) and must recompute it whenever they change, but ``assessment`` may
+not import it (a lower app never imports a higher one). So every assessment service that changes
+something a record reads calls ``grading_changed(lecture_ids=...)`` inside its transaction; the
+listeners registered here (``performance`` at ``AppConfig.ready()``) are called with the
+lecture ids **after the commit** (never for a rolled-back change); a listener that fails is
+logged (a ``robust`` on-commit callback) and never fails the committed change.
+
+What counts (the figures of DOMAIN-NOTES "Performance records and rules"): task points and
+participation status of assignments (entering points, team grading, the sheet import, absent /
+exempt / clearing a mark, seeding rows), tasks added, deleted or re-weighted, assignments created,
+changed or deleted, submissions handed in or team membership changed, achievements created or
+deleted and achievement values entered. Exams and talks never feed a record, so their grading
+does not call the hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+
+#: ``listener(lecture_ids: list[int]) -> None``, called after the commit.
+GradingChangeListener = Callable[[list[int]], None]
+_LISTENERS: list[GradingChangeListener] = []
+
+
+def register_grading_change_listener(listener: GradingChangeListener) -> None:
+    """Hear about grading changes (registering the same listener twice keeps one)."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def unregister_grading_change_listener(listener: GradingChangeListener) -> None:
+    """For tests that plug in a listener of their own."""
+    if listener in _LISTENERS:
+        _LISTENERS.remove(listener)
+
+
+def grading_changed(*, lecture_ids: Iterable[int | None]) -> None:
+    """Tell the listeners, after the commit, that these lectures' grading data changed."""
+    ids = sorted({int(pk) for pk in lecture_ids if pk is not None})
+    if not ids or not _LISTENERS:
+        return
+    transaction.on_commit(lambda: _notify(ids), robust=True)
+
+
+def _notify(ids: list[int]) -> None:
+    for listener in list(_LISTENERS):
+        listener(ids)
+
+
+def assignment_changed(assessment) -> None:
+    """``grading_changed`` for one assessment, when it is an assignment (the only kind a
+    performance record reads)."""
+    if assessment is not None and assessment.kind == "assignment":
+        grading_changed(lecture_ids=[assessment.lecture_id])
