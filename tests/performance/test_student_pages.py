@@ -120,9 +120,12 @@ def test_my_performance_shows_published_points_and_what_is_still_possible(client
     assert "1 sheet is not published yet" in html
     # Criteria from published figures only: S3 counts as still to be marked (16 more points
     # from 2 sheets, not 7 from 1, which would give its points away).
-    assert "You need 16 more points from the 2 sheets still to be marked." in html
-    assert "At least 70 % on 1 sheets so far; 1 more needed from the 2 remaining sheets." in html
-    assert "Vortrag: passed." in html
+    assert "You still need 16 points from the 2 sheets not marked yet." in html
+    assert (
+        "So far at least 70 % on 2 of the 3 sheets needed (counting the 1 sheet the student is "
+        "exempt from); 1 more must follow from the 2 sheets still to come."
+    ) in html
+    assert "“Vortrag”: passed." in html
     assert html.count("not yet</span>") == 2 and html.count(">met</span>") == 1
     # No certification yet.
     assert "Your exam admission has not been decided yet." in html
