@@ -130,7 +130,8 @@ def test_refusals_for_student_other_tutor_other_teacher_and_anonymous(client, w)
     # staff-only pages refuse correctors
     client.force_login(w["corrector"])
     assert client.post(u("exams_seed", a.pk)).status_code == 403
-    assert client.post(u("exams_corrector_add", a.pk), {"email": "x@example.org"}).status_code == 403
+    response = client.post(u("exams_corrector_add", a.pk), {"email": "x@example.org"})
+    assert response.status_code == 403
 
 
 def test_corrector_and_teacher_may_enter_points(client, w):
@@ -197,7 +198,8 @@ def test_row_of_another_exam_is_404(client, w):
     assert client.get(u("exams_table", 10**12)).status_code == 404
     assert client.get(u("exams_problem", w["assessment"].pk, TaskFactory().pk)).status_code == 404
     # an assignment is not an exam grading
-    assert client.get(u("exams_table", AssessmentFactory(lecture=w["exam"].lecture).pk)).status_code == 404
+    assignment = AssessmentFactory(lecture=w["exam"].lecture)
+    assert client.get(u("exams_table", assignment.pk)).status_code == 404
 
 
 def test_candidate_removed_from_roster_is_shown_but_refused(client, w):
