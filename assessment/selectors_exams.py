@@ -308,3 +308,18 @@ def exams_to_correct(*, user) -> list[Assessment]:
         .select_related("lecture", "exam")
         .order_by("-created_at", "-pk")
     )
+
+
+def off_roster_user_ids(*, assessment: Assessment, user_ids) -> set[int]:
+    """Of these users, those not on the exam roster of this exam assessment (an empty set for
+    other kinds); one query (none for other kinds)."""
+    if assessment.kind != Assessment.Kind.EXAM or assessment.exam_id is None:
+        return set()
+    ids = set(user_ids)
+    if not ids:
+        return set()
+    return ids - set(
+        RosterEntry.objects.filter(
+            registerable_id=assessment.exam_id, user_id__in=list(ids)
+        ).values_list("user_id", flat=True)
+    )

@@ -261,3 +261,31 @@ def test_exam_points_refuse_other_kinds():
     row = Participation.objects.create(assessment=task.assessment, user=UserFactory())
     with pytest.raises(errors.WrongKind):
         exams.enter_exam_points(participation=row, points={task: 1}, by=None)
+
+
+def test_offline_sheet_refuses_a_candidate_not_on_the_roster(graded_exam):
+    from assessment import sheets
+
+    assessment, (t1, t2) = graded_exam["assessment"], graded_exam["tasks"]
+    a, b, _c = graded_exam["rows"]
+    head, _rows = sheets.sheet_table(assessment=assessment)
+    RosterEntry.objects.filter(registerable=graded_exam["exam"], user=b.user).delete()
+
+    def line(user, p1, p2):
+        return [user.matriculation_number or "", user.name, "", p1, p2, str(user.pk)][
+            : len(head)
+        ]
+
+    assert len(head) == 6, head  # matriculation, name, team, 2 problems, marker
+    before = snapshot()
+    with pytest.raises(sheets.SheetRejected) as info:
+        sheets.import_sheet(
+            assessment=assessment, rows=[head, line(a.user, "1", "2"), line(b.user, "3", "4")],
+            by=None,
+        )
+    assert [p.row for p in info.value.problems] == [3]
+    assert "no longer) a candidate" in info.value.problems[0].message
+    assert snapshot() == before
+    sheets.import_sheet(assessment=assessment, rows=[head, line(a.user, "1", "2")], by=None)
+    a.refresh_from_db()
+    assert a.points_total == Decimal("3.00")
