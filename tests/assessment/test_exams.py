@@ -266,7 +266,7 @@ def test_exam_points_refuse_other_kinds():
 def test_offline_sheet_refuses_a_candidate_not_on_the_roster(graded_exam):
     from assessment import sheets
 
-    assessment, (t1, t2) = graded_exam["assessment"], graded_exam["tasks"]
+    assessment = graded_exam["assessment"]
     a, b, _c = graded_exam["rows"]
     head, _rows = sheets.sheet_table(assessment=assessment)
     RosterEntry.objects.filter(registerable=graded_exam["exam"], user=b.user).delete()
