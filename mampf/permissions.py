@@ -92,9 +92,12 @@ def can_manage_assessment(user, assessment) -> bool:
 
 
 def can_grade_participation(user, participation) -> bool:
-    """Managers grade every participation of their lecture; tutors those of their tutorial."""
+    """Managers grade every participation of their lecture; tutors those of their tutorial;
+    an exam's rows its correctors (``can_correct_exam``), never tutors by tutorial."""
     if can_manage_lecture(user, participation.assessment.lecture):
         return True
+    if participation.assessment.kind == "exam":
+        return is_exam_corrector(user, participation.assessment)
     return participation.tutorial_id is not None and is_tutor_of(user, participation.tutorial)
 
 

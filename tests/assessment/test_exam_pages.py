@@ -347,3 +347,15 @@ def test_settings_and_tasks_page_works_for_an_exam(client, w):
     client.post(u("pages_assessment_edit", a.pk), {"title": "Final exam (main)"})
     a.refresh_from_db()
     assert a.title == "Final exam (main)" and a.deadline is None
+
+
+def test_history_of_an_exam_row_is_for_correctors_not_for_the_candidates_tutor(client, w):
+    row = w["rows"][0]
+    tutorial = TutorialFactory(lecture=w["exam"].lecture, tutors=[w["tutor"]])
+    Participation.objects.filter(pk=row.pk).update(tutorial=tutorial)
+    url = u("pages_history", row.pk)
+    client.force_login(w["corrector"])
+    assert client.get(url).status_code == 200
+    for user in (w["tutor"], row.user):
+        client.force_login(user)
+        assert client.get(url).status_code == 403
