@@ -89,6 +89,33 @@ class TutorialNotInLecture(AssessmentError):
     default_message = _("This tutorial does not belong to the assessment's lecture.")
 
 
+class RegistrationNotCompleted(AssessmentError):
+    """Exam grading before the exam's registration campaign is completed."""
+
+    code = "registration_not_completed"
+    default_message = _(
+        "The exam's registration is not completed yet. Exam grading can be created once its "
+        "registration campaign is finalized, so that the list of candidates is fixed."
+    )
+
+
+class ExamGradingExists(AssessmentError):
+    code = "exam_grading_exists"
+    default_message = _("This exam already has its grading.")
+
+
+class NotOnExamRoster(AssessmentError):
+    code = "not_on_exam_roster"
+    default_message = _(
+        "This student is not (or no longer) a candidate of the exam; no points can be entered."
+    )
+
+
+class CorrectorRefused(AssessmentError):
+    code = "corrector_refused"
+    default_message = _("This person cannot be made a corrector of the exam.")
+
+
 class Busy(MampfBusy):
     code = "busy"
     default_message = _("Someone else is grading this right now. Please try again.")

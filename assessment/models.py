@@ -679,3 +679,35 @@ class AchievementChange(models.Model):
 
     def __str__(self):
         return f"{self.achievement}: {self.old} → {self.new}"
+
+
+class ExamCorrector(models.Model):
+    """Someone who corrects an exam assessment (enters points for every candidate).
+
+    Exams have no tutorials: the lecture's staff name the correctors of each exam grading,
+    usually the lecture's tutors. Changes are audited as ``GradeChange`` rows (field
+    ``settings``) by ``assessment.exams``.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="correctors")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="exam_corrections",
+        verbose_name=_("corrector"),
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exam corrector")
+        verbose_name_plural = _("exam correctors")
+        ordering = ["assessment", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "user"], name="exam_corrector_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.assessment}"

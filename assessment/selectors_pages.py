@@ -213,7 +213,7 @@ def tutor_sheets(*, user) -> list[TutorSheet]:
         return []
     assessments = list(
         Assessment.objects.filter(lecture_id__in={t.lecture_id for t in tutorials})
-        .exclude(kind=Assessment.Kind.TALK)
+        .filter(kind=Assessment.Kind.ASSIGNMENT)  # exams: their correctors' page
         .select_related("lecture")
         .order_by(F("deadline").desc(nulls_last=True), "pk")
     )

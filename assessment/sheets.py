@@ -43,6 +43,7 @@ from assessment.models import (
     Task,
     TaskPoint,
 )
+from assessment.selectors_exams import off_roster_user_ids
 from assessment.services import (
     _lock_assessment,
     _require_grading_open,
@@ -359,6 +360,7 @@ def check_sheet(
     by_matriculation = {
         p.matriculation_number: p for p in participations.values() if p.matriculation_number
     }
+    off_roster = off_roster_user_ids(assessment=assessment, user_ids=participations)
     cleaned = _PointsCache()
     columns = [(by_position[position].pk, index) for position, index in task_cols.items()]
     seen: dict[int, int] = {}
@@ -377,6 +379,10 @@ def check_sheet(
                     _("Unknown student “%(who)s”: not in this assessment.") % {"who": label[:80]},
                 )
             )
+            continue
+        if participation.user_id in off_roster:
+            message = errors.NotOnExamRoster.default_message
+            problems.append(Problem(number, "", f"{participation.name}: {message}"))
             continue
         if tutorial is not None and participation.tutorial_id != tutorial.pk:
             problems.append(

@@ -38,8 +38,10 @@ def send_results(assessment_id: int, tutorial_id: int | None = None) -> int:
 
 @shared_task(name="assessment.tasks.seed_due_participations")
 def seed_due_participations() -> int:
-    """Beat job: pending rows for tutorial members of assignments past their deadline
-    (idempotent; two runs at once are safe). Returns how many rows were attempted."""
+    """Beat job: pending rows for tutorial members of assignments past their deadline, and
+    for exam candidates added to an exam roster after its grading was created (idempotent; two
+    runs at once are safe). Returns how many rows were attempted."""
+    from assessment.exams import seed_due_exams
     from assessment.pages import seed_due_assignments
 
-    return sum(seed_due_assignments().values())
+    return sum(seed_due_assignments().values()) + sum(seed_due_exams().values())

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from assessment.views import grading, pages, submissions
+from assessment.views import exams, grading, pages, submissions
 from assessment.views import sheets as sheets_views
 
 app_name = "assessment"
@@ -207,4 +207,33 @@ urlpatterns += [
         sheets_views.achievement_delete,
         name="sheets_achievement_delete",
     ),
+]
+
+# -- exam grading (issue 10 item 1; assessment.views.exams) ------------------------------------
+
+urlpatterns += [
+    path("lectures/<int:lecture_id>/exam-grading/", exams.create, name="exams_create"),
+    path("exams/<int:assessment_id>/", exams.overview, name="exams_overview"),
+    path("exams/<int:assessment_id>/correctors/", exams.corrector_add, name="exams_corrector_add"),
+    path(
+        "exams/<int:assessment_id>/correctors/remove/",
+        exams.corrector_remove,
+        name="exams_corrector_remove",
+    ),
+    path("exams/<int:assessment_id>/seed/", exams.seed, name="exams_seed"),
+    path("exams/<int:assessment_id>/points/", exams.table, name="exams_table"),
+    path(
+        "exams/<int:assessment_id>/points/<int:participation_id>/",
+        exams.row_save,
+        name="exams_row_save",
+    ),
+    path(
+        "exams/<int:assessment_id>/points/<int:participation_id>/mark/",
+        exams.row_mark,
+        name="exams_row_mark",
+    ),
+    path(
+        "exams/<int:assessment_id>/problems/<int:task_id>/", exams.problem, name="exams_problem"
+    ),
+    path("grading/exams/", exams.mine, name="exams_mine"),
 ]

@@ -92,9 +92,12 @@ def can_manage_assessment(user, assessment) -> bool:
 
 
 def can_grade_participation(user, participation) -> bool:
-    """Managers grade every participation of their lecture; tutors those of their tutorial."""
+    """Managers grade every participation of their lecture; tutors those of their tutorial;
+    an exam's rows its correctors (``can_correct_exam``), never tutors by tutorial."""
     if can_manage_lecture(user, participation.assessment.lecture):
         return True
+    if participation.assessment.kind == "exam":
+        return is_exam_corrector(user, participation.assessment)
     return participation.tutorial_id is not None and is_tutor_of(user, participation.tutorial)
 
 
@@ -112,3 +115,24 @@ def can_view_submission(user, submission) -> bool:
         tutors=user,
         roster_entries__user_id__in=member_ids,
     ).exists()
+
+
+def is_exam_corrector(user, assessment) -> bool:
+    """Named as a corrector of this exam assessment (duck-typed: its ``correctors`` rows)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return assessment.correctors.filter(user_id=user.pk).exists()
+
+
+def can_correct_exam(user, assessment) -> bool:
+    """Enter points of an exam assessment: its correctors and the lecture's teacher, editors
+    and site staff. Tutors of the lecture who are not correctors, students and other lectures'
+    teachers may not."""
+    if getattr(assessment, "kind", None) != "exam":
+        return False
+    return can_manage_lecture(user, assessment.lecture) or is_exam_corrector(user, assessment)
+
+
+def corrects_any_exam(user) -> bool:
+    """Whether the user is a corrector of any exam assessment (their "exams to correct")."""
+    return bool(user.is_authenticated and user.is_active and user.exam_corrections.exists())

@@ -42,8 +42,9 @@ def _gradable(request, assessment_id: int, tutorial_id: int) -> tuple[Assessment
     except (Assessment.DoesNotExist, Tutorial.DoesNotExist) as exc:
         raise Http404 from exc
     permissions.require(permissions.can_grade(request.user, tutorial))
-    if assessment.kind == Assessment.Kind.TALK:
-        raise Http404  # talks are graded with a grade, on their own page
+    if assessment.kind != Assessment.Kind.ASSIGNMENT:
+        # Talks are graded with a grade, exams by their correctors (assessment.views.exams).
+        raise Http404
     return assessment, tutorial
 
 

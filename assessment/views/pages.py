@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessment import errors, pages, selectors, selectors_pages, services
+from assessment import errors, pages, selectors, selectors_exams, selectors_pages, services
 from assessment.forms_pages import AssessmentForm, ConfirmForm, TaskForm
 from assessment.models import Assessment, Participation, Task
 from mampf import permissions
@@ -92,8 +92,11 @@ def _overview_url(assessment: Assessment) -> str:
 def lecture_assessments(request, lecture_id: int):
     lecture = _managed_lecture(request, lecture_id)
     rows = selectors_pages.lecture_assessments(lecture=lecture)
+    exam_rows = selectors_exams.lecture_exam_gradings(lecture=lecture)
     return render(
-        request, "assessment/pages/lecture_assessments.html", {"lecture": lecture, "rows": rows}
+        request,
+        "assessment/pages/lecture_assessments.html",
+        {"lecture": lecture, "rows": rows, "exam_rows": exam_rows},
     )
 
 
@@ -280,9 +283,10 @@ def publication(request, assessment_id: int, action: str, tutorial_id: int | Non
 @login_required
 @require_GET
 def my_sheets(request):
-    permissions.require(permissions.tutors_any_group(request.user))
+    exams = selectors_exams.exams_to_correct(user=request.user)
+    permissions.require(bool(exams) or permissions.tutors_any_group(request.user))
     sheets = selectors_pages.tutor_sheets(user=request.user)
-    return render(request, "assessment/pages/my_sheets.html", {"sheets": sheets})
+    return render(request, "assessment/pages/my_sheets.html", {"sheets": sheets, "exams": exams})
 
 
 # -- student ----------------------------------------------------------------------------------

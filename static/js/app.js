@@ -96,3 +96,20 @@ document.addEventListener("submit", (event) => {
     hadFocus = null;
   });
 })();
+// Exam point entry: the row's total follows the cells while typing (the saved total comes back
+// from the server with the row). Cells that are not numbers are left out until corrected.
+document.addEventListener("input", (event) => {
+  const cell = event.target.closest("[data-points-cell]");
+  if (!cell) return;
+  const key = cell.dataset.pointsCell;
+  const total = document.querySelector(`[data-running-total="${key}"]`);
+  if (!total) return;
+  let sum = 0;
+  document.querySelectorAll(`[data-points-cell="${key}"]`).forEach((input) => {
+    const value = Number(input.value.trim().replace(",", "."));
+    if (input.value.trim() && Number.isFinite(value)) sum += value;
+  });
+  const comma = total.textContent.includes(",");
+  const text = sum.toFixed(2);
+  total.textContent = comma ? text.replace(".", ",") : text;
+});
