@@ -42,12 +42,18 @@ from assessment import services as assessment_services
 from assessment.errors import AssessmentError
 from assessment.models import Achievement, Assessment, Participation, Submission, SubmissionMember
 from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
+from performance import selectors as performance_selectors
+from performance import services as performance_services
+from performance.certification import CertificationError
+from performance.models import Certification, Rule
+from performance.rules import RuleData, save_rule
 from registration import services as registration_services
 from registration.errors import RegistrationError
 from registration.models import Campaign, Policy, UserRegistration
 from rosters import services as roster_services
 from rosters.errors import RosterError
 from rosters.models import RosterEntry
+from rosters.selectors import roster_user_ids
 
 SEED = 2024
 STUDENT_COUNT = 150
@@ -147,7 +153,7 @@ SHEET_TEAMS = {
     2: [[3, 11, 19], [5, 13], [10, 18, 26]],
     3: [[3, 19], [4, 12], [6, 14, 22]],
 }
-SHEET_ABSENT = {1: [27, 44], 2: [36]}
+SHEET_ABSENT = {1: [27, 44], 2: [27, 36]}  # 27 misses two sheets: no admission
 SHEET_EXEMPT = {1: [(38, "Medical certificate")]}
 # Sheet 3: fully graded in Tutorial A (and published there), half graded in B-D, not in E-H.
 SHEET3_PUBLISHED_TUTORIAL = 0
@@ -157,6 +163,21 @@ ACHIEVEMENTS = [
     ("Presented a solution in the tutorial", Achievement.ValueType.BOOLEAN, None),
     ("Online quizzes", Achievement.ValueType.PERCENTAGE, "50"),
 ]
+# -- exam admission (issue 9) -------------------------------------------------------------------
+# Analysis I is at the end of its coursework: three sheets graded and published, every student
+# certified (one by hand), and the exam registration open. Linear Algebra is mid-term: its rule's
+# proposals are a mix of passed, failed and not yet decidable (sheet 4 is still open).
+ANALYSIS_SHEETS = [
+    ("Analysis sheet 1", -35, [("Sequences", "5"), ("Limits", "5"), ("Bonus: the number e", "2")]),
+    ("Analysis sheet 2", -28, [("Series", "6"), ("Convergence tests", "4")]),
+    ("Analysis sheet 3", -21, [("Continuity", "5"), ("Intermediate values", "5")]),
+]
+# Strength of a student's work (share of each task's points); everyone else lies in 0.45-1.0.
+ANALYSIS_WEAK = {12: "0.2", 17: "0.3", 23: "0.15"}
+ANALYSIS_OVERRIDE = 17  # failed on the figures; admitted by hand (see the note)
+ANALYSIS_EXAM_REGISTRANTS = 12  # passed students who already registered for the exam
+
+
 def _demo_pdf() -> bytes:
     """A valid one-page PDF (header, objects, cross-reference table, trailer) built by hand."""
     text = b"BT /F1 24 Tf 72 760 Td (Demo solution sheet) Tj ET"
@@ -469,11 +490,20 @@ class Command(BaseCommand):
                 allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
                 registration_deadline=in_days(30),
                 registerables=[catalogue["exam"]],
-                policies=[{
-                    "kind": Policy.Kind.INSTITUTIONAL_EMAIL,
-                    "phase": Policy.Phase.REGISTRATION,
-                    "config": {"domains": ["uni-heidelberg.de"]},
-                }],
+                policies=[
+                    {
+                        "kind": Policy.Kind.INSTITUTIONAL_EMAIL,
+                        "phase": Policy.Phase.REGISTRATION,
+                        "config": {"domains": ["uni-heidelberg.de"]},
+                    },
+                    # Registration opens before the term ends; only students certified as
+                    # admitted keep their place when staff finalize.
+                    {
+                        "kind": "student_performance",
+                        "phase": Policy.Phase.FINALIZATION,
+                        "config": {},
+                    },
+                ],
                 open_it=True,
             ),
             "interest": self.ensure_campaign(
@@ -746,6 +776,111 @@ class Command(BaseCommand):
                           "threshold": Decimal(threshold) if threshold else None},
             )
 
+    # -- exam admission ---------------------------------------------------------------------------
+
+    def ensure_admission(self, *, linear_algebra, analysis, staff, students) -> dict:
+        """Rules, records and certifications for both lectures, and Analysis I's exam
+        registration; each part only in the run that creates its rule."""
+        summary = {"analysis_exam_campaign": None}
+        self.ensure_analysis_coursework(lecture=analysis, staff=staff)
+        for lecture, data in (
+            (linear_algebra, RuleData(
+                threshold_kind="percentage", threshold_value=Decimal("50"),
+                sheet_min_percentage=Decimal("30"), sheet_min_count=3,
+            )),
+            (analysis, RuleData(
+                threshold_kind="percentage", threshold_value=Decimal("50"),
+                sheet_min_percentage=Decimal("25"), sheet_min_count=2,
+            )),
+        ):
+            if Rule.objects.filter(lecture=lecture, is_active=True).exists():
+                continue
+            save_rule(lecture=lecture, data=data, by=staff, note="demo data")
+            performance_services.compute_and_upsert_all_records(lecture=lecture)
+            performance_services.accept_all_proposals(lecture=lecture, by=staff)
+        override = students[ANALYSIS_OVERRIDE]
+        if Certification.objects.filter(
+            lecture=analysis, user=override, source=Certification.Source.COMPUTED,
+            status=Certification.Status.FAILED,
+        ).exists():
+            try:
+                performance_services.override_certification(
+                    lecture=analysis, user=override, status=Certification.Status.PASSED,
+                    note="Ill during sheets 2 and 3 (medical certificate); admitted after an "
+                         "oral make-up on 12 Dec.", by=staff,
+                )
+            except CertificationError as exc:
+                self.stderr.write(f"  no manual decision for {override.email}: {exc}")
+        summary["analysis_exam_campaign"] = self.ensure_analysis_exam(
+            lecture=analysis, staff=staff
+        )
+        return summary
+
+    def ensure_analysis_coursework(self, *, lecture, staff) -> None:
+        """Three sheets, graded for every member of the lecture roster and published."""
+        member_ids = roster_user_ids(lecture)
+        numbers = {
+            user.pk: int(user.email.split("@")[0].removeprefix("student"))
+            for user in User.objects.filter(pk__in=member_ids)
+        }
+        rng = random.Random(SEED + 9)
+        strength = {
+            pk: Decimal(ANALYSIS_WEAK.get(number, f"{rng.uniform(0.45, 1.0):.2f}"))
+            for pk, number in sorted(numbers.items())
+        }
+        for title, days, tasks in ANALYSIS_SHEETS:
+            if Assessment.objects.filter(lecture=lecture, title=title).exists():
+                continue
+            sheet = assessment_pages.create_assessment(
+                lecture=lecture, title=title, by=staff, grace_minutes=0,
+                deadline=_at_local(self.today + datetime.timedelta(days=days), 12),
+            )
+            task_rows = [
+                assessment_services.add_task(
+                    assessment=sheet, title=task_title, max_points=Decimal(maximum), by=staff
+                )
+                for task_title, maximum in tasks
+            ]
+            assessment_services.seed_participations(assessment=sheet, user_ids=member_ids)
+            for row in Participation.objects.filter(assessment=sheet).order_by("user_id"):
+                share = strength[row.user_id]
+                points = {}
+                for task in task_rows:
+                    noisy = min(max(share + Decimal(rng.randint(-10, 10)) / 100, Decimal(0)), 1)
+                    # Half points, never above the task's maximum.
+                    points[task] = (task.max_points * noisy * 2).quantize(Decimal(1)) / 2
+                assessment_services.enter_points(participation=row, points=points, by=staff)
+            assessment_services.publish_results(assessment=sheet, by=staff)
+
+    def ensure_analysis_exam(self, *, lecture, staff) -> Campaign | None:
+        """The final exam with an open registration gated by the admission rule; a dozen
+        admitted students have registered already."""
+        exam, _ = Exam.objects.get_or_create(
+            lecture=lecture, title="Analysis I final exam",
+            defaults={"date": _at_local(self.today + datetime.timedelta(days=40), 14),
+                      "location": "Hörsaal 1, INF 308", "capacity": 120},
+        )
+        campaign = Campaign.objects.filter(items__registerable=exam).first()
+        if campaign is not None:
+            return campaign
+        completeness = performance_selectors.lecture_completeness(lecture=lecture)
+        campaign = registration_services.exam_campaign_create(
+            exam=exam, by=staff, title="Analysis I: exam registration",
+            registration_deadline=exam.date - datetime.timedelta(days=3),
+            description="Register for the final exam. Only students admitted by the "
+                        "coursework rule can register.",
+        )
+        if not completeness.complete:
+            self.stderr.write(f"  “{campaign.title}” stays a draft: the lecture is not "
+                              f"completely certified.")
+            return campaign
+        campaign = registration_services.campaign_open(campaign, by=staff)
+        item = campaign.items.get()
+        admitted = sorted(completeness.passed)[:ANALYSIS_EXAM_REGISTRANTS]
+        for user in User.objects.filter(pk__in=admitted).order_by("pk"):
+            registration_services.register(user=user, item=item)
+        return campaign
+
     # -- the whole semester ---------------------------------------------------------------------
 
     def seed(self) -> dict:
@@ -783,7 +918,12 @@ class Command(BaseCommand):
             seminar=catalogue["seminar"], talks=catalogue["talks"], topologist=topologist
         )
         self.ensure_achievements(lecture=catalogue["linear_algebra"])
+        admission = self.ensure_admission(
+            linear_algebra=catalogue["linear_algebra"], analysis=analysis["lecture"],
+            staff=staff, students=students,
+        )
         return {
+            "admission": admission,
             "sheets": sheets, "talk_assessments": talk_assessments,
             "staff": staff, "editor": editor, "tutor": tutors[0], "students": students,
             "catalogue": catalogue, "campaigns": {**campaigns, "analysis": analysis["campaign"]},
@@ -829,6 +969,7 @@ class Command(BaseCommand):
                   f"{without_place} students without a place: "
                   f"{base_url}{reverse('registration:staff_unassigned', args=[analysis.pk])}")
         self.print_coursework(summary, base_url)
+        self.print_admission(summary, base_url)
         write("")
         write(f"Open {base_url}/ (`make run` serves it there; by hand: "
               f"`python manage.py runserver`).")
@@ -861,6 +1002,35 @@ class Command(BaseCommand):
         width = max(len(role) for role, _email, _password in logins)
         for role, email, password in logins:
             write(f"  {role.ljust(width)}  {email.ljust(24)}  {password}")
+
+    def print_admission(self, summary: dict, base_url: str) -> None:
+        """Exam admission: each lecture's certification counts, and whom to log in as."""
+        write = self.stdout.write
+        catalogue = summary["catalogue"]
+        analysis = summary["analysis"]["lecture"]
+        for lecture in (catalogue["linear_algebra"], analysis):
+            completeness = performance_selectors.lecture_completeness(lecture=lecture)
+            counts = ", ".join(f"{len(ids)} {state}" for state, ids in completeness.groups.items())
+            write(f"  Exam admission in {lecture.title} ({counts}): {base_url}"
+                  f"{reverse('performance:dashboard', args=[lecture.pk])}")
+        campaign = summary["admission"]["analysis_exam_campaign"]
+        if campaign is None:
+            return
+        write(f"    {campaign.title}: {campaign.get_status_display()}, "
+              f"{campaign.registrations.filter(status=UserRegistration.Status.CONFIRMED).count()}"
+              f" registered: {base_url}"
+              f"{reverse('registration:student_campaign', args=[campaign.pk])}")
+        registered = set(campaign.registrations.values_list("user_id", flat=True))
+        states = Certification.objects.filter(lecture=analysis).order_by("user_id")
+        admitted = states.filter(status=Certification.Status.PASSED).exclude(
+            user_id__in=registered).select_related("user").first()
+        refused = states.filter(status=Certification.Status.FAILED).select_related("user").first()
+        for label, certification in (("admitted, not registered yet", admitted),
+                                     ("not admitted", refused)):
+            if certification is not None:
+                write(f"    Analysis I student, {label}: {certification.user.email} "
+                      f"({STUDENT_PASSWORD}); their page: {base_url}"
+                      f"{reverse('performance:my_performance', args=[analysis.pk])}")
 
     def print_coursework(self, summary: dict, base_url: str) -> None:
         """Where to look at the coursework, and with which login."""
