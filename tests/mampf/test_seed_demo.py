@@ -20,6 +20,7 @@ from assessment.models import (
     TutorialPublication,
 )
 from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
+from performance.models import Certification
 from registration.models import (
     AllocationRun,
     Campaign,
@@ -59,6 +60,8 @@ def _snapshot() -> dict[str, list]:
                                               "propagate_to_lecture"),
         "exams": Exam.objects.values_list("pk", "lecture_id", "title", "date", "location",
                                           "capacity"),
+        "certifications": Certification.objects.values_list(
+            "pk", "lecture_id", "user_id", "status", "source", "certified_at"),
         "campaigns": Campaign.objects.values_list(
             "pk", "lecture_id", "title", "status", "allocation_mode", "planning_only",
             "registration_deadline", "max_preferences", "created_at", "updated_at",
@@ -139,7 +142,10 @@ def test_seed_builds_the_demo_semester():
     assert campaigns["Seminar talks"].items.count() == 12
     exam_campaign = campaigns["Exam registration"]
     assert exam_campaign.status == "open" and exam_campaign.items.get().registerable_id == exam.pk
-    assert exam_campaign.policies.get().config == {"domains": ["uni-heidelberg.de"]}
+    assert sorted(exam_campaign.policies.values_list("kind", "phase", "config")) == [
+        ("institutional_email", "registration", {"domains": ["uni-heidelberg.de"]}),
+        ("student_performance", "finalization", {}),
+    ]
     interest = campaigns["Interest in the follow-up course"]
     assert interest.status == "draft" and interest.planning_only
 
@@ -155,6 +161,24 @@ def test_seed_builds_the_demo_semester():
     ranked_users = UserRegistration.objects.filter(campaign=tutorial_campaign).values(
         "user_id").distinct().count()
     assert ranked_users == 100
+
+    # Exam admission: Linear Algebra mid-term (a mix), Analysis I certified with one decision by
+    # hand and its exam registration open with admitted students registered.
+    from performance.selectors import lecture_completeness
+
+    la_states = lecture_completeness(lecture=linear_algebra)
+    assert la_states.passed and la_states.failed and la_states.pending
+    analysis = Lecture.objects.get(title="Analysis I")
+    analysis_states = lecture_completeness(lecture=analysis)
+    assert analysis_states.complete and analysis_states.passed and analysis_states.failed
+    manual = Certification.objects.get(lecture=analysis, source="manual")
+    assert manual.status == "passed" and manual.note
+    analysis_exam = campaigns["Analysis I: exam registration"]
+    assert analysis_exam.status == "open"
+    registered = set(analysis_exam.registrations.filter(status="confirmed").values_list(
+        "user_id", flat=True))
+    assert len(registered) == 12 and registered <= set(analysis_states.passed)
+    assert "Exam admission in Analysis I" in output
 
     assert "http://127.0.0.1:8000/" in output
     for login in ("staff@example.org", "tutor1@example.org", "student001@example.org",
@@ -180,8 +204,8 @@ def test_seeding_twice_gives_identical_data():
 
     assert _snapshot() == first
     assert len(first["users"]) == 150 + 11
-    assert len(first["items"]) == 8 + 12 + 1 + 1 + 4
-    assert len(first["assessments"]) == 4 + 5  # four sheets, five graded talks
+    assert len(first["items"]) == 8 + 12 + 1 + 1 + 4 + 1
+    assert len(first["assessments"]) == 4 + 5 + 3  # sheets, graded talks, Analysis I sheets
     assert len(first["task_points"]) > 300 and len(first["grade_changes"]) > 300
 
 
@@ -344,7 +368,9 @@ def test_the_demo_has_four_exercise_sheets_in_the_states_asked_for():
     assert Achievement.objects.filter(lecture__title="Linear Algebra").count() == 2
 
     # Every change went through the services: audited.
-    assert GradeChange.objects.filter(field="publication").count() == 3
+    assert GradeChange.objects.filter(
+        field="publication", assessment__lecture__title="Linear Algebra"
+    ).count() == 3
     assert GradeChange.objects.filter(field="points").count() == TaskPoint.objects.count()
 
     assert f"/grading/{sheet3.pk}/tutorials/{tutorial_a.pk}/" in output
