@@ -49,7 +49,7 @@ from assessment.services import (
     _seed,
     clean_points,
 )
-from mampf.db import actor_or_none, among, lock_rows, translate_db_errors
+from mampf.db import actor_or_none, among, array_literal, lock_rows, translate_db_errors
 
 Status = Participation.Status
 MARKER = "MaMpf #"
@@ -104,7 +104,7 @@ _ROW_FIELDS = (
 
 
 def _rows(queryset) -> list[_Row]:
-    return [_Row(*values) for values in queryset.values_list(*_ROW_FIELDS)]
+    return [_Row(*values) for values in queryset.order_by().values_list(*_ROW_FIELDS)]
 
 
 class _PointsCache(dict):
@@ -789,7 +789,7 @@ def _update_rows_in_one_statement(touched: dict, new_status: dict[int, str], *, 
             "updated_at = %s, status = COALESCE(v.status, p.status) "
             "FROM unnest(%s::bigint[], %s::numeric[], %s::text[]) AS v(id, total, status) "
             "WHERE p.id = v.id",
-            [now, ids, totals, statuses],
+            [now, array_literal(ids), array_literal(totals), array_literal(statuses)],
         )
 
 

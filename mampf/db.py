@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import TypeVar
 
 from django.conf import settings
@@ -108,7 +109,30 @@ class among(Expression):  # noqa: N801 - used like a lookup: .filter(among("user
         lhs, params = compiler.compile(self.lhs)
         db_type = self.lhs.output_field.db_type(connection)
         array = "bigint[]" if db_type in ("bigint", "integer", "smallint") else "text[]"
-        return f"{lhs} = ANY(%s::{array})", [*params, self.values]
+        return f"{lhs} = ANY(%s::{array})", [*params, array_literal(self.values)]
+
+
+def array_literal(values: Iterable) -> str:
+    """A PostgreSQL array literal (``{1,2.50,NULL,"a b"}``) of ints, decimals, texts and
+    ``None``, to pass as ONE text parameter with a cast (``%s::bigint[]``).
+
+    psycopg dumps a Python list element by element (a regex check per element: about 1 ms
+    for 1,500 ids); this is one ``join``. Texts are double-quoted with ``"`` and ``\\``
+    escaped, so any text is safe."""
+    values = list(values)
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif isinstance(value, str):
+            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        elif isinstance(value, int | Decimal):
+            parts.append(str(value))
+        else:
+            raise TypeError(f"array_literal: unsupported value {value!r}")
+    return "{" + ",".join(parts) + "}"
 
 
 def actor_or_none(by) -> Model | None:

@@ -84,9 +84,23 @@ def build(n_students: int, n_tasks: int, tag: str):
 
 
 def analyze():
+    """``VACUUM ANALYZE`` of the tables every run churns, then ``ANALYZE``.
+
+    The benchmark database runs without autovacuum (as this machine's PostgreSQL is set up);
+    each run deletes the previous run's rows, so without a vacuum the dead rows pile up
+    (130 MB of task points for 25,000 live rows after some forty runs), the planner reads the
+    existing points with a sequential scan of the whole bloated table, and the timings drift
+    upwards from run to run. Production runs autovacuum."""
     from django.db import connection
 
     with connection.cursor() as cursor:
+        for table in (
+            "assessment_taskpoint",
+            "assessment_gradechange",
+            "assessment_participation",
+            "mampf_user",
+        ):
+            cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("ANALYZE")
 
 
