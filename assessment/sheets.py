@@ -108,13 +108,17 @@ def _rows(queryset) -> list[_Row]:
 
 
 class _PointsCache(dict):
-    """``clean_points`` once per distinct cell text (a sheet repeats few values)."""
+    """``clean_points`` once per distinct cell text (a sheet repeats few values); a bad text
+    maps to its ``InvalidPoints``, and ``bad`` says whether there was one."""
+
+    bad = False
 
     def __missing__(self, text):
         try:
             value = clean_points(text)
         except errors.InvalidPoints as exc:
             value = exc
+            self.bad = True
         self[text] = value
         return value
 
@@ -406,13 +410,17 @@ def check_sheet(
             )
             continue
         seen[participation.user_id] = number
-        values: dict[int, Decimal | None] = {}
-        for task_id, index in columns:
-            value = cleaned[cells[index]]
-            if isinstance(value, errors.InvalidPoints):
-                problems.append(Problem(number, header[index], f"“{cells[index][:40]}”: {value}"))
-            else:
-                values[task_id] = value
+        values: dict[int, Decimal | None] = {
+            task_id: cleaned[cells[index]] for task_id, index in columns
+        }
+        if cleaned.bad:  # some text of the sheet is no valid points: is one in this row?
+            for task_id, index in columns:
+                value = values[task_id]
+                if isinstance(value, errors.InvalidPoints):
+                    problems.append(
+                        Problem(number, header[index], f"“{cells[index][:40]}”: {value}")
+                    )
+                    del values[task_id]
         if participation.status in (Status.ABSENT, Status.EXEMPT) and any(
             v is not None for v in values.values()
         ):
