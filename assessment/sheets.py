@@ -534,12 +534,18 @@ def _expand_teams(
     return targets, submission_of
 
 
-def _diff(tasks, targets, rows_by_user) -> list[Change]:
+def _points_of(participation_ids: list[int]) -> dict[int, dict[int, Decimal]]:
+    """participation id -> {task id: points} of the stored task points (one query)."""
     existing: dict[int, dict[int, Decimal]] = {}
     for pid, tid, value in TaskPoint.objects.filter(
-        among("participation_id", [p.pk for p in rows_by_user.values()])
+        among("participation_id", participation_ids)
     ).values_list("participation_id", "task_id", "points"):
         existing.setdefault(pid, {})[tid] = value
+    return existing
+
+
+def _diff(tasks, targets, rows_by_user) -> list[Change]:
+    existing = _points_of([p.pk for p in rows_by_user.values()])
     changes = []
     for user_id, values in targets.items():
         p = rows_by_user.get(user_id)
@@ -678,11 +684,7 @@ def _write(assessment, tasks, targets, by_user, submission_of, *, by) -> tuple[i
     """Write the cells that differ; return (cells changed, students changed).
 
     The participations in ``by_user`` are locked; their points are read only now."""
-    existing: dict[int, dict[int, Decimal]] = {}
-    for pid, tid, value in TaskPoint.objects.filter(
-        among("participation_id", [p.pk for p in by_user.values()])
-    ).values_list("participation_id", "task_id", "points"):
-        existing.setdefault(pid, {})[tid] = value
+    existing = _points_of([p.pk for p in by_user.values()])
     actor = actor_or_none(by)
     actor_id = actor.pk if actor else None
     now = timezone.now()
