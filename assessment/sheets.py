@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -50,7 +51,7 @@ from assessment.services import (
     _seed,
     clean_points,
 )
-from mampf.db import actor_or_none, lock_rows, translate_db_errors
+from mampf.db import actor_or_none, among, array_literal, lock_rows, translate_db_errors
 
 Status = Participation.Status
 MARKER = "MaMpf #"
@@ -105,17 +106,21 @@ _ROW_FIELDS = (
 
 
 def _rows(queryset) -> list[_Row]:
-    return [_Row(*values) for values in queryset.values_list(*_ROW_FIELDS)]
+    return [_Row(*values) for values in queryset.order_by().values_list(*_ROW_FIELDS)]
 
 
 class _PointsCache(dict):
-    """``clean_points`` once per distinct cell text (a sheet repeats few values)."""
+    """``clean_points`` once per distinct cell text (a sheet repeats few values); a bad text
+    maps to its ``InvalidPoints``, and ``bad`` says whether there was one."""
+
+    bad = False
 
     def __missing__(self, text):
         try:
             value = clean_points(text)
         except errors.InvalidPoints as exc:
             value = exc
+            self.bad = True
         self[text] = value
         return value
 
@@ -139,6 +144,12 @@ class Plan:
     points: dict[int, dict[int, Decimal | None]] = field(default_factory=dict)
     versions: dict[int, int] = field(default_factory=dict)
     applied: tuple[int, int] | None = None  # (cells, students) written by ``import_sheet``
+    # What the check read, for ``import_sheet`` (not re-read there): the assessment's tasks,
+    # the sheet's participations by user id, the memberships (user id, submission id) of
+    # every submission a student of the sheet belongs to.
+    tasks: list[Task] = field(default_factory=list, repr=False)
+    rows: dict[int, _Row] = field(default_factory=dict, repr=False)
+    memberships: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     @property
     def cells_changed(self) -> int:
@@ -263,7 +274,7 @@ def check_sheet(
     """Validate the whole sheet and work out its changes; reads only (seven queries at any
     size). ``preview=False`` (``import_sheet``) stops after the checks of the sheet itself."""
     tasks = list(assessment.tasks.order_by("position"))
-    plan = Plan()
+    plan = Plan(tasks=tasks)
     problems = plan.problems
     try:
         _require_grading_open(assessment)
@@ -353,10 +364,11 @@ def check_sheet(
         p.user_id: p
         for p in _rows(
             Participation.objects.filter(assessment=assessment).filter(
-                _user_filter(user_ids, matriculations)
+                among("user_id", user_ids) | among("user__matriculation_number", matriculations)
             )
         )
     }
+    plan.rows = participations
     by_matriculation = {
         p.matriculation_number: p for p in participations.values() if p.matriculation_number
     }
@@ -405,13 +417,17 @@ def check_sheet(
             )
             continue
         seen[participation.user_id] = number
-        values: dict[int, Decimal | None] = {}
-        for task_id, index in columns:
-            value = cleaned[cells[index]]
-            if isinstance(value, errors.InvalidPoints):
-                problems.append(Problem(number, header[index], f"“{cells[index][:40]}”: {value}"))
-            else:
-                values[task_id] = value
+        values: dict[int, Decimal | None] = {
+            task_id: cleaned[cells[index]] for task_id, index in columns
+        }
+        if cleaned.bad:  # some text of the sheet is no valid points: is one in this row?
+            for task_id, index in columns:
+                value = values[task_id]
+                if isinstance(value, errors.InvalidPoints):
+                    problems.append(
+                        Problem(number, header[index], f"“{cells[index][:40]}”: {value}")
+                    )
+                    del values[task_id]
         if participation.status in (Status.ABSENT, Status.EXEMPT) and any(
             v is not None for v in values.values()
         ):
@@ -432,19 +448,25 @@ def check_sheet(
     if problems:
         plan.points = {}
         return plan
-    _team_problems(assessment, plan, seen)
+    plan.memberships = _memberships(assessment, plan.points)
+    _team_problems(plan, seen)
     if problems:
         plan.points = {}
         return plan
     if not preview:
         return plan
-    targets, _members = _expand_teams(assessment, plan.points)
-    rows_by_user = {
-        p.user_id: p
-        for p in _rows(
-            Participation.objects.filter(assessment=assessment, user_id__in=list(targets))
+    targets, _members = _expand_teams(plan.points, plan.memberships)
+    rows_by_user = {u: participations[u] for u in targets if u in participations}
+    outside = [u for u in targets if u not in participations]
+    if outside:
+        rows_by_user.update(
+            (p.user_id, p)
+            for p in _rows(
+                Participation.objects.filter(assessment=assessment).filter(
+                    among("user_id", outside)
+                )
+            )
         )
-    }
     for user_id in targets:
         if user_id in rows_by_user and rows_by_user[user_id].status in (
             Status.ABSENT,
@@ -471,17 +493,24 @@ def check_sheet(
     return plan
 
 
-def _user_filter(user_ids, matriculations):
-    return Q(user_id__in=list(user_ids)) | Q(user__matriculation_number__in=list(matriculations))
+def _memberships(assessment, points: dict[int, dict]) -> list[tuple[int, int]]:
+    """(user id, submission id) of every member of the submissions of the sheet's students
+    (one query)."""
+    return list(
+        SubmissionMember.objects.filter(
+            submission__in=SubmissionMember.objects.filter(assessment=assessment)
+            .filter(among("user_id", points))
+            .values("submission_id")
+        ).values_list("user_id", "submission_id")
+    )
 
 
-def _team_problems(assessment, plan: Plan, seen: dict[int, int]) -> None:
+def _team_problems(plan: Plan, seen: dict[int, int]) -> None:
     """Members of one submission listed in the sheet must have the same points."""
     teams: dict[int, list[int]] = {}
-    for user_id, submission_id in SubmissionMember.objects.filter(
-        assessment=assessment, user_id__in=list(plan.points)
-    ).values_list("user_id", "submission_id"):
-        teams.setdefault(submission_id, []).append(user_id)
+    for user_id, submission_id in plan.memberships:
+        if user_id in plan.points:
+            teams.setdefault(submission_id, []).append(user_id)
     for members in teams.values():
         first = plan.points[members[0]]
         for other in members[1:]:
@@ -496,15 +525,10 @@ def _team_problems(assessment, plan: Plan, seen: dict[int, int]) -> None:
                 )
 
 
-def _expand_teams(assessment, points: dict[int, dict]) -> tuple[dict[int, dict], dict[int, int]]:
-    """Every member of a listed student's submission gets that student's points (one query)."""
-    memberships = list(
-        SubmissionMember.objects.filter(
-            submission__in=SubmissionMember.objects.filter(
-                assessment=assessment, user_id__in=list(points)
-            ).values("submission_id")
-        ).values_list("user_id", "submission_id")
-    )
+def _expand_teams(
+    points: dict[int, dict], memberships: list[tuple[int, int]]
+) -> tuple[dict[int, dict], dict[int, int]]:
+    """Every member of a listed student's submission gets that student's points."""
     team_points: dict[int, dict] = {}
     for user_id, submission_id in memberships:
         if user_id in points:
@@ -517,12 +541,18 @@ def _expand_teams(assessment, points: dict[int, dict]) -> tuple[dict[int, dict],
     return targets, submission_of
 
 
-def _diff(tasks, targets, rows_by_user) -> list[Change]:
+def _points_of(participation_ids: list[int]) -> dict[int, dict[int, Decimal]]:
+    """participation id -> {task id: points} of the stored task points (one query)."""
     existing: dict[int, dict[int, Decimal]] = {}
     for pid, tid, value in TaskPoint.objects.filter(
-        participation_id__in=[p.pk for p in rows_by_user.values()]
+        among("participation_id", participation_ids)
     ).values_list("participation_id", "task_id", "points"):
         existing.setdefault(pid, {})[tid] = value
+    return existing
+
+
+def _diff(tasks, targets, rows_by_user) -> list[Change]:
+    existing = _points_of([p.pk for p in rows_by_user.values()])
     changes = []
     for user_id, values in targets.items():
         p = rows_by_user.get(user_id)
@@ -558,118 +588,122 @@ def import_sheet(
     """Apply a filled-in grading sheet as a whole, or refuse it as a whole.
 
     Refuses ``SheetRejected`` (with every problem), ``GradingNotOpen``, ``WrongKind`` (talks)
-    and ``ChangedMeanwhile`` (a row's version moved since the preview in ``expected_versions``).
-    Writes like ``enter_points`` (points, total, reviewed/pending, version, audit rows), in a
-    fixed number of statements. Returns the applied plan.
+    and ``ChangedMeanwhile`` (a row's version moved since the preview in ``expected_versions``,
+    or a row vanished since the check). Writes like ``enter_points`` (points, total,
+    reviewed/pending, version, audit rows), in a fixed number of statements. Returns the
+    applied plan.
     """
     with transaction.atomic():
+        # FOR SHARE on the assessment: its tasks cannot change (task changes lock it FOR
+        # UPDATE), so the tasks the check read are the ones written below.
         locked = _lock_assessment(assessment.pk, shared=True)
         _require_grading_open(locked)
         plan = check_sheet(assessment=locked, tutorial=tutorial, rows=rows, preview=False)
         if plan.problems:
             raise SheetRejected(plan.problems)
-        targets, submission_of = _expand_teams(locked, plan.points)
-        _seed(locked, list(targets))
-        ids = list(
-            Participation.objects.filter(assessment=locked, user_id__in=list(targets)).values_list(
-                "pk", flat=True
+        targets, submission_of = _expand_teams(plan.points, plan.memberships)
+        ids = {user_id: plan.rows[user_id].pk for user_id in targets if user_id in plan.rows}
+        outside = [user_id for user_id in targets if user_id not in plan.rows]
+        if outside:  # team members who are not in the sheet: seed their rows if missing
+            _seed(locked, outside)
+            ids.update(
+                Participation.objects.filter(assessment=locked)
+                .filter(among("user_id", outside))
+                .values_list("user_id", "pk")
             )
-        )
         # Plain values, no model instances; no join, so only the participations are locked.
         rows_locked = lock_rows(
             Participation.objects.values_list("pk", "user_id", "status", "version", named=True),
-            ids,
+            ids.values(),
         )
+        if len(rows_locked) != len(ids):  # a row was deleted since the check read it
+            raise errors.ChangedMeanwhile()
         by_user = {p.user_id: p for p in rows_locked}
         if expected_versions:
             for p in rows_locked:
                 if p.pk in expected_versions and expected_versions[p.pk] != p.version:
                     raise errors.ChangedMeanwhile()
-        plan.applied = _write(locked, targets, by_user, submission_of, by=by)
+        plan.applied = _write(locked, plan.tasks, targets, by_user, submission_of, by=by)
         if plan.applied[0]:
             assignment_changed(locked)
     return plan
 
 
-def _insert_columns(model, columns: dict[str, list]) -> None:
-    """Insert rows given column by column, in ONE statement at any size.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
 
-    PostgreSQL: ``COPY ... FROM STDIN`` (psycopg 3 ``cursor.copy()``; no model instances, no
-    parameter limit, no array parameters to build). Other databases: ``bulk_create``.
+
+def _copy_value(value) -> str:
+    """One value in ``COPY``'s text format: ``\\N`` for NULL, backslash, tab, newline and
+    carriage return escaped in texts; numbers and timestamps as ``str()`` writes them
+    (PostgreSQL reads both)."""
+    if value is None:
+        return _NULL
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)
+
+
+def _copy_column(values: tuple) -> Sequence[str]:
+    """A column's values in ``COPY``'s text format, as ``_copy_value`` but column-wise: a
+    column of one kind (numbers, or texts without a character to escape) costs one
+    C-level pass instead of a Python call per value."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        text = "".join(values)
+        if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+            return [v.translate(_COPY_ESCAPES) for v in values]
+        return values
+    if kinds <= {int, Decimal}:
+        return list(map(str, values))
+    if kinds <= {int, Decimal, type(None)}:
+        return [_NULL if v is None else str(v) for v in values]
+    return list(map(_copy_value, values))
+
+
+def _insert_rows(model, names: list[str], rows: list[tuple], constants: dict) -> None:
+    """Insert ``rows`` (values of the fields ``names``, plus the same ``constants`` for
+    every row) in ONE statement at any size.
+
+    PostgreSQL: ``COPY ... FROM STDIN`` (psycopg 3 ``cursor.copy()``) with the whole payload
+    built as text column by column and written at once (no per-row ``write_row``, no model
+    instances, no parameter limit). Other databases: ``bulk_create``.
     """
-    names = list(columns)
-    count = len(columns[names[0]]) if names else 0
-    if not count:
+    if not rows:
         return
+    meta = model._meta
     if connection.vendor != "postgresql":
+        attnames = [meta.get_field(n).attname for n in names]
+        fixed = {meta.get_field(n).attname: v for n, v in constants.items()}
         model.objects.bulk_create(
-            [model(**{n: columns[n][i] for n in names}) for i in range(count)]
+            [model(**dict(zip(attnames, row, strict=True)), **fixed) for row in rows]
         )
         return
     quote = connection.ops.quote_name
-    fields = [model._meta.get_field(n) for n in names]
-    sql = (
-        f"COPY {quote(model._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
-    )
+    columns = [meta.get_field(n).column for n in [*names, *constants]]
+    sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    line_end = "".join("\t" + _copy_value(v) for v in constants.values()) + "\n"
+    texts = [_copy_column(column) for column in zip(*rows, strict=True)]
+    payload = line_end.join(map("\t".join, zip(*texts, strict=True))) + line_end
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in zip(*(columns[n] for n in names), strict=True):
-            copy.write_row(row)
+        copy.write(payload)
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value)
+def _write(assessment, tasks, targets, by_user, submission_of, *, by) -> tuple[int, int]:
+    """Write the cells that differ; return (cells changed, students changed).
 
-
-def _write(assessment, targets, by_user, submission_of, *, by) -> tuple[int, int]:
-    """Write the cells that differ; return (cells changed, students changed)."""
-    tasks = list(Task.objects.filter(assessment=assessment).order_by("position"))
-    existing: dict[int, dict[int, Decimal]] = {}
-    for pid, tid, value in TaskPoint.objects.filter(
-        participation_id__in=[p.pk for p in by_user.values()]
-    ).values_list("participation_id", "task_id", "points"):
-        existing.setdefault(pid, {})[tid] = value
+    The participations in ``by_user`` are locked; their points are read only now."""
+    existing = _points_of([p.pk for p in by_user.values()])
     actor = actor_or_none(by)
     actor_id = actor.pk if actor else None
     now = timezone.now()
-    delete_pairs: list[tuple[int, int]] = []
-    points = {
-        "participation": [],
-        "task": [],
-        "points": [],
-        "grader": [],
-        "graded_at": [],
-        "submission": [],
-    }
-    audit = {
-        "assessment": [],
-        "participation": [],
-        "task": [],
-        "tutorial": [],
-        "field": [],
-        "old": [],
-        "new": [],
-        "reason": [],
-        "by": [],
-        "at": [],
-    }
+    task_ids = [t.pk for t in tasks]
+    points_field = GradeChange.Field.POINTS.value
+    cleared: dict[int, list[int]] = {tid: [] for tid in task_ids}  # task -> participations
+    inserted: list[tuple] = []  # (participation, task, points, submission)
+    audit: list[tuple] = []  # (participation, task, field, old, new)
     touched: dict[int, tuple] = {}
-
-    def log(row_pk, task_id, field, old, new):
-        for key, value in (
-            ("assessment", assessment.pk),
-            ("participation", row_pk),
-            ("task", task_id),
-            ("tutorial", None),
-            ("field", field),
-            ("old", old),
-            ("new", new),
-            ("reason", "sheet upload"),
-            ("by", actor_id),
-            ("at", now),
-        ):
-            audit[key].append(value)
-
+    nothing: dict[int, Decimal] = {}
     for user_id, values in targets.items():
         row = by_user.get(user_id)
         if row is None:
@@ -678,76 +712,81 @@ def _write(assessment, targets, by_user, submission_of, *, by) -> tuple[int, int
             v is not None for v in values.values()
         ):
             raise errors.StatusForbids()
-        old_points = existing.get(row.pk, {})
+        old_points = existing.get(row.pk, nothing)
         scored = len(old_points)
         final_total = sum(old_points.values(), Decimal("0"))
+        submission = submission_of.get(user_id)
         changed = False
-        for task in tasks:
-            new = values.get(task.pk)
-            old = old_points.get(task.pk)
+        for tid in task_ids:
+            new = values.get(tid)
+            old = old_points.get(tid)
             if old == new:
                 continue
             changed = True
             if old is not None:
-                delete_pairs.append((row.pk, task.pk))
+                cleared[tid].append(row.pk)
                 scored -= 1
                 final_total -= old
             if new is not None:
                 scored += 1
                 final_total += new
-                for key, value in (
-                    ("participation", row.pk),
-                    ("task", task.pk),
-                    ("points", new),
-                    ("grader", actor_id),
-                    ("graded_at", now),
-                    ("submission", submission_of.get(user_id)),
-                ):
-                    points[key].append(value)
-            log(row.pk, task.pk, GradeChange.Field.POINTS, _text(old), _text(new))
+                inserted.append((row.pk, tid, new, submission))
+            audit.append(
+                (
+                    row.pk,
+                    tid,
+                    points_field,
+                    "" if old is None else str(old),
+                    "" if new is None else str(new),
+                )
+            )
         if changed:
             touched[row.pk] = (row, scored, final_total)
     if not touched:
         return 0, 0
-    cells = len(audit["field"])
-    if delete_pairs:
+    cells = len(audit)
+    if any(cleared.values()):
         # One statement: the changed cells' old rows (participation, task) go.
         condition = Q()
-        for task in tasks:
-            pids = [pid for pid, tid in delete_pairs if tid == task.pk]
+        for tid, pids in cleared.items():
             if pids:
-                condition |= Q(task_id=task.pk, participation_id__in=pids)
+                condition |= Q(among("participation_id", pids), task_id=tid)
         TaskPoint.objects.filter(condition).delete()
-    _insert_columns(
+    _insert_rows(
         TaskPoint,
-        {
-            f"{k}_id" if k in ("participation", "task", "grader", "submission") else k: v
-            for k, v in points.items()
-        },
+        ["participation", "task", "points", "submission"],
+        inserted,
+        {"grader": actor_id, "graded_at": now},
     )
     task_count = len(tasks)
     moves: dict[str, list[int]] = {Status.REVIEWED: [], Status.PENDING: []}
     new_status: dict[int, str] = {}
+    status_field = GradeChange.Field.STATUS.value
     for row, scored, _total in touched.values():
         old = row.status
         if old == Status.PENDING and task_count and scored >= task_count:
-            new = Status.REVIEWED
+            new = Status.REVIEWED.value
         elif old == Status.REVIEWED and scored < task_count:
-            new = Status.PENDING
+            new = Status.PENDING.value
         else:
             continue
         moves[new].append(row.pk)
         new_status[row.pk] = new
-        log(row.pk, None, GradeChange.Field.STATUS, old, new)
+        audit.append((row.pk, None, status_field, old, new))
     if connection.vendor == "postgresql":
         _update_rows_in_one_statement(touched, new_status, now=now)
     else:
         _update_rows(touched, moves, now=now)
-    _insert_columns(
+    _insert_rows(
         GradeChange,
+        ["participation", "task", "field", "old", "new"],
+        audit,
         {
-            f"{k}_id" if k in ("assessment", "participation", "task", "tutorial", "by") else k: v
-            for k, v in audit.items()
+            "assessment": assessment.pk,
+            "tutorial": None,
+            "reason": "sheet upload",
+            "by": actor_id,
+            "at": now,
         },
     )
     return cells, len(touched)
@@ -769,7 +808,7 @@ def _update_rows_in_one_statement(touched: dict, new_status: dict[int, str], *, 
             "updated_at = %s, status = COALESCE(v.status, p.status) "
             "FROM unnest(%s::bigint[], %s::numeric[], %s::text[]) AS v(id, total, status) "
             "WHERE p.id = v.id",
-            [now, ids, totals, statuses],
+            [now, array_literal(ids), array_literal(totals), array_literal(statuses)],
         )
 
 

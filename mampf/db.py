@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import TypeVar
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connections
-from django.db.models import Model, QuerySet
+from django.db.models import BooleanField, Expression, Model, QuerySet
+from django.db.models import F as FieldRef
 
 from mampf.errors import Busy
 
@@ -51,7 +54,7 @@ def lock_rows(
     ids = sorted({pk for pk in pks if pk is not None})
     if not ids:
         return []
-    queryset = queryset.filter(pk__in=ids).order_by("pk")
+    queryset = queryset.filter(among("pk", ids)).order_by("pk")
     if not locks_enabled():
         return list(queryset)
     if shared:
@@ -66,6 +69,70 @@ def _share_locked(queryset: QuerySet, *, nowait: bool) -> list:
     sql, params = queryset.query.sql_with_params()
     suffix = " FOR SHARE NOWAIT" if nowait else " FOR SHARE"
     return list(queryset.model._default_manager.raw(sql + suffix, params))
+
+
+class among(Expression):  # noqa: N801 - used like a lookup: .filter(among("user_id", ids))
+    """Filter condition ``field IN values`` for long lists of ids or short texts.
+
+    PostgreSQL: ``field = ANY(%s)`` with the values as ONE array parameter; a 1,500-element
+    ``__in`` costs milliseconds in Django's lookup preparation, in psycopg's placeholder
+    splitting and in the server's parser. Other databases: a plain ``IN (...)`` list. An empty
+    list matches nothing (like ``__in=[]``). Values are ints or strings, as the field stores
+    them.
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, field: str, values: Iterable):
+        super().__init__()
+        self.lhs = FieldRef(field) if isinstance(field, str) else field
+        self.values = list(values)
+
+    def __repr__(self):
+        return f"among({self.lhs!r}, {len(self.values)} values)"
+
+    def get_source_expressions(self):
+        return [self.lhs]
+
+    def set_source_expressions(self, exprs):
+        (self.lhs,) = exprs
+
+    def as_sql(self, compiler, connection):
+        if not self.values:
+            raise EmptyResultSet
+        lhs, params = compiler.compile(self.lhs)
+        marks = ", ".join(["%s"] * len(self.values))
+        return f"{lhs} IN ({marks})", [*params, *self.values]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, params = compiler.compile(self.lhs)
+        db_type = self.lhs.output_field.db_type(connection)
+        array = "bigint[]" if db_type in ("bigint", "integer", "smallint") else "text[]"
+        return f"{lhs} = ANY(%s::{array})", [*params, array_literal(self.values)]
+
+
+def array_literal(values: Iterable) -> str:
+    """A PostgreSQL array literal (``{1,2.50,NULL,"a b"}``) of ints, decimals, texts and
+    ``None``, to pass as ONE text parameter with a cast (``%s::bigint[]``).
+
+    psycopg dumps a Python list element by element (a regex check per element: about 1 ms
+    for 1,500 ids); this is one ``join``. Texts are double-quoted with ``"`` and ``\\``
+    escaped, so any text is safe."""
+    values = list(values)
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif isinstance(value, str):
+            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        elif isinstance(value, int | Decimal):
+            parts.append(str(value))
+        else:
+            raise TypeError(f"array_literal: unsupported value {value!r}")
+    return "{" + ",".join(parts) + "}"
 
 
 def actor_or_none(by) -> Model | None:

@@ -507,3 +507,52 @@ def test_sheet_before_grading_opens_is_refused(world):
     with pytest.raises(errors.GradingNotOpen):
         apply_rows(w, rows)
     assert state(w) == before
+
+
+def test_bulk_insert_escapes_texts_for_copy():
+    """The COPY payload is built as text: tabs, newlines, backslashes and a literal ``\\N``
+    in a text arrive unchanged, ``None`` arrives as NULL (PostgreSQL; bulk_create elsewhere)."""
+    assessment, _tasks, _rows = _bulk_world(2)
+    rows = list(Participation.objects.filter(assessment=assessment).order_by("pk"))
+    awkward = ["a\tb", "c\nd\re", "f\\g", "\\N", ""]
+    now = timezone.now()
+    sheets._insert_rows(
+        GradeChange,
+        ["participation", "task", "field", "old", "new"],
+        [(rows[i % 2].pk, None, "points", text, str(D("1.50"))) for i, text in enumerate(awkward)],
+        {"assessment": assessment.pk, "tutorial": None, "reason": "x\ty\\z", "by": None, "at": now},
+    )
+    written = GradeChange.objects.filter(assessment=assessment).order_by("pk")
+    assert [c.old for c in written] == awkward
+    assert {(c.new, c.reason, c.task_id, c.by_id) for c in written} == {
+        ("1.50", "x\ty\\z", None, None)
+    }
+    if connection.vendor == "postgresql":  # bulk_create (SQLite) stamps ``at`` itself
+        assert {c.at for c in written} == {now}
+
+
+def test_team_member_without_a_row_gets_one_with_the_team_points(world):
+    w = world
+    w["rows"]["Bob B"].delete()
+    plan = apply_rows(w, [header(w), row(w["alice"], "4", "6")])
+    bob = Participation.objects.get(assessment=w["assessment"], user=w["bob"])
+    assert plan.applied == (4, 2)
+    assert bob.points_total == D("10.00") and bob.status == Participation.Status.REVIEWED
+
+
+def test_a_row_deleted_between_check_and_lock_refuses_the_whole_sheet(world, monkeypatch):
+    w = world
+    check = sheets.check_sheet
+    carol = w["rows"]["Carol C"].pk
+
+    def check_then_delete(**kwargs):
+        plan = check(**kwargs)
+        Participation.objects.filter(pk=carol).delete()
+        return plan
+
+    monkeypatch.setattr(sheets, "check_sheet", check_then_delete)
+    with pytest.raises(errors.ChangedMeanwhile):
+        apply_rows(w, [header(w), row(w["alice"], "4", "6"), row(w["carol"], "1", "2")])
+    monkeypatch.undo()
+    assert not TaskPoint.objects.exists()
+    assert Participation.objects.filter(pk=carol).exists()  # rolled back

@@ -1,13 +1,21 @@
 """mampf.db: ordered row locks with one test switch, and lock timeouts as a clean 'busy'."""
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from mampf.db import actor_or_none, lock_rows, locks_enabled, translate_db_errors
+from mampf.db import (
+    actor_or_none,
+    among,
+    array_literal,
+    lock_rows,
+    locks_enabled,
+    translate_db_errors,
+)
 from mampf.errors import Busy
-from mampf.models import Registerable, Tutorial
+from mampf.models import Registerable, Tutorial, User
 from tests.factories import TutorialFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +35,29 @@ def test_lock_rows_accepts_a_model_and_nothing_to_lock():
     with transaction.atomic():
         assert lock_rows(Tutorial, []) == []
         assert [row.pk for row in lock_rows(Tutorial, [tutorial.pk], shared=True)] == [tutorial.pk]
+
+
+def test_among_filters_ids_and_texts_like_in():
+    awkward = ['a"b', "c\\d", "e,f", "{g}", "h i", "NULL", "'j'"]
+    users = [UserFactory(matriculation_number=text) for text in awkward]
+    other = UserFactory(matriculation_number="k")
+    ids = [u.pk for u in users]
+    assert set(User.objects.filter(among("pk", ids)).values_list("pk", flat=True)) == set(ids)
+    by_text = User.objects.filter(among("matriculation_number", awkward))
+    assert set(by_text.values_list("pk", flat=True)) == set(ids)
+    assert not User.objects.filter(among("pk", [])).exists()
+    either = User.objects.filter(among("pk", [other.pk]) | among("matriculation_number", ['a"b']))
+    assert set(either.values_list("pk", flat=True)) == {other.pk, users[0].pk}
+
+
+def test_array_literal_quotes_texts_and_writes_numbers_and_nulls():
+    assert array_literal([3, 1, 2]) == "{3,1,2}"
+    assert array_literal([]) == "{}"
+    assert array_literal([None, "pending", 'a"b\\c', Decimal("2.50"), 4]) == (
+        '{NULL,"pending","a\\"b\\\\c",2.50,4}'
+    )
+    with pytest.raises(TypeError):
+        array_literal([1.5])
 
 
 def test_the_switch_turns_every_lock_off(settings):
