@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from mampf.db import PreparedQuery
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
+from mampf.selectors import is_valid_id
 from registration.models import Campaign, Item, Policy, UserRegistration
 from rosters import selectors as roster_selectors
 
@@ -245,6 +247,59 @@ def item_of_campaign(campaign: Campaign, item_id: int) -> Item:
     """An item of exactly this campaign; raises Item.DoesNotExist otherwise."""
     item = Item.objects.select_related("registerable").get(pk=item_id, campaign=campaign)
     item.campaign = campaign  # reuse the page's campaign (and its prefetched policies)
+    return item
+
+
+_ACTION_CAMPAIGN_COLUMNS = tuple(field.attname for field in Campaign._meta.concrete_fields)
+_ACTION_ITEM_COLUMNS = ("id", "campaign_id", "registerable_id", "exclusive")
+_ACTION_GROUP_COLUMNS = ("id", "polymorphic_ctype_id", "title", "capacity")
+
+
+def _action_item_sql(*, campaign_id, item_id):
+    return (
+        Item.objects.filter(pk=item_id, campaign_id=campaign_id)
+        .exclude(campaign__status=Status.DRAFT)
+        .annotate(has_policies=Exists(Policy.objects.filter(campaign=OuterRef("campaign"))))
+        .order_by()
+        .values_list(
+            *_ACTION_ITEM_COLUMNS,
+            *(f"registerable__{name}" for name in _ACTION_GROUP_COLUMNS),
+            *(f"campaign__{name}" for name in _ACTION_CAMPAIGN_COLUMNS),
+            "has_policies",
+        )
+    )
+
+
+_ACTION_ITEM = PreparedQuery(_action_item_sql)
+
+
+def item_for_student_action(campaign_id: int, item_id: int) -> Item:
+    """The item of a visible campaign that a register or withdraw POST names, with its whole
+    campaign row and its group's title and capacity: one query (its SQL built once per process),
+    two when the campaign has rules (its policies, for the eligibility check). Raises
+    ``Item.DoesNotExist`` for an unknown item or one of another campaign, and
+    ``Campaign.DoesNotExist`` when the campaign itself is unknown or a draft."""
+    if not (is_valid_id(campaign_id) and is_valid_id(item_id)):
+        raise Campaign.DoesNotExist
+    rows = _ACTION_ITEM.fetchall(campaign_id=campaign_id, item_id=item_id)
+    if not rows:
+        visible_campaigns().get(pk=campaign_id)  # Campaign.DoesNotExist: the campaign is unknown
+        raise Item.DoesNotExist
+    row = rows[0]
+    items, groups = len(_ACTION_ITEM_COLUMNS), len(_ACTION_GROUP_COLUMNS)
+    item = Item.from_db("default", _ACTION_ITEM_COLUMNS, row[:items])
+    # Columns not read here (an item's position, ...) load on first access, as with ``only``.
+    item.registerable = Registerable.from_db(
+        "default", _ACTION_GROUP_COLUMNS, row[items:items + groups]
+    )
+    campaign = Campaign.from_db("default", _ACTION_CAMPAIGN_COLUMNS, row[items + groups:-1])
+    if row[-1]:
+        prefetch_related_objects([campaign], "policies")
+    else:
+        no_policies = Policy.objects.none()
+        no_policies._result_cache, no_policies._prefetch_done = [], True
+        campaign._prefetched_objects_cache = {"policies": no_policies}
+    item.campaign = campaign
     return item
 
 

@@ -34,6 +34,16 @@ def _item_or_404(campaign: Campaign, item_id: int) -> Item:
         raise Http404(_("No such item in this registration.")) from None
 
 
+def _action_item_or_404(campaign_id: int, item_id: int) -> Item:
+    """The item a register or withdraw POST names, with its campaign (one query)."""
+    try:
+        return selectors.item_for_student_action(campaign_id, item_id)
+    except Campaign.DoesNotExist:
+        raise Http404(_("No such registration.")) from None
+    except Item.DoesNotExist:
+        raise Http404(_("No such item in this registration.")) from None
+
+
 def _campaign_url(campaign: Campaign) -> str:
     return reverse("registration:student_campaign", args=[campaign.pk])
 
@@ -104,8 +114,8 @@ def result(request, campaign_id: int):
 @login_required
 @require_POST
 def register(request, campaign_id: int, item_id: int):
-    campaign = _visible_campaign_or_404(campaign_id)
-    item = _item_or_404(campaign, item_id)
+    item = _action_item_or_404(campaign_id, item_id)
+    campaign = item.campaign
     try:
         services.register(user=request.user, item=item)
     except RegistrationError as exc:
@@ -121,8 +131,8 @@ def register(request, campaign_id: int, item_id: int):
 @login_required
 @require_POST
 def withdraw(request, campaign_id: int, item_id: int):
-    campaign = _visible_campaign_or_404(campaign_id)
-    item = _item_or_404(campaign, item_id)
+    item = _action_item_or_404(campaign_id, item_id)
+    campaign = item.campaign
     try:
         services.withdraw(user=request.user, item=item)
     except RegistrationError as exc:
