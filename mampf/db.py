@@ -222,3 +222,12 @@ class PreparedQuery:
         return converted
 
 
+
+
+def instance_from_row(model, columns, values, *, using: str = "default"):
+    """A model instance from some of its columns, in any order (the others load on first use,
+    as with ``only``): for rows a ``PreparedQuery`` read. ``Model.from_db`` itself expects the
+    columns in the model's field order."""
+    by_name = dict(zip(columns, values, strict=True))
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in by_name]
+    return model.from_db(using, names, [by_name[name] for name in names])

@@ -12,6 +12,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from mampf.db import PreparedQuery
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
 from mampf.pending import pending_user_ids
 from mampf.selectors import is_valid_id
@@ -103,11 +104,24 @@ def seat_holders(
     holders: dict[int, set[int]] = {pk: set() for pk in ids}
     if not ids:
         return holders
-    for registerable_id, user_id in seat_holders_query(
-        ids, excluding_campaign_id=excluding_campaign_id
-    ):
+    values = {f"id{index}": pk for index, pk in enumerate(ids)}
+    if excluding_campaign_id is not None:
+        values["excluding"] = excluding_campaign_id
+    rows = _SEAT_HOLDERS.fetchall(key=(len(ids), *pending_seat_sources_key()), **values)
+    for registerable_id, user_id in rows:
         holders[registerable_id].add(user_id)
     return holders
+
+
+def _seat_holders_sql(**values):
+    ids = [value for name, value in values.items() if name.startswith("id")]
+    return seat_holders_query(
+        ids, excluding_campaign_id=values.get("excluding")
+    ).query.sql_with_params()
+
+
+# The SQL text per number of groups (read every time: the seat table is what a rush watches).
+_SEAT_HOLDERS = PreparedQuery(_seat_holders_sql)
 
 
 def seats_taken(
