@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from mampf.db import PreparedQuery, instance_from_row
+from mampf.links import path_for
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Term, Tutorial
 from mampf.selectors import is_valid_id
 from registration.models import Campaign, Item, Policy, UserRegistration
@@ -414,6 +415,10 @@ class IndexEntry:
     campaign: Campaign
     state: str
     outcome: MyOutcome
+
+    @property
+    def url(self) -> str:
+        return path_for("registration:student_campaign", self.campaign.pk)
 
 
 @dataclass
