@@ -273,7 +273,7 @@ def _attach_policies(campaign: Campaign, *, has_policies: bool) -> None:
     campaign._prefetched_objects_cache = {"policies": no_policies}
 
 
-def campaign_for_student(campaign_id: int) -> Campaign:
+def campaign_for_student(campaign_id: int, *, with_policies: bool = True) -> Campaign:
     """A visible campaign with its lecture and term (the columns the pages show; the rest of
     the lecture loads on first use) and its policies; raises Campaign.DoesNotExist otherwise.
     One query, its SQL built once per process; a second for the policies when it has any."""
@@ -289,7 +289,8 @@ def campaign_for_student(campaign_id: int) -> Campaign:
                               row[campaigns:campaigns + lectures])
     lecture.term = instance_from_row(Term, _TERM_COLUMNS, row[campaigns + lectures:-1])
     campaign.lecture = lecture
-    _attach_policies(campaign, has_policies=row[-1])
+    if with_policies:
+        _attach_policies(campaign, has_policies=row[-1])
     return campaign
 
 
@@ -370,9 +371,10 @@ class CampaignPage:
     is_exam: bool
 
 
-def campaign_page(campaign: Campaign, *, user) -> CampaignPage:
-    """Everything the student's campaign page shows, except eligibility (a service call)."""
-    items = campaign_items(campaign)
+def campaign_page(campaign: Campaign, *, user, with_counts: bool = True) -> CampaignPage:
+    """Everything the student's campaign page shows, except eligibility (a service call);
+    without the seat counts for the result page."""
+    items = campaign_items(campaign, with_counts=with_counts)
     mine = my_registrations(campaign, user=user)
     attach_items(mine, {item.pk: item for item in items})
     outcome = outcome_for(campaign, mine)
