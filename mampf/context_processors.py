@@ -12,6 +12,7 @@ from django.conf import settings
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django_htmx.jinja import htmx_script as htmx_script_tag
 
@@ -89,6 +90,16 @@ class Layout:
         self.static = {name: static(path) for name, path in self.STATIC_FILES.items()}
         self.htmx_script = htmx_script_tag(version=2, minified=True, extensions="", nonce=None)
         self.languages = [(code, str(name)) for code, name in settings.LANGUAGES]
+        # The <head> links every page has, as one piece of markup.
+        self.head = format_html(
+            '<link rel="icon" href="{}" type="image/svg+xml">\n'
+            '  <link rel="icon" href="{}" sizes="32x32">\n'
+            '  <link rel="stylesheet" href="{}">\n'
+            "  {}\n"
+            '  <script src="{}" defer></script>',
+            self.static["favicon_svg"], self.static["favicon_ico"], self.static["app_css"],
+            self.htmx_script, self.static["app_js"],
+        )
 
 
 _LAYOUTS: dict[tuple, Layout] = {}

@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
 
 from mampf import permissions
+from mampf.db import PreparedQuery
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Term, Tutorial
 from mampf.pending import PendingPlace, pending_places_of
 
@@ -46,20 +47,27 @@ class StaffRoles:
         return self.manages_lectures or self.tutors_groups or self.is_site_staff
 
 
+def _staff_roles_query(*, user_id):
+    manages = Lecture.objects.non_polymorphic().filter(Q(teacher=OuterRef("pk"))
+                                                       | Q(editors=OuterRef("pk")))
+    tutors = Tutorial.tutors.through.objects.filter(user_id=OuterRef("pk"))
+    return (
+        get_user_model().objects.filter(pk=user_id).order_by()
+        .values_list(Exists(manages), Exists(tutors))
+    )
+
+
+_STAFF_ROLES = PreparedQuery(_staff_roles_query)
+
+
 def staff_roles(*, user) -> StaffRoles:
     """Whether the user manages a lecture or tutors a group: one query for both (site staff
     manage every lecture without asking), so that a student pays nothing for the staff
     sections of the start page."""
     if not (user.is_authenticated and user.is_active):
         return StaffRoles(False, False, False)
-    manages = Lecture.objects.non_polymorphic().filter(Q(teacher=OuterRef("pk"))
-                                                       | Q(editors=OuterRef("pk")))
-    tutors = Tutorial.tutors.through.objects.filter(user_id=OuterRef("pk"))
-    row = (
-        get_user_model().objects.filter(pk=user.pk)
-        .values_list(Exists(manages), Exists(tutors))
-        .first()
-    ) or (False, False)
+    rows = _STAFF_ROLES.fetchall(user_id=user.pk)
+    row = rows[0] if rows else (False, False)
     is_staff = permissions.is_site_staff(user)
     return StaffRoles(manages_lectures=is_staff or bool(row[0]), tutors_groups=bool(row[1]),
                       is_site_staff=is_staff)
@@ -94,19 +102,22 @@ _MEMBERSHIP_COLUMNS = (
 )
 
 
+_MEMBERSHIPS = PreparedQuery(
+    lambda *, user_id: Registerable.objects.non_polymorphic()
+    .filter(roster_entries__user_id=user_id)
+    .annotate(lecture_title=Coalesce("tutorial__lecture__title", "talk__lecture__title",
+                                     "exam__lecture__title"))
+    .order_by()
+    .values_list(*_MEMBERSHIP_COLUMNS, "lecture_title")
+)
+
+
 def memberships_of_student(*, user) -> dict[str, list]:
     """Where the user is on a roster, by kind (``lectures``, ``tutorials``, ``talks``,
     ``exams``; cohorts are not shown), and ``pending``: confirmed places not on a roster yet
     (``mampf.pending``). One query for every roster, one for the tutors' names (only when the
     user is in a tutorial) and one per pending-place source."""
-    rows = list(
-        Registerable.objects.non_polymorphic()
-        .filter(roster_entries__user=user)
-        .annotate(lecture_title=Coalesce("tutorial__lecture__title", "talk__lecture__title",
-                                         "exam__lecture__title"))
-        .order_by()
-        .values_list(*_MEMBERSHIP_COLUMNS, "lecture_title")
-    )
+    rows = _MEMBERSHIPS.fetchall(user_id=user.pk)
     kinds = {ContentType.objects.get_for_model(model, for_concrete_model=True).pk: name
              for model, name in ((Lecture, "lectures"), (Tutorial, "tutorials"),
                                  (Talk, "talks"), (Exam, "exams"))}
@@ -139,15 +150,18 @@ def memberships_of_student(*, user) -> dict[str, list]:
     return {"pending": pending, **found}
 
 
+_TUTORS_OF = PreparedQuery(
+    lambda **ids: Tutorial.tutors.through.objects.filter(tutorial_id__in=list(ids.values()))
+    .order_by("user__name", "user__email")
+    .values_list("tutorial_id", "user__name", "user__email")
+)
+
+
 def _with_tutors(tutorials: list[Membership]) -> list[Membership]:
     """The tutors' names of these tutorials, in the users' order (one query)."""
     names: dict[int, list[str]] = {}
-    for tutorial_id, name, email in (
-        Tutorial.tutors.through.objects.filter(tutorial_id__in=[m.registerable_id
-                                                                for m in tutorials])
-        .order_by("user__name", "user__email")
-        .values_list("tutorial_id", "user__name", "user__email")
-    ):
+    ids = {f"id{index}": m.registerable_id for index, m in enumerate(tutorials)}
+    for tutorial_id, name, email in _TUTORS_OF.fetchall(key=len(ids), **ids):
         names.setdefault(tutorial_id, []).append(name or email)
     return [replace(m, tutors=", ".join(names.get(m.registerable_id, []))) for m in tutorials]
 

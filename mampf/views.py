@@ -64,8 +64,12 @@ def profile(request):
 
     A new university address is stored unconfirmed and a confirmation link is mailed to it.
     """
-    # A fresh copy: a refused form must not leave half-applied values on request.user.
-    user = get_user_model().objects.get(pk=request.user.pk)
+    # A POST validates into a fresh copy: a refused form must not leave half-applied values on
+    # request.user. An unbound form (GET) only reads its instance.
+    if request.method == "POST":
+        user = get_user_model().objects.get(pk=request.user.pk)
+    else:
+        user = request.user
     # Bound on every POST, even an empty or JSON one: such a request is refused, never "cleared".
     form = ProfileForm(request.POST if request.method == "POST" else None, instance=user)
     if request.method == "POST":

@@ -8,16 +8,17 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mampf.db import actor_or_none, lock_rows
+from mampf.db import PreparedQuery, actor_or_none, lock_rows
 from mampf.models import Cohort, Exam, Lecture, Registerable
 from registration import errors, exam_rules, policies
 from registration.allocation import (
@@ -639,22 +640,84 @@ def _lock_user(user) -> None:
 def _lock_registerable(registerable_id: int) -> Registerable:
     """The group's row under ``FOR UPDATE`` (``mampf.db.lock_rows``; the same lock roster
     maintenance takes, so a manual add and a registration never both take the last place)."""
-    return lock_rows(Registerable.objects.non_polymorphic(), [registerable_id])[0]
+    return lock_rows(Registerable, [registerable_id])[0]
 
 
-def _require_no_tutorial_place(*, user, item: Item) -> None:
+@dataclass(frozen=True)
+class SeatCheck:
+    """What ``register`` decides on, read in one statement under the group lock."""
+
+    taken: int  # places of the group taken (``rosters.selectors.seat_holders_query``, counted)
+    tutorial_place: tuple[int, str] | None  # (pk, title) of a tutorial of the lecture I sit in
+    existing_id: int | None  # my row for this item, if any
+    existing_status: str | None
+    holds_exclusive: bool  # I hold a confirmed exclusive place in this campaign
+
+
+def _seat_check_sql(*, registerable_id, user_id, campaign_id, item_id):
+    """The one statement of ``seat_check``: places taken (each person once, the same
+    definition as everywhere: ``rosters.selectors.seat_holders_query``), the tutorial of the
+    lecture the student already sits in, their row for this item and whether they already hold
+    a confirmed exclusive place in the campaign."""
+    holders, holders_params = roster_selectors.seat_holders_query(
+        [registerable_id]
+    ).query.sql_with_params()
+    place, place_params = roster_selectors.tutorial_place_query(
+        user_id=user_id, registerable_id=registerable_id
+    ).query.sql_with_params()
+    mine = UserRegistration.objects.filter(campaign_id=campaign_id, user_id=user_id)
+    existing, existing_params = (
+        mine.filter(item_id=item_id).order_by()
+        .values(existing_id=F("id"), existing_status=F("status"))[:1]
+    ).query.sql_with_params()
+    exclusive, exclusive_params = (
+        mine.filter(status=RegStatus.CONFIRMED, exclusive=True).order_by().values("id")
+    ).query.sql_with_params()
+    # Only ORM-compiled SQL is pasted together here; every value stays a query parameter.
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM ({holders}) holders), place.place_id, place.place_title, "  # noqa: S608
+        f"existing.existing_id, existing.existing_status, EXISTS ({exclusive}) "
+        f"FROM (SELECT 1 AS one) one LEFT JOIN ({place}) place ON 1 = 1 "
+        f"LEFT JOIN ({existing}) existing ON 1 = 1"
+    )
+    return sql, [*holders_params, *exclusive_params, *place_params, *existing_params]
+
+
+_SEAT_CHECK = PreparedQuery(_seat_check_sql)
+
+
+def seat_check(*, user, item: Item) -> SeatCheck:
+    """Everything ``register`` decides on, fresh from the database in one query; call it under
+    the group's lock (the lock -> count -> write order). The SQL text is built once per process
+    (``mampf.db.PreparedQuery``); the rows are read every time, never cached."""
+    ((taken, place_id, place_title, existing_id, existing_status, holds_exclusive),) = (
+        _SEAT_CHECK.fetchall(
+            key=roster_selectors.pending_seat_sources_key(),
+            registerable_id=item.registerable_id, user_id=user.pk,
+            campaign_id=item.campaign_id, item_id=item.pk,
+        )
+    )
+    return SeatCheck(
+        taken=taken,
+        tutorial_place=(place_id, place_title) if place_id is not None else None,
+        existing_id=existing_id,
+        existing_status=existing_status,
+        holds_exclusive=bool(holds_exclusive),
+    )
+
+
+def _refuse_second_tutorial(place: tuple[int, str]) -> None:
     """One tutorial per student and lecture: whoever already sits in one (on its roster) cannot
     take a place in another through a later campaign; staff move them instead."""
-    current = roster_selectors.tutorial_place(user_id=user.pk, registerable_id=item.registerable_id)
-    if current is not None:
-        raise errors.AlreadyInTutorial(
-            _(
-                "You already have a place in “%(tutorial)s” of this lecture. Ask the course "
-                "staff if you need to change tutorials."
-            )
-            % {"tutorial": current.title},
-            details={"registerable_id": current.pk},
+    place_id, title = place
+    raise errors.AlreadyInTutorial(
+        _(
+            "You already have a place in “%(tutorial)s” of this lecture. Ask the course "
+            "staff if you need to change tutorials."
         )
+        % {"tutorial": title},
+        details={"registerable_id": place_id},
+    )
 
 
 @_translate_db_errors
@@ -685,26 +748,21 @@ def register(*, user, item: Item) -> UserRegistration:
             campaign = _share_lock_campaign(campaign.pk)
             _require_open(campaign)  # the deadline is checked at the moment of the write
             registerable = _lock_registerable(item.registerable_id)
-            mine = {
-                r.item_id: r for r in UserRegistration.objects.filter(campaign=campaign, user=user)
-            }
-            existing = mine.get(item.pk)
-            if existing and existing.status == RegStatus.CONFIRMED:
-                return existing
-            if item.exclusive and any(
-                r.status == RegStatus.CONFIRMED and r.exclusive for r in mine.values()
-            ):
+            check = seat_check(user=user, item=item)
+            if check.existing_status == RegStatus.CONFIRMED:
+                return UserRegistration.objects.get(pk=check.existing_id)
+            if item.exclusive and check.holds_exclusive:
                 raise errors.AlreadyRegistered()
-            _require_no_tutorial_place(user=user, item=item)
+            if check.tutorial_place is not None:
+                _refuse_second_tutorial(check.tutorial_place)
             capacity = registerable.capacity
-            taken = seats_taken(item)
-            full = capacity is not None and taken >= capacity
+            full = capacity is not None and check.taken >= capacity
             status = RegStatus.REJECTED if full else RegStatus.CONFIRMED
             reason = "item_full" if full else ""
-            if existing:
-                existing.status, existing.rejection_reason = status, reason
-                existing.save(update_fields=["status", "rejection_reason", "updated_at"])
-                registration = existing
+            if check.existing_id is not None:
+                registration = UserRegistration.objects.get(pk=check.existing_id)
+                registration.status, registration.rejection_reason = status, reason
+                registration.save(update_fields=["status", "rejection_reason", "updated_at"])
             else:
                 registration = UserRegistration.objects.create(
                     campaign=campaign,

@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from mampf.db import PreparedQuery
 from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
 from mampf.pending import pending_user_ids
 from mampf.selectors import is_valid_id
@@ -68,6 +69,30 @@ def unregister_pending_seat_source(source: PendingSeatSource) -> None:
         _PENDING_SEAT_SOURCES.remove(source)
 
 
+def seat_holders_query(
+    registerable_ids: Iterable[int], *, excluding_campaign_id: int | None = None
+) -> QuerySet:
+    """``(registerable_id, user_id)`` rows of everyone holding a place of these groups: the
+    roster ``UNION`` every pending seat source (a pair appears once). For ``seat_holders`` and
+    for callers that count inside a larger statement (``registration.services.seat_check``)."""
+    ids = sorted({int(pk) for pk in registerable_ids if pk is not None})
+    on_roster = RosterEntry.objects.filter(registerable_id__in=ids)
+    if excluding_campaign_id is not None:
+        on_roster = on_roster.exclude(source_campaign_id=excluding_campaign_id)
+    query = on_roster.order_by().values_list("registerable_id", "user_id")
+    others = [
+        source(ids, excluding_campaign_id=excluding_campaign_id).order_by()
+        for source in _PENDING_SEAT_SOURCES
+    ]
+    return query.union(*others) if others else query
+
+
+def pending_seat_sources_key() -> tuple:
+    """What the SQL of ``seat_holders_query`` depends on besides its arguments (for
+    ``mampf.db.PreparedQuery`` keys)."""
+    return tuple(_PENDING_SEAT_SOURCES)
+
+
 def seat_holders(
     registerable_ids: Iterable[int], *, excluding_campaign_id: int | None = None
 ) -> dict[int, set[int]]:
@@ -79,19 +104,24 @@ def seat_holders(
     holders: dict[int, set[int]] = {pk: set() for pk in ids}
     if not ids:
         return holders
-    on_roster = RosterEntry.objects.filter(registerable_id__in=ids)
+    values = {f"id{index}": pk for index, pk in enumerate(ids)}
     if excluding_campaign_id is not None:
-        on_roster = on_roster.exclude(source_campaign_id=excluding_campaign_id)
-    query = on_roster.order_by().values_list("registerable_id", "user_id")
-    others = [
-        source(ids, excluding_campaign_id=excluding_campaign_id).order_by()
-        for source in _PENDING_SEAT_SOURCES
-    ]
-    if others:
-        query = query.union(*others)
-    for registerable_id, user_id in query:
+        values["excluding"] = excluding_campaign_id
+    rows = _SEAT_HOLDERS.fetchall(key=(len(ids), *pending_seat_sources_key()), **values)
+    for registerable_id, user_id in rows:
         holders[registerable_id].add(user_id)
     return holders
+
+
+def _seat_holders_sql(**values):
+    ids = [value for name, value in values.items() if name.startswith("id")]
+    return seat_holders_query(
+        ids, excluding_campaign_id=values.get("excluding")
+    ).query.sql_with_params()
+
+
+# The SQL text per number of groups (read every time: the seat table is what a rush watches).
+_SEAT_HOLDERS = PreparedQuery(_seat_holders_sql)
 
 
 def seats_taken(
@@ -106,20 +136,19 @@ def seats_taken(
     }
 
 
-def tutorial_place(*, user_id: int, registerable_id: int) -> Tutorial | None:
-    """The tutorial of the same lecture this user already sits in, when ``registerable_id`` is
-    a tutorial (one query; None for other kinds of group or when they sit in none)."""
+def tutorial_place_query(*, user_id: int, registerable_id: int) -> QuerySet:
+    """``place_id``, ``place_title`` of the first tutorial of the same lecture as
+    ``registerable_id`` that this user sits in (empty for other kinds of group or when they sit
+    in none); a queryset, so callers can fold it into a larger statement."""
     lecture = Tutorial.objects.filter(pk=registerable_id).values("lecture_id")
-    entry = (
+    return (
         RosterEntry.objects.filter(
             user_id=user_id,
             registerable__in=Tutorial.objects.filter(lecture_id__in=lecture).values("pk"),
         )
-        .select_related("registerable")
         .order_by("registerable_id")
-        .first()
+        .values(place_id=F("registerable_id"), place_title=F("registerable__title"))[:1]
     )
-    return entry.registerable if entry else None
 
 
 def members_of(registerable_ids) -> QuerySet:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from registration.selectors.student import ordinal_choice_label
@@ -54,7 +56,25 @@ class PreferenceForm(forms.Form):
         }
 
     def rank_fields(self):
-        return [self[rank_field_name(rank)] for rank in range(1, self.rank_count + 1)]
+        """The rank fields, each with ``options_html``: its ``<option>`` elements, written here
+        once for all selects (the template loop over every choice of every select was the
+        most expensive part of the ranking page), the current choice marked ``selected``."""
+        fields = [self[rank_field_name(rank)] for rank in range(1, self.rank_count + 1)]
+        if not fields:
+            return fields
+        options = [
+            (str(value), format_html('<option value="{}"', value), escape(label))
+            for value, label in fields[0].field.choices
+        ]
+        for field in fields:
+            current = field.value()
+            current = "" if current is None else str(current)
+            field.options_html = mark_safe("".join(  # noqa: S308 - built from escaped parts
+                f"{start} selected>{label}</option>" if value == current
+                else f"{start}>{label}</option>"
+                for value, start, label in options
+            ))
+        return fields
 
     def clean(self):
         cleaned = super().clean()

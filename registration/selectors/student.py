@@ -10,14 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Tutorial
+from mampf.db import PreparedQuery, instance_from_row
+from mampf.links import path_for
+from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Term, Tutorial
+from mampf.selectors import is_valid_id
 from registration import policies
-from registration.models import Campaign, Item, UserRegistration
+from registration.models import Campaign, Item, Policy, UserRegistration
 from rosters import selectors as roster_selectors
 
 Status = Campaign.Status
@@ -162,6 +165,13 @@ def _item_from_row(campaign: Campaign, row: tuple, taken: dict[int, int]) -> Ite
     return item
 
 
+_CAMPAIGN_ITEMS = PreparedQuery(
+    lambda *, campaign_id: Item.objects.filter(campaign_id=campaign_id)
+    .order_by("position", "id")
+    .values_list(*_ITEM_COLUMNS)
+)
+
+
 def campaign_items(campaign: Campaign, *, with_counts: bool = True) -> list[Item]:
     """The campaign's items in order, with their concrete group's details and (unless
     ``with_counts`` is false) the places taken: two queries, one without counts.
@@ -170,11 +180,7 @@ def campaign_items(campaign: Campaign, *, with_counts: bool = True) -> list[Item
     on the group's roster plus the confirmed places of every campaign not on it yet (one
     query, fresh from the database, never cached: it is what the seat table shows while a rush
     is on)."""
-    rows = list(
-        Item.objects.filter(campaign=campaign)
-        .order_by("position", "id")
-        .values_list(*_ITEM_COLUMNS)
-    )
+    rows = _CAMPAIGN_ITEMS.fetchall(campaign_id=campaign.pk)
     taken = roster_selectors.seats_taken([row[3] for row in rows]) if with_counts and rows else {}
     return [_item_from_row(campaign, row, taken) for row in rows]
 
@@ -222,28 +228,122 @@ def outcome_for(campaign: Campaign, registrations: list[UserRegistration]) -> My
     return outcome
 
 
+_REGISTRATION_COLUMNS = tuple(field.attname for field in UserRegistration._meta.concrete_fields)
+_MY_REGISTRATIONS = PreparedQuery(
+    lambda *, campaign_id, user_id: UserRegistration.objects.filter(
+        campaign_id=campaign_id, user_id=user_id
+    )
+    .order_by("preference_rank", "id")
+    .values_list(*_REGISTRATION_COLUMNS)
+)
+
+
 def my_registrations(campaign: Campaign, *, user) -> list[UserRegistration]:
-    return list(
-        UserRegistration.objects.filter(campaign=campaign, user=user).order_by(
-            "preference_rank", "id"
-        )
-    )
+    return [
+        instance_from_row(UserRegistration, _REGISTRATION_COLUMNS, row)
+        for row in _MY_REGISTRATIONS.fetchall(campaign_id=campaign.pk, user_id=user.pk)
+    ]
 
 
-def campaign_for_student(campaign_id: int) -> Campaign:
-    """A visible campaign with what its page needs; raises Campaign.DoesNotExist otherwise."""
-    return (
-        visible_campaigns()
-        .select_related("lecture", "lecture__term")
-        .prefetch_related("policies")
-        .get(pk=campaign_id)
+_CAMPAIGN_COLUMNS = tuple(field.attname for field in Campaign._meta.concrete_fields)
+_PAGE_LECTURE_COLUMNS = ("id", "registerable_ptr_id", "title", "term_id")
+_TERM_COLUMNS = tuple(field.attname for field in Term._meta.concrete_fields)
+_CAMPAIGN_FOR_STUDENT = PreparedQuery(
+    lambda *, campaign_id: visible_campaigns()
+    .filter(pk=campaign_id)
+    .annotate(has_policies=Exists(Policy.objects.filter(campaign=OuterRef("pk"))))
+    .order_by()
+    .values_list(
+        *_CAMPAIGN_COLUMNS,
+        *(f"lecture__{name}" for name in _PAGE_LECTURE_COLUMNS),
+        *(f"lecture__term__{name}" for name in _TERM_COLUMNS),
+        "has_policies",
     )
+)
+
+
+def _attach_policies(campaign: Campaign, *, has_policies: bool) -> None:
+    """The campaign's policies as if prefetched: read when it has any, none read otherwise."""
+    if has_policies:
+        prefetch_related_objects([campaign], "policies")
+        return
+    no_policies = Policy.objects.none()
+    no_policies._result_cache, no_policies._prefetch_done = [], True
+    campaign._prefetched_objects_cache = {"policies": no_policies}
+
+
+def campaign_for_student(campaign_id: int, *, with_policies: bool = True) -> Campaign:
+    """A visible campaign with its lecture and term (the columns the pages show; the rest of
+    the lecture loads on first use) and its policies; raises Campaign.DoesNotExist otherwise.
+    One query, its SQL built once per process; a second for the policies when it has any."""
+    if not is_valid_id(campaign_id):
+        raise Campaign.DoesNotExist
+    rows = _CAMPAIGN_FOR_STUDENT.fetchall(campaign_id=campaign_id)
+    if not rows:
+        raise Campaign.DoesNotExist
+    row = rows[0]
+    campaigns, lectures = len(_CAMPAIGN_COLUMNS), len(_PAGE_LECTURE_COLUMNS)
+    campaign = instance_from_row(Campaign, _CAMPAIGN_COLUMNS, row[:campaigns])
+    lecture = instance_from_row(Lecture, _PAGE_LECTURE_COLUMNS,
+                              row[campaigns:campaigns + lectures])
+    lecture.term = instance_from_row(Term, _TERM_COLUMNS, row[campaigns + lectures:-1])
+    campaign.lecture = lecture
+    if with_policies:
+        _attach_policies(campaign, has_policies=row[-1])
+    return campaign
 
 
 def item_of_campaign(campaign: Campaign, item_id: int) -> Item:
     """An item of exactly this campaign; raises Item.DoesNotExist otherwise."""
     item = Item.objects.select_related("registerable").get(pk=item_id, campaign=campaign)
     item.campaign = campaign  # reuse the page's campaign (and its prefetched policies)
+    return item
+
+
+_ACTION_ITEM_COLUMNS = ("id", "campaign_id", "registerable_id", "exclusive")
+_ACTION_GROUP_COLUMNS = ("id", "polymorphic_ctype_id", "title", "capacity")
+
+
+def _action_item_sql(*, campaign_id, item_id):
+    return (
+        Item.objects.filter(pk=item_id, campaign_id=campaign_id)
+        .exclude(campaign__status=Status.DRAFT)
+        .annotate(has_policies=Exists(Policy.objects.filter(campaign=OuterRef("campaign"))))
+        .order_by()
+        .values_list(
+            *_ACTION_ITEM_COLUMNS,
+            *(f"registerable__{name}" for name in _ACTION_GROUP_COLUMNS),
+            *(f"campaign__{name}" for name in _CAMPAIGN_COLUMNS),
+            "has_policies",
+        )
+    )
+
+
+_ACTION_ITEM = PreparedQuery(_action_item_sql)
+
+
+def item_for_student_action(campaign_id: int, item_id: int) -> Item:
+    """The item of a visible campaign that a register or withdraw POST names, with its whole
+    campaign row and its group's title and capacity: one query (its SQL built once per process),
+    two when the campaign has rules (its policies, for the eligibility check). Raises
+    ``Item.DoesNotExist`` for an unknown item or one of another campaign, and
+    ``Campaign.DoesNotExist`` when the campaign itself is unknown or a draft."""
+    if not (is_valid_id(campaign_id) and is_valid_id(item_id)):
+        raise Campaign.DoesNotExist
+    rows = _ACTION_ITEM.fetchall(campaign_id=campaign_id, item_id=item_id)
+    if not rows:
+        visible_campaigns().get(pk=campaign_id)  # Campaign.DoesNotExist: the campaign is unknown
+        raise Item.DoesNotExist
+    row = rows[0]
+    items, groups = len(_ACTION_ITEM_COLUMNS), len(_ACTION_GROUP_COLUMNS)
+    item = instance_from_row(Item, _ACTION_ITEM_COLUMNS, row[:items])
+    # Columns not read here (an item's position, ...) load on first access, as with ``only``.
+    item.registerable = Registerable.from_db(
+        "default", _ACTION_GROUP_COLUMNS, row[items:items + groups]
+    )
+    campaign = instance_from_row(Campaign, _CAMPAIGN_COLUMNS, row[items + groups:-1])
+    _attach_policies(campaign, has_policies=row[-1])
+    item.campaign = campaign
     return item
 
 
@@ -270,9 +370,10 @@ class CampaignPage:
     is_exam: bool
 
 
-def campaign_page(campaign: Campaign, *, user) -> CampaignPage:
-    """Everything the student's campaign page shows, except eligibility (a service call)."""
-    items = campaign_items(campaign)
+def campaign_page(campaign: Campaign, *, user, with_counts: bool = True) -> CampaignPage:
+    """Everything the student's campaign page shows, except eligibility (a service call);
+    without the seat counts for the result page."""
+    items = campaign_items(campaign, with_counts=with_counts)
     mine = my_registrations(campaign, user=user)
     attach_items(mine, {item.pk: item for item in items})
     outcome = outcome_for(campaign, mine)
@@ -316,6 +417,10 @@ class IndexEntry:
     state: str
     outcome: MyOutcome
 
+    @property
+    def url(self) -> str:
+        return path_for("registration:student_campaign", self.campaign.pk)
+
 
 @dataclass
 class StudentIndex:
@@ -349,9 +454,69 @@ _INDEX_CAMPAIGN_FIELDS = (
     "title", "status", "allocation_mode", "planning_only", "registration_deadline",
     "lecture__title", "lecture__term__season", "lecture__term__year",
 )
-_INDEX_REGISTRATION_FIELDS = (
-    "campaign_id", "status", "preference_rank", "rejection_reason", "item__registerable__title",
+
+
+_INDEX_CAMPAIGNS = PreparedQuery(
+    lambda: visible_campaigns()
+    .annotate(**_exam_campaign_annotations())
+    .order_by("registration_deadline", "title", "pk")
+    .values_list("id", "lecture_id", *_INDEX_CAMPAIGN_FIELDS[:5], "lecture__term_id",
+                 *_INDEX_CAMPAIGN_FIELDS[5:], "has_exam_items", "has_other_items")
 )
+_INDEX_CAMPAIGN_COLUMNS = ("id", "lecture_id", *_INDEX_CAMPAIGN_FIELDS[:5])
+
+
+def _index_campaigns() -> list[Campaign]:
+    """Every visible campaign with the columns the index shows, its lecture's title and term and
+    the exam flags: one query (its SQL built once per process), campaigns as model rows with
+    only those columns (others load on first use, as with ``only``)."""
+    campaigns = []
+    width = len(_INDEX_CAMPAIGN_COLUMNS)
+    terms: dict[int, Term] = {}
+    for row in _INDEX_CAMPAIGNS.fetchall():
+        campaign = instance_from_row(Campaign, _INDEX_CAMPAIGN_COLUMNS, row[:width])
+        term_id, lecture_title, season, year, has_exams, has_others = row[width:]
+        lecture = instance_from_row(Lecture, ("id", "registerable_ptr_id", "title", "term_id"),
+                                  (campaign.lecture_id, campaign.lecture_id, lecture_title,
+                                   term_id))
+        if term_id not in terms:
+            terms[term_id] = instance_from_row(Term, ("id", "season", "year"),
+                                          (term_id, season, year))
+        lecture.term = terms[term_id]
+        campaign.lecture = lecture
+        campaign.has_exam_items, campaign.has_other_items = bool(has_exams), bool(has_others)
+        campaigns.append(campaign)
+    return campaigns
+
+
+_INDEX_REGISTRATION_COLUMNS = ("id", "campaign_id", "item_id", "status", "preference_rank",
+                               "rejection_reason")
+_INDEX_REGISTRATIONS = PreparedQuery(
+    lambda *, user_id: UserRegistration.objects.filter(
+        user_id=user_id,
+        campaign__status__in=[Status.OPEN, Status.CLOSED, Status.PROCESSING, Status.COMPLETED],
+    )
+    .order_by("preference_rank", "id")
+    .values_list(*_INDEX_REGISTRATION_COLUMNS, "item__registerable_id",
+                 "item__registerable__title")
+)
+
+
+def _index_registrations(*, user_id: int) -> list[UserRegistration]:
+    """My registrations in every visible campaign, with their group's title (one query)."""
+    found = []
+    width = len(_INDEX_REGISTRATION_COLUMNS)
+    for row in _INDEX_REGISTRATIONS.fetchall(user_id=user_id):
+        registration = instance_from_row(UserRegistration, _INDEX_REGISTRATION_COLUMNS,
+                                                 row[:width])
+        registerable_id, title = row[width:]
+        item = instance_from_row(Item, ("id", "registerable_id"),
+                            (registration.item_id, registerable_id))
+        item.registerable = instance_from_row(Registerable, ("id", "title"),
+                                                 (registerable_id, title))
+        registration.item = item
+        found.append(registration)
+    return found
 
 
 def student_index(*, user, tab: str = TAB_COURSES) -> StudentIndex:
@@ -361,22 +526,9 @@ def student_index(*, user, tab: str = TAB_COURSES) -> StudentIndex:
     exam flag) and my registrations in them.
     """
     tab = tab if tab in TABS else TAB_COURSES
-    campaigns = list(
-        visible_campaigns()
-        .select_related("lecture", "lecture__term")
-        .only(*_INDEX_CAMPAIGN_FIELDS)
-        .annotate(**_exam_campaign_annotations())
-        .order_by("registration_deadline", "title", "pk")
-    )
+    campaigns = _index_campaigns()
     registrations: dict[int, list[UserRegistration]] = {}
-    rows = (
-        UserRegistration.objects.filter(user=user, campaign__status__in=[
-            Status.OPEN, Status.CLOSED, Status.PROCESSING, Status.COMPLETED])
-        .select_related("item__registerable")
-        .only(*_INDEX_REGISTRATION_FIELDS)
-        .order_by("preference_rank", "id")
-    )
-    for row in rows:
+    for row in _index_registrations(user_id=user.pk):
         registrations.setdefault(row.campaign_id, []).append(row)
 
     now = timezone.now()

@@ -20,9 +20,9 @@ from registration.models import Campaign, Item
 from registration.selectors import student as selectors
 
 
-def _visible_campaign_or_404(campaign_id: int) -> Campaign:
+def _visible_campaign_or_404(campaign_id: int, *, with_policies: bool = True) -> Campaign:
     try:
-        return selectors.campaign_for_student(campaign_id)
+        return selectors.campaign_for_student(campaign_id, with_policies=with_policies)
     except Campaign.DoesNotExist:
         raise Http404(_("No such registration.")) from None
 
@@ -34,12 +34,29 @@ def _item_or_404(campaign: Campaign, item_id: int) -> Item:
         raise Http404(_("No such item in this registration.")) from None
 
 
+def _action_item_or_404(campaign_id: int, item_id: int) -> Item:
+    """The item a register or withdraw POST names, with its campaign (one query)."""
+    try:
+        return selectors.item_for_student_action(campaign_id, item_id)
+    except Campaign.DoesNotExist:
+        raise Http404(_("No such registration.")) from None
+    except Item.DoesNotExist:
+        raise Http404(_("No such item in this registration.")) from None
+
+
 def _campaign_url(campaign: Campaign) -> str:
     return reverse("registration:student_campaign", args=[campaign.pk])
 
 
+def _result_context(request, campaign: Campaign) -> dict:
+    """The result page: my rows and the items they name, no seat counts, rules or form."""
+    page = selectors.campaign_page(campaign, user=request.user, with_counts=False)
+    return {"campaign": campaign, "page": page,
+            "is_open": page.state == selectors.STATE_OPEN}
+
+
 def _page_context(request, campaign: Campaign, *, preference_form=None) -> dict:
-    """What the campaign page, its seat table and the result page share."""
+    """What the campaign page and its seat table share."""
     page = selectors.campaign_page(campaign, user=request.user)
     is_open = page.state == selectors.STATE_OPEN
     eligibility = services.evaluate_policies_for(campaign, request.user) if is_open else None
@@ -97,15 +114,15 @@ def campaign_seats(request, campaign_id: int):
 @login_required
 @require_GET
 def result(request, campaign_id: int):
-    campaign = _visible_campaign_or_404(campaign_id)
-    return render(request, "registration/student/result.html", _page_context(request, campaign))
+    campaign = _visible_campaign_or_404(campaign_id, with_policies=False)  # no rules shown
+    return render(request, "registration/student/result.html", _result_context(request, campaign))
 
 
 @login_required
 @require_POST
 def register(request, campaign_id: int, item_id: int):
-    campaign = _visible_campaign_or_404(campaign_id)
-    item = _item_or_404(campaign, item_id)
+    item = _action_item_or_404(campaign_id, item_id)
+    campaign = item.campaign
     try:
         services.register(user=request.user, item=item)
     except RegistrationError as exc:
@@ -121,8 +138,8 @@ def register(request, campaign_id: int, item_id: int):
 @login_required
 @require_POST
 def withdraw(request, campaign_id: int, item_id: int):
-    campaign = _visible_campaign_or_404(campaign_id)
-    item = _item_or_404(campaign, item_id)
+    item = _action_item_or_404(campaign_id, item_id)
+    campaign = item.campaign
     try:
         services.withdraw(user=request.user, item=item)
     except RegistrationError as exc:

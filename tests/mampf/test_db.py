@@ -132,3 +132,65 @@ def test_a_second_locker_waits_and_a_timeout_is_busy(on_postgres):
     finally:
         release.set()
         thread.join()
+
+
+# -- PreparedQuery: SQL built once, rows read every time -----------------------------------------
+
+
+def test_prepared_query_builds_once_and_reads_fresh_rows_with_the_orms_conversions():
+    from mampf.db import PreparedQuery
+    from registration.models import Campaign
+    from tests.factories import CampaignFactory
+
+    builds = []
+
+    def build(*, campaign_id):
+        builds.append(campaign_id)
+        return (Campaign.objects.filter(pk=campaign_id)
+                .values_list("id", "registration_deadline", "allow_withdrawal"))
+
+    query = PreparedQuery(build)
+    first, second = CampaignFactory(), CampaignFactory()
+    assert query.fetchall(campaign_id=first.pk) == [
+        (first.pk, first.registration_deadline, first.allow_withdrawal)
+    ]
+    row = query.fetchall(campaign_id=second.pk)[0]
+    assert row[0] == second.pk
+    assert row[1].tzinfo is not None  # a datetime as the ORM gives it, on SQLite too
+    assert isinstance(row[2], bool)
+    Campaign.objects.filter(pk=second.pk).update(allow_withdrawal=not second.allow_withdrawal)
+    assert query.fetchall(campaign_id=second.pk)[0][2] is (not second.allow_withdrawal)
+    assert query.fetchall(campaign_id=0) == []
+    assert len(builds) == 1  # the SQL once; the rows every time
+
+
+def test_prepared_query_refuses_a_value_the_orm_put_into_the_text():
+    from mampf.db import PreparedQuery
+
+    query = PreparedQuery(lambda *, user_id: (f"SELECT {int(user_id)}", []))
+    with pytest.raises(ValueError, match="user_id"):
+        query.fetchall(user_id=1)
+
+
+def test_one_row_lock_is_the_orms_row_and_follows_the_switch(settings):
+    from django.test.utils import CaptureQueriesContext
+
+    from registration.models import Campaign
+    from tests.factories import CampaignFactory
+
+    campaign = CampaignFactory()
+    tutorial = TutorialFactory(capacity=7)
+    for locks in (True, False):
+        settings.MAMPF_ROW_LOCKS = locks
+        with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+            (locked,) = lock_rows(Campaign, [campaign.pk], shared=True)
+            (group,) = lock_rows(Tutorial, [tutorial.pk])
+        fresh = Campaign.objects.get(pk=campaign.pk)
+        assert [getattr(locked, f.attname) for f in Campaign._meta.concrete_fields] == [
+            getattr(fresh, f.attname) for f in Campaign._meta.concrete_fields
+        ]
+        assert isinstance(group, Tutorial) and group.capacity == 7 and group.lecture_id
+        sql = " ".join(query["sql"] for query in captured.captured_queries)
+        if connection.vendor == "postgresql":
+            assert ("FOR SHARE" in sql and "FOR UPDATE" in sql) is locks
+            assert ("FOR" not in sql.replace("FROM", "")) is (not locks)

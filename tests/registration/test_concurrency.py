@@ -5,7 +5,7 @@ cannot show the race). Each worker thread has its own database connection, close
 thread ends; all workers start together behind a ``threading.Barrier``.
 
 To make the race window wide and the control reliable on a small machine, every test here wraps
-``registration.services.seats_taken`` so it sleeps a few milliseconds after counting. The
+``registration.services.seat_check`` so it sleeps a few milliseconds after counting. The
 real test and the control are the same test except for ``MAMPF_ROW_LOCKS`` (``mampf.db``'s one
 switch): the control switches the locks off and must observe an oversell, which proves the test
 can see one.
@@ -40,15 +40,16 @@ Confirmed = UserRegistration.Status.CONFIRMED
 
 @pytest.fixture
 def wide_race_window(monkeypatch):
-    """Sleep after counting confirmed seats, so unlocked requests reliably interleave."""
-    real_seats_taken = services.seats_taken
+    """Sleep after counting taken seats (``services.seat_check``, the one read ``register``
+    decides on), so unlocked requests reliably interleave."""
+    real_seat_check = services.seat_check
 
-    def slow_seats_taken(item):
-        taken = real_seats_taken(item)
+    def slow_seat_check(**kwargs):
+        check = real_seat_check(**kwargs)
         time.sleep(RACE_WINDOW_SECONDS)
-        return taken
+        return check
 
-    monkeypatch.setattr(services, "seats_taken", slow_seats_taken)
+    monkeypatch.setattr(services, "seat_check", slow_seat_check)
 
 
 @pytest.fixture
