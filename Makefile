@@ -42,6 +42,7 @@ bench: install-dev
 	$(BIN)/python tests/benchmarks/bench_allocation.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_student_pages.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_grading.py $(BENCH_ARGS)
+	$(BIN)/python tests/benchmarks/bench_grade_schemes.py $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -12,12 +12,17 @@ Rules (DOMAIN-NOTES "Grade schemes"):
   written grade is ``computed``; rows whose grade is ``manual`` are never touched. Rows whose
   grade already equals the target are left alone, so applying twice equals applying once and
   writes no audit rows the second time;
-- in bulk: one locking read of the rows, at most one ``UPDATE`` per distinct target grade
-  (<= 12 statements at any size) and one bulk insert of ``assessment.GradeChange`` rows (field
-  ``grade``, old -> new, the reason ``scheme``);
+- in bulk, a fixed number of statements at any size: one plain read of the rows (under the
+  exclusive assessment lock), one ``FOR UPDATE`` of the rows that change (ascending pk), one
+  ``UPDATE ... FROM unnest(ids, grades)`` (PostgreSQL; SQLite: one per distinct grade, <= 12)
+  and one insert of ``assessment.GradeChange`` rows (field ``grade``, old -> new, the reason
+  ``scheme``) from arrays;
 - lock order as in ``assessment.services``: the assessment row (``FOR UPDATE`` when a scheme
-  changes or is applied, ``FOR SHARE`` for single rows), then the scheme, then the
-  participations in ascending primary key (``mampf.db.lock_rows``);
+  changes or is applied; ``FOR SHARE`` for an override or a regrade of given rows, which lock
+  those rows before reading them), then the scheme, then
+  the participations in ascending primary key (``mampf.db.lock_rows``); every grading service
+  share-locks the assessment first, so under its exclusive lock the rows cannot change between
+  the plain read and the write;
 - ``override_grade`` needs a note and a German grade and makes the grade ``manual`` (audited
   with the note as reason); ``clear_override`` hands the row back to the scheme;
 - ``regrade_participations`` recomputes the computed grades of the given rows under the active,
@@ -31,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -142,35 +147,96 @@ def _plan(rows: Iterable, point_bands) -> list[tuple[object, Decimal | None]]:
 
 
 def _write(changes, *, assessment_id: int, by, reason: str) -> int:
-    """One UPDATE per distinct target grade, one bulk insert of audit rows."""
+    """Lock the changing rows (ascending pk), one UPDATE per distinct target grade, and one
+    insert of the audit rows (on PostgreSQL ``INSERT ... SELECT FROM unnest(...)``: three
+    array parameters instead of 2,000 x 10 placeholders)."""
     if not changes:
         return 0
     now = timezone.now()
+    lock_rows(Participation.objects.values_list("pk", flat=True), [row.pk for row, _new in changes])
+    _update_grades(changes, at=now)
+    audits = [
+        (row.pk, "" if row.grade_value is None else str(row.grade_value), _text(new))
+        for row, new in changes
+    ]
+    _insert_grade_changes(
+        audits,
+        assessment_id=assessment_id,
+        by_id=getattr(actor_or_none(by), "pk", None),
+        reason=reason[:300],
+        at=now,
+    )
+    return len(changes)
+
+
+def _update_grades(changes, *, at) -> None:
+    """One ``UPDATE ... FROM unnest(ids, grades)`` on PostgreSQL; elsewhere one ``UPDATE`` per
+    distinct grade (at most 12). Either way the count does not grow with the rows."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Participation._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS p SET grade_value = v.grade, "  # noqa: S608 - the table name
+                "grade_source = CASE WHEN v.grade IS NULL THEN '' ELSE %s END, "
+                "version = p.version + 1, updated_at = %s "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, grade) WHERE p.id = v.id",
+                [
+                    Source.COMPUTED.value,
+                    at,
+                    [row.pk for row, _new in changes],
+                    [new for _row, new in changes],
+                ],
+            )
+        return
     groups: dict[Decimal | None, list[int]] = defaultdict(list)
-    audits = []
-    actor = actor_or_none(by)
     for row, new in changes:
         groups[new].append(row.pk)
-        audits.append(
-            GradeChange(
-                assessment_id=assessment_id,
-                participation_id=row.pk,
-                field=GradeChange.Field.GRADE,
-                old="" if row.grade_value is None else str(row.grade_value),
-                new="" if new is None else str(new),
-                reason=reason[:300],
-                by=actor,
-            )
-        )
     for new, ids in groups.items():
         Participation.objects.filter(pk__in=ids).update(
             grade_value=new,
             grade_source=Source.COMPUTED if new is not None else "",
             version=F("version") + 1,
-            updated_at=now,
+            updated_at=at,
         )
-    GradeChange.objects.bulk_create(audits)
-    return len(changes)
+
+
+def _text(grade: Decimal | None) -> str:
+    return "" if grade is None else str(grade)
+
+
+def _insert_grade_changes(audits, *, assessment_id: int, by_id, reason: str, at) -> None:
+    """``assessment.GradeChange`` rows (field ``grade``) for ``(participation_id, old, new)``."""
+    if connection.vendor != "postgresql":
+        GradeChange.objects.bulk_create(
+            GradeChange(
+                assessment_id=assessment_id,
+                participation_id=pk,
+                field=GradeChange.Field.GRADE,
+                old=old,
+                new=new,
+                reason=reason,
+                by_id=by_id,
+            )
+            for pk, old, new in audits
+        )
+        return
+    table = connection.ops.quote_name(GradeChange._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (assessment_id, participation_id, field, old, new, reason, "  # noqa: S608 - the table name
+            "by_id, at) SELECT %s, v.pid, %s, v.old, v.new, %s, %s, %s "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(pid, old, new)",
+            [
+                assessment_id,
+                GradeChange.Field.GRADE.value,
+                reason,
+                by_id,
+                at,
+                [a[0] for a in audits],
+                [a[1] for a in audits],
+                [a[2] for a in audits],
+            ],
+        )
 
 
 def _lock_assessment(assessment_id: int, *, shared: bool) -> Assessment:
@@ -180,17 +246,28 @@ def _lock_assessment(assessment_id: int, *, shared: bool) -> Assessment:
     return rows[0]
 
 
-def _lock_participations(assessment_id: int, ids: Iterable[int] | None = None) -> list:
+@dataclass(frozen=True)
+class _Row:
+    pk: int
+    status: str
+    points_total: Decimal
+    grade_value: Decimal | None
+    grade_source: str
+
+
+def _read_participations(assessment_id: int, ids: Iterable[int] | None = None) -> list[_Row]:
+    """The rows' grading state, read plainly: the caller holds the assessment lock that every
+    grading service takes first (``FOR UPDATE`` against their ``FOR SHARE``) or has locked
+    these rows; ``_write`` locks the rows that change, ascending, before updating them."""
     queryset = Participation.objects.filter(assessment_id=assessment_id)
     if ids is not None:
         queryset = queryset.filter(pk__in=list(ids))
-    pks = list(queryset.values_list("pk", flat=True))
-    return lock_rows(
-        Participation.objects.only(
-            "pk", "assessment_id", "status", "points_total", "grade_value", "grade_source"
-        ),
-        pks,
-    )
+    return [
+        _Row(*values)
+        for values in queryset.order_by("pk").values_list(
+            "pk", "status", "points_total", "grade_value", "grade_source"
+        )
+    ]
 
 
 # -- schemes ----------------------------------------------------------------------------------
@@ -276,7 +353,7 @@ def apply_scheme(*, scheme: GradeScheme, by) -> int:
         if fresh.kind == GradeScheme.Kind.PERCENTAGE and maximum <= 0:
             raise errors.NoMaximum()
         point_bands = _point_bands(scheme_bands(fresh), kind=fresh.kind, maximum=maximum)
-        participations = _lock_participations(fresh.assessment_id)
+        participations = _read_participations(fresh.assessment_id)
         changed = _write(
             _plan(participations, point_bands),
             assessment_id=fresh.assessment_id,
@@ -307,7 +384,11 @@ def regrade_participations(*, assessment_id: int, participation_ids: Iterable[in
     if not ids:
         return 0
     with transaction.atomic():
+        # FOR SHARE, as the point-entry services that call this inside their transaction hold
+        # (upgrading to FOR UPDATE there could deadlock two of them); the few rows are locked
+        # before they are read instead.
         _lock_assessment(assessment_id, shared=True)
+        lock_rows(Participation.objects.values_list("pk", flat=True), ids)
         scheme = GradeScheme.objects.filter(
             assessment_id=assessment_id, is_active=True, applied_at__isnull=False
         ).first()
@@ -316,7 +397,7 @@ def regrade_participations(*, assessment_id: int, participation_ids: Iterable[in
         point_bands = _point_bands(
             scheme_bands(scheme), kind=scheme.kind, maximum=maximum_points(assessment_id)
         )
-        rows = _lock_participations(assessment_id, ids)
+        rows = _read_participations(assessment_id, ids)
         return _write(
             _plan(rows, point_bands), assessment_id=assessment_id, by=by, reason="points changed"
         )
@@ -377,7 +458,7 @@ def preview_scheme(*, scheme_or_bands, assessment: Assessment, kind: str = "poin
             new = grade
             manual += 1
         else:
-            new = _target(_Row(status, total), point_bands)
+            new = _target(_Row(pk, status, total, grade, source), point_bands)
             if new != grade:
                 movers.append(Mover(pk, name or "", matriculation or "", grade, new))
         if new is None:
@@ -404,12 +485,6 @@ def preview_scheme(*, scheme_or_bands, assessment: Assessment, kind: str = "poin
         movers=movers,
         bands=point_bands,
     )
-
-
-@dataclass(frozen=True)
-class _Row:
-    status: str
-    points_total: Decimal
 
 
 # -- overrides --------------------------------------------------------------------------------

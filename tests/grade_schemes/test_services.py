@@ -270,7 +270,7 @@ def test_apply_is_a_handful_of_statements_at_any_size(exam, django_assert_max_nu
         for i, u in enumerate(users)
     )
     Participation.objects.update(status="reviewed")
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(24):  # PostgreSQL: 12; SQLite: one UPDATE per grade
         changed = services.apply_scheme(scheme=scheme, by=exam["teacher"])
     assert changed == 120
     assert GradeChange.objects.filter(field="grade").count() == 120
