@@ -274,3 +274,19 @@ def test_apply_is_a_handful_of_statements_at_any_size(exam, django_assert_max_nu
         changed = services.apply_scheme(scheme=scheme, by=exam["teacher"])
     assert changed == 120
     assert GradeChange.objects.filter(field="grade").count() == 120
+
+
+def test_derivation_text_of_the_aeappro_example():
+    from grade_schemes import mc
+    from grade_schemes.display import derivation_text
+
+    first = [D("31.4")] * 212
+    result = mc.pass_mark(
+        rule="aeappro", max_points=50, scores=first + [D(10)], reference_scores=first
+    )
+    assert derivation_text(result) == (
+        "mean of 212 first-time candidates 31.4 of 50; 78 % = 24.5; 60 % = 30; "
+        "pass mark = 25 questions, rounded up"
+    )
+    sliding = mc.pass_mark(rule="sliding", max_points=100, scores=[D(85)])
+    assert derivation_text(sliding).startswith("mean of 1 candidate 85 of 100; mean − 20 = 65")
