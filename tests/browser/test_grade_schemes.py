@@ -82,3 +82,14 @@ def test_exam_grading_pages_fit_a_phone(new_page, log_in, exam):
         page.goto(f"/exams/{pk}/{path}/")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width)
+
+
+def test_enter_in_a_band_field_saves_and_never_removes_a_band(page, log_in, exam):
+    log_in(page, exam["teacher"])
+    page.goto(f"/exams/{exam['assessment'].pk}/scheme/")
+    page.get_by_label("Grade of band 1").fill("4.0")
+    page.get_by_label("Lower bound of band 1").fill("30")
+    page.get_by_label("Lower bound of band 1").press("Enter")
+    expect(
+        page.get_by_role("heading", name="Preview of the grade scheme: Final exam")
+    ).to_be_visible()
