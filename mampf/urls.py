@@ -62,6 +62,7 @@ urlpatterns = [
     path("", include("mampf.catalogue_urls")),
     path("", include("assessment.urls")),
     path("", include("performance.urls")),
+    path("", include("grade_schemes.urls")),
 ]
 
 handler403 = "mampf.views.permission_denied"

@@ -1,0 +1,19 @@
+"""URL names are a contract: templates, tests and other apps reverse them."""
+
+from django.urls import path
+
+from grade_schemes import views
+
+app_name = "grade_schemes"
+urlpatterns = [
+    path("exams/<int:assessment_id>/scheme/", views.scheme_editor, name="scheme_editor"),
+    path("exams/<int:assessment_id>/scheme/preview/", views.preview, name="preview"),
+    path("exams/<int:assessment_id>/scheme/apply/", views.apply, name="apply"),
+    path("exams/<int:assessment_id>/grades/", views.grades, name="grades"),
+    path(
+        "exams/<int:assessment_id>/grades/<int:participation_id>/",
+        views.override,
+        name="override",
+    ),
+    path("exams/<int:assessment_id>/distribution/", views.distribution, name="distribution"),
+]
