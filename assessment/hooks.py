@@ -57,3 +57,35 @@ def assignment_changed(assessment) -> None:
     performance record reads)."""
     if assessment is not None and assessment.kind == "assignment":
         grading_changed(lecture_ids=[assessment.lecture_id])
+
+
+# -- exam results: in the same transaction ---------------------------------------------------------
+# A grade computed by a scheme must follow its points at once ("changing points after grades
+# exist recomputes the grade of that participation"), inside the transaction that changed them,
+# so no reader ever sees new points with the old grade. ``grade_schemes`` registers its regrade
+# here at ``AppConfig.ready()``.
+
+#: ``listener(*, assessment_id: int, participation_ids: list[int] | None, by) -> None``;
+#: ``None`` means every row of the assessment (a task was added, deleted or re-weighted).
+ResultChangeListener = Callable[..., None]
+_RESULT_LISTENERS: list[ResultChangeListener] = []
+
+
+def register_result_change_listener(listener: ResultChangeListener) -> None:
+    """Hear, inside the transaction, that an exam's points or statuses changed."""
+    if listener not in _RESULT_LISTENERS:
+        _RESULT_LISTENERS.append(listener)
+
+
+def results_changed(
+    *, assessment, participation_ids: Iterable[int] | None = None, by=None
+) -> None:
+    """Call the listeners now (inside the caller's transaction) for an exam assessment's rows;
+    assignments and talks carry no computed grades."""
+    if assessment is None or assessment.kind != "exam" or not _RESULT_LISTENERS:
+        return
+    ids = None if participation_ids is None else sorted({int(pk) for pk in participation_ids})
+    if ids == []:
+        return
+    for listener in list(_RESULT_LISTENERS):
+        listener(assessment_id=assessment.pk, participation_ids=ids, by=by)

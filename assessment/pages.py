@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment import errors
-from assessment.hooks import assignment_changed
+from assessment.hooks import assignment_changed, results_changed
 from assessment.models import Assessment, GradeChange, Task
 from assessment.services import _lock_assessment, _seed, clean_points
 from mampf.db import actor_or_none, translate_db_errors
@@ -188,6 +188,7 @@ def update_task(*, task: Task, by, title: str | None = None, max_points=None) ->
         )
         if "max_points" in changed:
             assignment_changed(assessment)
+            results_changed(assessment=assessment, by=by)
     return row
 
 

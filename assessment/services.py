@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment import errors
-from assessment.hooks import assignment_changed
+from assessment.hooks import assignment_changed, results_changed
 from assessment.models import (
     GERMAN_GRADES,
     Assessment,
@@ -348,6 +348,7 @@ def enter_points(
             row, cleaned, task_ids=_task_ids(assessment.pk), by=by, submission=None, reason=reason
         ):
             assignment_changed(assessment)
+            results_changed(assessment=assessment, participation_ids=[row.pk], by=by)
     return row
 
 
@@ -541,6 +542,9 @@ def _mark(
             row.save()
             GradeChange.objects.bulk_create(audits)
             assignment_changed(assessment[0] if assessment else None)
+            results_changed(
+                assessment=assessment[0] if assessment else None, participation_ids=[row.pk], by=by
+            )
     return row
 
 
@@ -633,6 +637,8 @@ def add_task(
         )
         GradeChange.objects.bulk_create(audits)
         assignment_changed(locked)
+        # The maximum grew: percentage bands move for everyone, not only the reopened rows.
+        results_changed(assessment=locked, by=by)
     return task
 
 
@@ -670,6 +676,7 @@ def delete_task(*, task: Task, by) -> None:
             )
         GradeChange.objects.bulk_create(audits)
         assignment_changed(locked)
+        results_changed(assessment=locked, by=by)
 
 
 def _move_status(

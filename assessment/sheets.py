@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessment import errors
-from assessment.hooks import assignment_changed
+from assessment.hooks import assignment_changed, results_changed
 from assessment.models import (
     Assessment,
     GradeChange,
@@ -626,6 +626,9 @@ def import_sheet(
         plan.applied = _write(locked, plan.tasks, targets, by_user, submission_of, by=by)
         if plan.applied[0]:
             assignment_changed(locked)
+            results_changed(
+                assessment=locked, participation_ids=[p.pk for p in rows_locked], by=by
+            )
     return plan
 
 

@@ -571,3 +571,16 @@ def clear_override(*, participation: Participation, by, note: str = "") -> Parti
         row.version += 1
         row.save(update_fields=["grade_value", "grade_source", "version", "updated_at"])
     return row
+
+
+def regrade_after_results_changed(*, assessment_id: int, participation_ids, by=None) -> int:
+    """``assessment.hooks`` listener: recompute the computed grades of the rows whose points or
+    status just changed (``None``: every row, after a task change moved the maximum), inside the
+    caller's transaction. A no-op while no scheme has been applied."""
+    if participation_ids is None:
+        participation_ids = Participation.objects.filter(assessment_id=assessment_id).values_list(
+            "pk", flat=True
+        )
+    return regrade_participations(
+        assessment_id=assessment_id, participation_ids=participation_ids, by=by
+    )

@@ -102,7 +102,8 @@ def test_reapply_after_points_and_edit_recomputes_but_never_touches_manual(exam)
     task = exam["tasks"][0]
     assessment_services.enter_points(participation=ada, points={task: D(0)}, by=exam["teacher"])
     ada.refresh_from_db()
-    assert services.apply_scheme(scheme=scheme, by=exam["teacher"]) == 1
+    # The point entry already recomputed Ada's computed grade: re-applying finds nothing to do.
+    assert services.apply_scheme(scheme=scheme, by=exam["teacher"]) == 0
     assert grades() == {
         "Ada": services.band_rules.grade_for(ada.points_total, TWO_POINT),
         "Ben": D("2.0"),
@@ -118,8 +119,8 @@ def test_reapply_after_points_and_edit_recomputes_but_never_touches_manual(exam)
     ben.refresh_from_db()
     assert ben.grade_source == "manual"
     assert (
-        GradeSchemeChange.objects.filter(scheme=scheme).count() == 5
-    )  # created, applied, applied, edited, applied
+        GradeSchemeChange.objects.filter(scheme=scheme).count() == 4
+    )  # created, applied, edited, applied (the re-apply that changed nothing leaves no row)
 
 
 def test_percentage_scheme(exam):
@@ -223,20 +224,53 @@ def test_regrade_participations_follows_points_under_the_applied_scheme(exam):
     services.apply_scheme(scheme=scheme, by=None)
     services.override_grade(participation=ben, grade="1.0", note="appeal", by=None)
     task = exam["tasks"][0]
-    assessment_services.enter_points(participation=ada, points={task: D(0)}, by=None)
-    assessment_services.enter_points(participation=ben, points={task: D(0)}, by=None)
-    changed = services.regrade_participations(
-        assessment_id=exam["assessment"].pk, participation_ids=[ada.pk, ben.pk]
-    )
-    assert changed == 1
+    teacher = exam["teacher"]
+    assessment_services.enter_points(participation=ada, points={task: D(0)}, by=teacher)
+    assessment_services.enter_points(participation=ben, points={task: D(0)}, by=teacher)
+    # The point entry itself recomputed the computed grade (assessment.hooks), in its own
+    # transaction and audited with who did it; the manual grade stayed.
     ada.refresh_from_db()
-    assert ada.grade_value == D("3.0")  # 36 points: the 3.0 band starts at 34
+    assert (ada.grade_value, ada.grade_source) == (D("3.0"), "computed")  # 36 points: 3.0 from 34
+    audit = GradeChange.objects.filter(participation=ada, field="grade").order_by("-id").first()
+    assert (audit.new, audit.by_id, audit.reason) == ("3.0", teacher.pk, "points changed")
     assert grades()["Ben"] == D("1.0")
-    # clearing a cell makes the row pending: its computed grade is cleared
-    assessment_services.enter_points(participation=ada, points={task: None}, by=None)
-    services.regrade_participations(assessment_id=exam["assessment"].pk, participation_ids=[ada.pk])
+    assert (
+        services.regrade_participations(
+            assessment_id=exam["assessment"].pk, participation_ids=[ada.pk, ben.pk]
+        )
+        == 0
+    )
+    # clearing a cell makes the row pending: its computed grade is cleared at once
+    assessment_services.enter_points(participation=ada, points={task: None}, by=teacher)
     ada.refresh_from_db()
     assert (ada.status, ada.grade_value, ada.grade_source) == ("pending", None, "")
+    # an absent candidate gets 5.0 under the applied scheme at once
+    assessment_services.mark_absent(participation=ada, by=teacher)
+    ada.refresh_from_db()
+    assert (ada.status, ada.grade_value, ada.grade_source) == ("absent", D("5.0"), "computed")
+
+
+def test_a_task_added_after_grading_takes_every_computed_grade_back(exam):
+    ada = add_row(exam, "Ada", 54)
+    ben = add_row(exam, "Ben", 30)
+    services.apply_scheme(
+        scheme=services.create_scheme(assessment=exam["assessment"], bands=TWO_POINT, by=None),
+        by=None,
+    )
+    services.override_grade(participation=ben, grade="2.0", note="oral exam", by=None)
+    assessment_services.add_task(assessment=exam["assessment"], max_points=D(5), by=None)
+    # Both rows lack the new problem's points (pending): the computed grade goes, the manual
+    # one stays.
+    assert grades() == {"Ada": None, "Ben": D("2.0")}
+
+
+def test_assignments_and_talks_never_call_the_regrade():
+    assignment = AssessmentFactory()
+    task = TaskFactory(assessment=assignment, max_points=D(10))
+    row = ParticipationFactory(assessment=assignment)
+    assessment_services.enter_points(participation=row, points={task: D(7)}, by=None)
+    row.refresh_from_db()
+    assert (row.status, row.grade_value, row.grade_source) == ("reviewed", None, "")
 
 
 def test_preview_counts_pass_rate_mean_and_movers(exam):
