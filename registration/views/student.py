@@ -114,7 +114,9 @@ def campaign_seats(request, campaign_id: int):
 @login_required
 @require_GET
 def result(request, campaign_id: int):
-    campaign = _visible_campaign_or_404(campaign_id, with_policies=False)  # no rules shown
+    # Policies are read only when the campaign has any: the notices of higher apps (exam
+    # admission) look at them; a campaign without rules costs no query for them.
+    campaign = _visible_campaign_or_404(campaign_id)
     return render(request, "registration/student/result.html", _result_context(request, campaign))
 
 

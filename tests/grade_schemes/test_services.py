@@ -251,7 +251,7 @@ def test_regrade_participations_follows_points_under_the_applied_scheme(exam):
 
 
 def test_a_task_added_after_grading_takes_every_computed_grade_back(exam):
-    ada = add_row(exam, "Ada", 54)
+    add_row(exam, "Ada", 54)
     ben = add_row(exam, "Ben", 30)
     services.apply_scheme(
         scheme=services.create_scheme(assessment=exam["assessment"], bands=TWO_POINT, by=None),

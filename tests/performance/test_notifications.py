@@ -209,17 +209,6 @@ def test_claim_is_taken_once_per_interval(lecture):
 RACE_WINDOW_SECONDS = 0.2
 
 
-@pytest.fixture(autouse=True)
-def _celery_join_flag():
-    """Eager tasks run in several threads at once leave Celery's process-wide "inside a task"
-    flag set (``denied_join_result`` saves and restores a global, not a thread-local), which
-    would make a later test's ``result.get()`` refuse to block. Reset it after each test."""
-    yield
-    from celery._state import _set_task_join_will_block
-
-    _set_task_join_will_block(False)
-
-
 def naive_claim(*, lecture_id, now):
     """What the conditional UPDATE replaces: read, decide in Python, write."""
     state, _created = LectureState.objects.get_or_create(lecture_id=lecture_id)

@@ -721,7 +721,7 @@ def busy_world(student):
         ("fcfs", 8, "26 of 30 taken"),
         ("seats", 7, "26 of 30 taken"),
         ("pref", 7, 'id="id_rank_3"'),
-        ("result", 6, "Your choices"),
+        ("result", 7, "Your choices"),  # the preference campaign has rules: one query for them
         ("profile", 3, "Ada Student"),
     ],
 )
