@@ -21,7 +21,7 @@ def test_teacher_accepts_all_proposals_and_decides_one_by_hand(page, log_in, scr
 
     log_in(page, lecture.teacher)
     page.goto(f"/lectures/{lecture.pk}/")
-    page.get_by_role("link", name="Exam admission").click()
+    page.get_by_role("link", name="Exam admission", exact=True).click()
     expect(page.locator("[data-count=missing]")).to_have_text("3")
     page.get_by_role("link", name="Accept all proposals").click()
     expect(page.locator("#will-write")).to_contain_text("3 certifications will be written")
