@@ -210,6 +210,10 @@ def test_certify_register_go_stale_recertify_and_finalize(new_page, log_in, scre
     expect(teacher.locator("[data-count=stale]")).to_have_text("0")
     expect(teacher.locator("[data-count=failed]")).to_have_text("2")
     assert Certification.objects.get(lecture=lecture, user=cem).status == "failed"
+    teacher.get_by_role("link", name="Cem Close").click()
+    expect(teacher.locator("#history tbody tr")).to_have_count(2)
+    teacher.get_by_role("link", name=re.compile("Performance page of Cem Close")).click()
+    expect(teacher.locator("main")).to_contain_text("not admitted")
 
     # -- close and finalize: only Ada is put on the exam roster --------------------------------
     teacher.goto(f"/staff/campaigns/{campaign.pk}/")

@@ -199,6 +199,13 @@ def test_the_rule_sentence_counts_the_sheets_and_the_page_links_records_and_stud
     assert f'href="{url("student", lecture.pk, students[0].pk)}"' in page
 
 
+def test_the_student_page_links_to_what_the_student_sees(teacher_client, lecture, students):
+    response = teacher_client.get(url("student", lecture.pk, students[1].pk))
+    target = url("student_performance", lecture.pk, students[1].pk)
+    assert f'href="{target}"' in response.content.decode()
+    assert teacher_client.get(target).status_code == 200
+
+
 # -- accept all -----------------------------------------------------------------------------------
 
 
