@@ -131,6 +131,8 @@ def test_certify_register_go_stale_recertify_and_finalize(new_page, log_in, scre
     expect(teacher.locator(".messages")).to_contain_text("The campaign is open")
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.OPEN
+    teacher.goto(f"/staff/lectures/{lecture.pk}/campaigns/")
+    expect(teacher.locator(f"tr[data-exam='{exam.pk}']")).to_contain_text("Registration")
 
     # -- Bob (failed) is refused with the reason, on his phone --------------------------------
     bob_page = new_page(viewport=PHONE)
@@ -222,7 +224,13 @@ def test_certify_register_go_stale_recertify_and_finalize(new_page, log_in, scre
     expect(teacher.locator(".messages")).to_contain_text("The campaign is closed.")
     teacher.get_by_role("link", name="Results and finalization").click()
     teacher.get_by_role("link", name=re.compile("Finalize")).first.click()
+    # The confirmation tells the truth: Cem is turned away by the admission policy.
+    effects = teacher.locator("#finalize-effects")
+    expect(effects).to_contain_text("1 student is put into the rosters.")
+    expect(effects).to_contain_text("1 student gets no place")
+    expect(teacher.locator("#policy-rejected + ul")).to_contain_text("Cem Close")
     teacher.get_by_role("button", name="Finalize now").click()
+    expect(teacher.locator(".messages")).to_contain_text("Finalized: 1 added to rosters")
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.COMPLETED
     roster = set(RosterEntry.objects.filter(registerable_id=exam.pk).values_list(
@@ -230,6 +238,9 @@ def test_certify_register_go_stale_recertify_and_finalize(new_page, log_in, scre
     assert roster == {"Ada Able"}
     rejected = UserRegistration.objects.get(campaign=campaign, user=cem)
     assert rejected.status == "rejected"
+    teacher.goto(f"/staff/lectures/{lecture.pk}/campaigns/")
+    expect(teacher.locator(f"tr[data-exam='{exam.pk}']")).to_contain_text(
+        "Registration finalized")
     teacher.goto(f"/staff/campaigns/{campaign.pk}/")
     teacher.get_by_role("link", name="Rosters", exact=True).click()
     expect(teacher.locator("main")).to_contain_text("Final exam")
