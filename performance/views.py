@@ -21,11 +21,10 @@ from mampf import exports, permissions
 from mampf.errors import DomainError
 from mampf.models import Lecture
 from mampf.selectors import is_valid_id
-from performance import certification, selectors, services
-from performance.evaluator import RuleSpec
+from performance import certification, rules, selectors, services
 from performance.forms_certification import CarryOverForm, DashboardFilterForm, OverrideForm
 from performance.models import Certification
-from performance.wording import describe_rule, percent, points
+from performance.wording import percent, points
 
 ROWS_PER_PAGE = 100
 
@@ -122,7 +121,7 @@ def dashboard(request, lecture_id: int):
         {
             "lecture": lecture,
             "rule": data.rule,
-            "rule_sentence": describe_rule(RuleSpec.from_rule(data.rule)) if has_rule else "",
+            "rule_sentence": rules.rule_sentence(lecture=lecture, rule=data.rule),
             "counts": data.counts,
             "complete": data.complete,
             "filter_form": form,

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
-from registration.models import AllocationRun, Campaign, Item, UserRegistration
+from registration import policies
+from registration.models import AllocationRun, Campaign, Item, Policy, UserRegistration
 from rosters import selectors as roster_selectors
 
 RegStatus = UserRegistration.Status
@@ -180,26 +181,55 @@ def preview_of(*, campaign: Campaign, run: AllocationRun) -> Preview:
 
 @dataclass(frozen=True)
 class FinalizeForecast:
-    """What finalizing would do now: who gets a place, who does not, how many e-mails."""
+    """What finalizing would do now: who gets a place, who does not, how many e-mails.
+
+    ``rejected`` names the confirmed registrants a finalization-phase policy would turn away
+    (say, no exam admission), as ``(name, reason)`` pairs; ``blocked`` the ones for whom it
+    would refuse to finalize at all (a decision missing or out of date). Read without locks;
+    the service screens again under them."""
 
     registrants: int
     placed: int
     without_place: int
+    rejected: tuple[tuple[str, str], ...] = ()
+    blocked: tuple[tuple[str, str], ...] = ()
+
+
+def _policy_screen(campaign: Campaign, user_ids: list[int]):
+    """The finalization-phase verdicts of the users that would not pass, by user id."""
+    if not user_ids or not policies.applicable_policies(campaign, Policy.Phase.FINALIZATION):
+        return {}, {}
+    users = list(get_user_model().objects.filter(pk__in=user_ids).order_by("name", "pk"))
+    results = policies.evaluate_many(campaign, users, phase=Policy.Phase.FINALIZATION)
+    names = {user.pk: user.name for user in users}
+    failed = {pk: result for pk, result in results.items() if not result.passed}
+
+    def listing(blocker: bool):
+        return tuple(
+            (names.get(pk, ""), str(result.message or result.code))
+            for pk, result in sorted(failed.items(), key=lambda kv: (names.get(kv[0], ""), kv[0]))
+            if result.is_blocker == blocker
+        )
+
+    return listing(False), listing(True)
 
 
 def finalize_forecast(*, campaign: Campaign) -> FinalizeForecast:
-    per_user = (
+    per_user = list(
         campaign.registrations.values("user_id")
         .annotate(confirmed=Count("id", filter=Q(status=RegStatus.CONFIRMED)))
         .order_by()
-        .values_list("confirmed", flat=True)
+        .values_list("user_id", "confirmed")
     )
-    confirmed_counts = list(per_user)
-    placed = sum(1 for count in confirmed_counts if count)
+    confirmed = [user_id for user_id, count in per_user if count]
+    rejected, blocked = _policy_screen(campaign, confirmed)
+    placed = len(confirmed) - len(rejected)
     return FinalizeForecast(
-        registrants=len(confirmed_counts),
+        registrants=len(per_user),
         placed=placed,
-        without_place=len(confirmed_counts) - placed,
+        without_place=len(per_user) - placed,
+        rejected=rejected,
+        blocked=blocked,
     )
 
 

@@ -177,6 +177,35 @@ def test_the_dashboard_of_1500_students_needs_a_fixed_number_of_queries(
     assert [item["row"].user_id for item in filtered.context["rows"]] == [users[0].pk]
 
 
+def test_the_rule_sentence_counts_the_sheets_and_the_page_links_records_and_students(
+    teacher_client, lecture, students
+):
+    """The dashboard states the saved rule as the other pages do (``rules.rule_sentence``, with
+    the size of the sheet set) and links to the records page and to each student's page."""
+    from decimal import Decimal
+
+    from performance.models import Rule
+    from tests.factories import AssessmentFactory
+
+    for n in (1, 2, 3):
+        AssessmentFactory(lecture=lecture, title=f"Sheet {n}")
+    Rule.objects.filter(lecture=lecture).update(
+        sheet_min_percentage=Decimal("20"), sheet_min_count=2
+    )
+    response = teacher_client.get(url("dashboard", lecture.pk))
+    page = response.content.decode()
+    assert "at least 20 % on 2 of 3 sheets" in page
+    assert f'href="{url("records_status", lecture.pk)}"' in page
+    assert f'href="{url("student", lecture.pk, students[0].pk)}"' in page
+
+
+def test_the_student_page_links_to_what_the_student_sees(teacher_client, lecture, students):
+    response = teacher_client.get(url("student", lecture.pk, students[1].pk))
+    target = url("student_performance", lecture.pk, students[1].pk)
+    assert f'href="{target}"' in response.content.decode()
+    assert teacher_client.get(target).status_code == 200
+
+
 # -- accept all -----------------------------------------------------------------------------------
 
 

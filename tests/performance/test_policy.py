@@ -262,3 +262,29 @@ def test_finalization_blocks_on_pending_stale_and_missing_naming_them(
     assert set(
         UserRegistration.objects.filter(campaign=campaign).values_list("status", flat=True)
     ) == {"confirmed"}
+
+
+def test_the_finalize_page_forecasts_the_policy_rejections_and_blockers(
+    client, lecture, students, campaign
+):
+    """The confirmation must not promise a seat the policy will refuse: the failed registrant
+    is counted without a place and named; an undecided one is named as a blocker."""
+    ada, bob, cem = students
+    confirmed(campaign, ada, bob)
+    close(campaign)
+    client.force_login(lecture.teacher)
+    address = reverse("registration:staff_campaign_finalize", args=[campaign.pk])
+    response = client.get(address)
+    forecast = response.context["forecast"]
+    assert (forecast.placed, forecast.without_place) == (1, 1)
+    assert [name for name, _reason in forecast.rejected] == [bob.name]
+    assert forecast.blocked == ()
+    page = response.content.decode()
+    assert "1 student is put into the rosters." in page
+    assert bob.name in page
+
+    confirmed(campaign, cem)  # pending: finalization would refuse, naming her
+    forecast = client.get(address).context["forecast"]
+    assert [name for name, _reason in forecast.blocked] == [cem.name]
+    assert (forecast.placed, forecast.without_place) == (2, 1)
+    assert UserRegistration.objects.filter(campaign=campaign, status="confirmed").count() == 3
