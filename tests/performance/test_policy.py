@@ -159,6 +159,18 @@ def test_opening_fails_while_the_lecture_is_incomplete(lecture, students, campai
     assert opened.status == "open"
 
 
+def test_the_open_confirm_page_links_to_the_certification_dashboard(
+    client, lecture, students, campaign
+):
+    client.force_login(lecture.teacher)
+    page = client.get(
+        reverse("registration:staff_campaign_transition", args=[campaign.pk, "open"])
+    ).content.decode()
+    dashboard = reverse("performance:dashboard", args=[lecture.pk])
+    assert "This step will be refused as things stand" in page
+    assert f'<a href="{dashboard}">{dashboard}</a>' in page
+
+
 def test_a_finalization_only_policy_does_not_stop_opening(lecture, students, campaign):
     campaign.policies.update(phase="finalization")
     opened = registration_services.campaign_open(campaign, by=lecture.teacher)
