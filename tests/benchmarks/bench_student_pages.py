@@ -76,14 +76,17 @@ def pick_pages() -> dict[str, tuple[str, dict]]:
     from registration.models import Campaign, UserRegistration
     from tests.benchmarks.bench_urls import BARE_PATH, LAYOUT_PATH
 
-    fcfs = (
-        Campaign.objects.filter(status=Campaign.Status.OPEN, planning_only=False,
-                                allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED)
-        .order_by("-pk").first()
-    )
     preference = (
         Campaign.objects.filter(status=Campaign.Status.OPEN,
                                 allocation_mode=Campaign.AllocationMode.PREFERENCE_BASED)
+        .order_by("-pk").first()
+    )
+    # The same lecture's first-come-first-served campaign (Linear Algebra's exam registration),
+    # so the figures stay comparable as the demo grows other lectures' campaigns.
+    fcfs = (
+        Campaign.objects.filter(status=Campaign.Status.OPEN, planning_only=False,
+                                allocation_mode=Campaign.AllocationMode.FIRST_COME_FIRST_SERVED,
+                                lecture_id=getattr(preference, "lecture_id", None))
         .order_by("-pk").first()
     )
     if fcfs is None or preference is None:
