@@ -15,6 +15,12 @@ published, 3 partly graded and published in Tutorial A only, 4 still open for up
 teams per graded sheet (``_demo_team_submission``), talk grades for the seminar's speakers. A
 sheet is played through only in the run that creates it, so a second run changes nothing.
 
+Exam admission (through ``performance``): Linear Algebra has a rule and its proposals accepted
+mid-term (passed, failed, and pending while sheet 4 is open); its exam registration screens the
+admission at finalization. Analysis I is at the end of its coursework: three sheets graded and
+published, every student certified (one failed student admitted by hand, with a note) and its
+exam registration open, gated by the rule, with a dozen admitted students registered.
+
 It lives in ``operations``, the top of the layering, because it needs every app.
 """
 
