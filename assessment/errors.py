@@ -116,6 +116,18 @@ class CorrectorRefused(AssessmentError):
     default_message = _("This person cannot be made a corrector of the exam.")
 
 
+class ReviewRefused(AssessmentError):
+    """Exam review (``assessment.exam_review``): a request or answer that is not possible."""
+
+    code = "review_refused"
+    default_message = _("This review request is not possible.")
+
+
+class ReviewClosed(ReviewRefused):
+    code = "review_closed"
+    default_message = _("The review of this exam is not open.")
+
+
 class Busy(MampfBusy):
     code = "busy"
     default_message = _("Someone else is grading this right now. Please try again.")

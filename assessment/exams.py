@@ -276,8 +276,10 @@ def mark_candidate(
     by,
     note: str = "",
     expected_version: int | None = None,
+    exempt_reason: str | None = None,
 ) -> Participation:
-    """Absent, exempt (with a note) or clear the mark, for a candidate on the exam roster."""
+    """Absent, exempt (with a note and ``exempt_reason``: medical certificate, withdrawn or
+    another reason) or clear the mark, for a candidate on the exam roster."""
     if mark not in MARKS:
         raise errors.StatusForbids()
     with transaction.atomic():
@@ -288,7 +290,11 @@ def mark_candidate(
             )
         if mark == "exempt":
             return services.mark_exempt(
-                participation=participation, by=by, note=note, expected_version=expected_version
+                participation=participation,
+                by=by,
+                note=note,
+                expected_version=expected_version,
+                exempt_reason=exempt_reason,
             )
         return services.clear_mark(
             participation=participation, by=by, expected_version=expected_version

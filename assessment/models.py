@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -204,6 +204,13 @@ class Participation(ConcurrentTransitionMixin, models.Model):
         COMPUTED = "computed", _("Computed by a scheme")
         MANUAL = "manual", _("Entered by hand")
 
+    class ExemptReason(models.TextChoices):
+        """Why an exempt row is exempt (the examinations office writes a status code for it)."""
+
+        OTHER = "", _("Other reason")
+        MEDICAL_CERTIFICATE = "medical_certificate", _("Medical certificate")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
     assessment = models.ForeignKey(
         Assessment, on_delete=models.CASCADE, related_name="participations"
     )
@@ -233,6 +240,14 @@ class Participation(ConcurrentTransitionMixin, models.Model):
         _("grade source"), max_length=10, choices=GradeSource.choices, blank=True
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # Only on exempt rows (issue 10 item 8): set by ``services.mark_exempt``, cleared with the mark.
+    exempt_reason = models.CharField(
+        _("reason for the exemption"),
+        max_length=20,
+        blank=True,
+        default="",
+        choices=ExemptReason.choices,
+    )
     note = models.TextField(_("note"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -262,6 +277,11 @@ class Participation(ConcurrentTransitionMixin, models.Model):
                 condition=~Q(status="exempt") | Q(grade_value__isnull=True),
                 name="participation_exempt_has_no_grade",
                 violation_error_message=_("An exempt participation carries no grade."),
+            ),
+            models.CheckConstraint(
+                condition=Q(exempt_reason="")
+                | (Q(status="exempt") & Q(exempt_reason__in=["medical_certificate", "withdrawn"])),
+                name="participation_exempt_reason_only_when_exempt",
             ),
         ]
         indexes = [models.Index(fields=["tutorial", "assessment"])]
@@ -711,3 +731,143 @@ class ExamCorrector(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.assessment}"
+
+
+# -- exam review (Klausureinsicht, issue 10 item 7; written by ``assessment.exam_review``) ------
+
+
+class ExamReviewWindow(models.Model):
+    """When the candidates of a published exam may ask for a re-check: ``opens_at <= now <
+    closes_at`` (the end itself is outside, like every deadline here)."""
+
+    assessment = models.OneToOneField(
+        Assessment, on_delete=models.CASCADE, related_name="review_window"
+    )
+    opens_at = models.DateTimeField(_("review opens at"))
+    closes_at = models.DateTimeField(_("review closes at"))
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("exam review window")
+        verbose_name_plural = _("exam review windows")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")),
+                name="exam_review_window_ends_after_start",
+                violation_error_message=_("The review must end after it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assessment}: {self.opens_at} – {self.closes_at}"
+
+
+class ReviewRequest(models.Model):
+    """A candidate's request to re-check named problems of their exam, with a comment."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="review_requests"
+    )
+    participation = models.ForeignKey(
+        Participation, on_delete=models.CASCADE, related_name="review_requests"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_review_requests"
+    )
+    comment = models.TextField(_("comment"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("review request")
+        verbose_name_plural = _("review requests")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participation"],
+                condition=Q(status="open"),
+                name="review_request_one_open_per_participation",
+                violation_error_message=_("You already have an open request for this exam."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "answered"]), name="review_request_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.assessment} ({self.status})"
+
+
+class ReviewItem(models.Model):
+    """One problem of a review request, routed to its corrector (``None``: the lecture's staff)."""
+
+    request = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="items")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="+")
+    points_before = points_field(_("points when asked"), null=True, blank=True)
+    corrector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="exam_review_items",
+        verbose_name=_("corrector"),
+    )
+    answer = models.TextField(_("answer"), blank=True)
+    points_after = points_field(_("points after the review"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("review item")
+        verbose_name_plural = _("review items")
+        ordering = ["request", "task__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "task"], name="review_item_unique_task"),
+        ]
+        indexes = [models.Index(fields=["corrector", "answered_at"], name="review_item_queue")]
+
+    def __str__(self):
+        return f"{self.request_id}: {self.task}"
+
+
+class ReviewEvent(models.Model):
+    """Append-only audit of exam reviews: window set, request made, item answered."""
+
+    class Action(models.TextChoices):
+        WINDOW = "window", _("review window set")
+        REQUESTED = "requested", _("re-check requested")
+        ANSWERED = "answered", _("answered")
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(
+        ReviewRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    item = models.ForeignKey(
+        ReviewItem, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("review event")
+        verbose_name_plural = _("review events")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.detail}"

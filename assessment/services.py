@@ -460,7 +460,14 @@ def enter_grade(
 
 
 def _mark(
-    participation: Participation, *, method: str, by, expected_version, note=None, reason: str = ""
+    participation: Participation,
+    *,
+    method: str,
+    by,
+    expected_version,
+    note=None,
+    reason: str = "",
+    exempt_reason: str | None = None,
 ) -> Participation:
     with transaction.atomic():
         assessment = lock_rows(Assessment, [participation.assessment_id], shared=True)
@@ -514,6 +521,24 @@ def _mark(
                 )
             )
             row.grade_value, row.grade_source = None, ""
+        wanted_reason = (exempt_reason or "") if row.status == Status.EXEMPT else ""
+        if row.status == Status.EXEMPT and exempt_reason is None:
+            wanted_reason = row.exempt_reason  # not sent: kept, never cleared
+        if wanted_reason not in Participation.ExemptReason.values:
+            raise errors.StatusForbids(_("Unknown reason for the exemption."))
+        if wanted_reason != row.exempt_reason:
+            audits.append(
+                _audit_row(
+                    participation=row,
+                    assessment_id=row.assessment_id,
+                    field=GradeChange.Field.STATUS,
+                    old=f"{old} ({row.exempt_reason or 'other'})" if row.exempt_reason else old,
+                    new=f"{row.status} ({wanted_reason or 'other'})",
+                    by=by,
+                    reason=reason or "exemption reason",
+                )
+            )
+            row.exempt_reason = wanted_reason
         if note is not None and note != row.note:
             audits.append(
                 _audit_row(
@@ -560,9 +585,18 @@ def mark_absent(
 
 @translate_db_errors(error=errors.Busy)
 def mark_exempt(
-    *, participation: Participation, by, note: str = "", expected_version: int | None = None
+    *,
+    participation: Participation,
+    by,
+    note: str = "",
+    expected_version: int | None = None,
+    exempt_reason: str | None = None,
 ) -> Participation:
-    """Pending or absent -> exempt (drops out of the maximum); the note says why."""
+    """Pending or absent -> exempt (drops out of the maximum); the note says why.
+
+    ``exempt_reason`` (``Participation.ExemptReason``: ``medical_certificate``, ``withdrawn`` or
+    ``""`` for another reason) is what the examinations office export writes as a status code;
+    ``None`` keeps the stored one. Leaving exempt clears it."""
     return _mark(
         participation,
         method="mark_exempt",
@@ -570,6 +604,7 @@ def mark_exempt(
         expected_version=expected_version,
         note=note,
         reason=note,
+        exempt_reason=exempt_reason,
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from assessment.views import exams, grading, pages, submissions
+from assessment.views import exam_office, exam_review, exams, grading, pages, submissions
 from assessment.views import sheets as sheets_views
 
 app_name = "assessment"
@@ -236,4 +236,22 @@ urlpatterns += [
         "exams/<int:assessment_id>/problems/<int:task_id>/", exams.problem, name="exams_problem"
     ),
     path("grading/exams/", exams.mine, name="exams_mine"),
+]
+
+# -- examinations office export and exam review (issue 10 items 8 and 7) -----------------------
+
+urlpatterns += [
+    path(
+        "exams/<int:assessment_id>/grade-list.<str:fmt>",
+        exam_office.grade_list,
+        name="exams_grade_list",
+    ),
+    path("exams/<int:assessment_id>/review/window/", exam_review.window, name="review_window"),
+    path("exams/<int:assessment_id>/review/queue/", exam_review.queue, name="review_queue"),
+    path(
+        "exams/<int:assessment_id>/review/items/<int:item_id>/answer/",
+        exam_review.answer,
+        name="review_answer",
+    ),
+    path("exams/<int:assessment_id>/review/", exam_review.student, name="review_student"),
 ]

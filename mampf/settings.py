@@ -223,6 +223,22 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # performance (exam admission): at most one "certifications out of date" digest e-mail per
 # lecture within this many hours.
 PERFORMANCE_STALE_DIGEST_HOURS = float(os.environ.get("PERFORMANCE_STALE_DIGEST_HOURS") or 3)
+# assessment (exam grade list for the examinations office): the status code written for each
+# case, HIS/LSF "Vermerke" by default; override single keys as "absent=NE,withdrawn=AB,...".
+EXAM_OFFICE_STATUS_CODES = {
+    "absent": "NE",  # nicht erschienen (counts as 5.0 / 500 in HIS)
+    "medical_certificate": "RT",  # Rücktritt mit Attest (some HIS installations: GR)
+    "withdrawn": "AB",  # abgemeldet (withdrawn from the exam)
+    "exempt": "RT",  # exempt for another reason: a Rücktritt the office accepted
+    "pending": "AN",  # angemeldet: still registered, no result yet
+}
+EXAM_OFFICE_STATUS_CODES.update(
+    dict(
+        pair.split("=", 1)
+        for pair in os.environ.get("EXAM_OFFICE_STATUS_CODES", "").split(",")
+        if "=" in pair
+    )
+)
 
 # --- Security (strict whenever DEBUG is off) ------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)

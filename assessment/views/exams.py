@@ -312,7 +312,14 @@ def row_mark(request, assessment_id: int, participation_id: int):
     participation = _participation(assessment, participation_id)
     filters = _filters(request.POST)
     back = _with_filters(_table_url(assessment), filters, f"row-p{participation.pk}")
-    form = MarkForm(request.POST)
+    data = request.POST.copy()
+    exempt_reason = None
+    if data.get("mark") in Participation.ExemptReason.values and data.get("mark"):
+        # "Medical certificate" and "Withdrawn" are exempt marks with a reason (item 8).
+        exempt_reason, data["mark"] = data["mark"], MarkForm.EXEMPT
+    elif data.get("mark") == MarkForm.EXEMPT:
+        exempt_reason = ""
+    form = MarkForm(data)
     if not form.is_valid():
         messages.error(request, _problems(form))
         return redirect(back)
@@ -323,6 +330,7 @@ def row_mark(request, assessment_id: int, participation_id: int):
             note=form.cleaned_data["note"],
             by=request.user,
             expected_version=form.cleaned_data["version"],
+            exempt_reason=exempt_reason,
         )
     except (errors.AssessmentError, errors.Busy) as exc:
         if request.htmx:
