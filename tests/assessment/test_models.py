@@ -185,3 +185,16 @@ def test_grade_changes_are_append_only_in_the_database():
     assert change.task_id is None and change.new == "1.00"
     Participation.objects.filter(pk=row.pk).delete()
     assert not GradeChange.objects.filter(pk=change.pk).exists()
+
+
+def test_review_events_are_append_only_in_the_database():
+    from django.db import DatabaseError
+
+    from assessment.models import ReviewEvent
+
+    assessment = TaskFactory().assessment
+    event = ReviewEvent.objects.create(assessment=assessment, action="window", detail="1-8 Mar")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ReviewEvent.objects.filter(pk=event.pk).update(detail="changed")
+    event.refresh_from_db()
+    assert event.detail == "1-8 Mar"
