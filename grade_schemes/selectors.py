@@ -124,25 +124,24 @@ def participation_of(*, assessment, participation_id: int) -> Participation | No
 def my_exam_result(*, user, assessment_id: int) -> dict | None:
     """A candidate's published exam result: points per problem with maxima, total, grade, the
     active scheme's bands and the distribution without names. ``None`` (the page answers 404)
-    for anyone who is not a candidate of this exam or while it is not published. Seven queries
-    at any number of candidates (test_publication.py)."""
+    for anyone who is not a candidate of this exam; ``{"published": False, ...}`` and nothing
+    else while its results are not published. Seven queries at any number of candidates
+    (test_publication.py)."""
     from assessment.models import Assessment, TaskPoint
 
     if getattr(user, "pk", None) is None:
         return None
     row = (
         Participation.objects.select_related("assessment__lecture")
-        .filter(
-            user=user,
-            assessment_id=assessment_id,
-            assessment__kind=Assessment.Kind.EXAM,
-            assessment__results_published_at__isnull=False,
-        )
+        .filter(user=user, assessment_id=assessment_id, assessment__kind=Assessment.Kind.EXAM)
         .first()
     )
     if row is None:
         return None
     assessment = row.assessment
+    if assessment.results_published_at is None:
+        # The candidate learns only that the results are not published (again).
+        return {"assessment": assessment, "lecture": assessment.lecture, "published": False}
     tasks = list(Task.objects.filter(assessment=assessment).order_by("position"))
     points = dict(
         TaskPoint.objects.filter(participation=row).values_list("task_id", "points")
@@ -167,6 +166,7 @@ def my_exam_result(*, user, assessment_id: int) -> dict | None:
         bands = scheme_bands(scheme)
         point_bands = band_rules.absolute_bands(bands, kind=scheme.kind, maximum=maximum)
     return {
+        "published": True,
         "assessment": assessment,
         "lecture": assessment.lecture,
         "participation": row,

@@ -72,7 +72,12 @@ def test_withdraw_is_audited_and_hides_the_page_again(
     client.force_login(w["rows"][0].user)
     assert client.get(page_url(w)).status_code == 200
     assessment_services.withdraw_results(assessment=w["assessment"], by=w["teacher"])
-    assert client.get(page_url(w)).status_code == 404
+    response = client.get(page_url(w))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The results of this exam are not published." in html
+    assert 'id="my-problems"' not in html and 'id="histogram"' not in html
+    assert "points" not in html.split("<main", 1)[-1]
     my_results = reverse("assessment:pages_my_results", args=[w["assessment"].lecture_id])
     assert "Final exam" not in client.get(my_results).content.decode()
     audit = list(
@@ -173,7 +178,9 @@ def test_refusals(client, world, django_capture_on_commit_callbacks):
     assert client.get(url).status_code == 302  # anonymous: the login page
     assert "/login/" in client.get(url)["Location"]
     client.force_login(w["rows"][0].user)
-    assert client.get(url).status_code == 404  # not published
+    response = client.get(url)  # not published: says so, shows nothing
+    assert response.status_code == 200 and not response.context["published"]
+    assert 'id="my-grade"' not in response.content.decode()
     publish(w, django_capture_on_commit_callbacks)
     for user in (UserFactory(), StaffFactory(), w["teacher"]):
         client.force_login(user)
