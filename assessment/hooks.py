@@ -89,3 +89,23 @@ def results_changed(
         return
     for listener in list(_RESULT_LISTENERS):
         listener(assessment_id=assessment.pk, participation_ids=ids, by=by)
+
+
+# -- result pages: where a publication mail links to ----------------------------------------------
+# An exam's result page (points, grade, the scheme's bands and the distribution) lives in
+# ``grade_schemes``, which registers its path here at ``AppConfig.ready()``; other kinds link to
+# the lecture's "My results".
+
+#: ``path_for(assessment) -> str``
+_RESULT_PAGES: dict[str, Callable[[object], str]] = {}
+
+
+def register_result_page(kind: str, path_for: Callable[[object], str]) -> None:
+    """Let the results mail of assessments of this kind link to ``path_for(assessment)``."""
+    _RESULT_PAGES[kind] = path_for
+
+
+def result_page_path(assessment) -> str | None:
+    """The registered result page of this assessment, or ``None`` (the caller's default)."""
+    path_for = _RESULT_PAGES.get(assessment.kind)
+    return path_for(assessment) if path_for is not None else None

@@ -592,6 +592,31 @@ class AchievementValue(models.Model):
         return f"{self.achievement}: {self.user}"
 
 
+class ResultNotice(models.Model):
+    """What one candidate was last told by e-mail about a published exam result: the grade at
+    the time of the notice (empty: no grade yet). A notice goes out only when the current grade
+    differs from this one (``assessment.services.claim_result_notices``), so republishing does
+    not mail those already told the same grade, and a grade change after publication mails
+    exactly the candidates whose grade moved."""
+
+    participation = models.OneToOneField(
+        Participation,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="result_notice",
+        verbose_name=_("participation"),
+    )
+    grade = models.DecimalField(_("grade told"), max_digits=2, decimal_places=1, null=True)
+    notified_at = models.DateTimeField(_("told at"))
+
+    class Meta:
+        verbose_name = _("result notice")
+        verbose_name_plural = _("result notices")
+
+    def __str__(self):
+        return f"{self.participation_id}: {self.grade}"
+
+
 class GradeChange(models.Model):
     """Append-only audit of points, status, grade and publication: who, when, old, new, why.
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -812,9 +812,58 @@ def withdraw_results(*, assessment: Assessment, by, tutorial=None, reason: str =
             tutorial=tutorial,
             field=GradeChange.Field.PUBLICATION,
             old="published",
-            new="",
+            new="withdrawn",
             by=actor_or_none(by),
             reason=reason or "withdrawn",
         )
     assessment.results_published_at = locked.results_published_at
     return locked
+
+
+# -- result notices -----------------------------------------------------------------------------
+
+
+def claim_result_notices(*, assessment_id: int, participation_ids=None) -> list[int]:
+    """Record, for the candidates of a published exam (or these of its rows), that they are
+    told their current grade, and return the ids of the users to tell: those never told, or
+    told another grade than the one they have now (``ResultNotice``). One upsert that only
+    returns the rows it inserted or changed, so two jobs at once claim every row once, and
+    those already told the same grade are left out. Users without an address or inactive are
+    not claimed. The caller mails the returned users in the same transaction (on commit)."""
+    from assessment.models import ResultNotice
+
+    rows = Participation.objects.filter(
+        assessment_id=assessment_id,
+        assessment__results_published_at__isnull=False,
+        user__is_active=True,
+    ).exclude(user__email="")
+    if participation_ids is not None:
+        ids = sorted({int(pk) for pk in participation_ids})
+        if not ids:
+            return []
+        rows = rows.filter(pk__in=ids)
+    candidates = list(rows.values_list("pk", "grade_value", "user_id"))
+    if not candidates:
+        return []
+    notices = connection.ops.quote_name(ResultNotice._meta.db_table)
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        source = "SELECT * FROM unnest(%s::bigint[], %s::numeric[]) AS v(pid, grade)"
+        params = [[c[0] for c in candidates], [c[1] for c in candidates]]
+    else:
+        placeholders = ", ".join(["(%s, %s)"] * len(candidates))
+        source = f"SELECT column1, column2 FROM (VALUES {placeholders})"  # noqa: S608 - %s only
+        params = [value for c in candidates for value in (c[0], c[1])]
+        params = [str(v) if isinstance(v, Decimal) else v for v in params]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {notices} (participation_id, grade, notified_at) "  # noqa: S608 - table
+            f"SELECT v.*, %s FROM ({source}) AS v WHERE true "
+            "ON CONFLICT (participation_id) DO UPDATE SET grade = excluded.grade, "
+            "notified_at = excluded.notified_at "
+            f"WHERE {notices}.grade IS DISTINCT FROM excluded.grade "
+            "RETURNING participation_id",
+            [now, *params],
+        )
+        claimed = {row[0] for row in cursor.fetchall()}
+    return sorted(user_id for pk, _grade, user_id in candidates if pk in claimed)

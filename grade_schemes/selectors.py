@@ -116,3 +116,67 @@ def participation_of(*, assessment, participation_id: int) -> Participation | No
         .filter(assessment=assessment, pk=participation_id)
         .first()
     )
+
+
+# -- the student's exam result ---------------------------------------------------------------
+
+
+def my_exam_result(*, user, assessment_id: int) -> dict | None:
+    """A candidate's published exam result: points per problem with maxima, total, grade, the
+    active scheme's bands and the distribution without names. ``None`` (the page answers 404)
+    for anyone who is not a candidate of this exam; ``{"published": False, ...}`` and nothing
+    else while its results are not published. Seven queries at any number of candidates
+    (test_publication.py)."""
+    from assessment.models import Assessment, TaskPoint
+
+    if getattr(user, "pk", None) is None:
+        return None
+    row = (
+        Participation.objects.select_related("assessment__lecture")
+        .filter(user=user, assessment_id=assessment_id, assessment__kind=Assessment.Kind.EXAM)
+        .first()
+    )
+    if row is None:
+        return None
+    assessment = row.assessment
+    if assessment.results_published_at is None:
+        # The candidate learns only that the results are not published (again).
+        return {"assessment": assessment, "lecture": assessment.lecture, "published": False}
+    tasks = list(Task.objects.filter(assessment=assessment).order_by("position"))
+    points = dict(
+        TaskPoint.objects.filter(participation=row).values_list("task_id", "points")
+    )
+    maximum = sum((t.max_points for t in tasks), Decimal(0))
+    rows = list(
+        Participation.objects.filter(assessment=assessment).values_list(
+            "status", "points_total", "grade_value"
+        )
+    )
+    totals = [total for status, total, _g in rows if status == Status.REVIEWED]
+    end = max([maximum, *totals]) if totals or maximum else None
+    width = statistics.default_bin_width(end)
+    stats = statistics.distribution(totals, bin_width=width, start=Decimal(0), end=end)
+    grade_counts = {g: 0 for g in band_rules.GERMAN_GRADES}
+    for _s, _t, grade in rows:
+        if grade is not None:
+            grade_counts[grade] += 1
+    scheme = active_scheme(assessment=assessment)
+    bands, point_bands = [], []
+    if scheme is not None:
+        bands = scheme_bands(scheme)
+        point_bands = band_rules.absolute_bands(bands, kind=scheme.kind, maximum=maximum)
+    return {
+        "published": True,
+        "assessment": assessment,
+        "lecture": assessment.lecture,
+        "participation": row,
+        "problems": [(task, points.get(task.pk)) for task in tasks],
+        "maximum": maximum,
+        "scheme": scheme,
+        "bands": bands,
+        "stats": stats,
+        "grade_counts": [(g, n) for g, n in grade_counts.items() if n],
+        "graded": sum(grade_counts.values()),
+        "chart": charts.histogram_chart(stats["histogram"], point_bands),
+        "point_bands": point_bands,
+    }

@@ -146,7 +146,7 @@ def _plan(rows: Iterable, point_bands) -> list[tuple[object, Decimal | None]]:
     return changes
 
 
-def _write(changes, *, assessment_id: int, by, reason: str) -> int:
+def _write(changes, *, assessment_id: int, by, reason: str, published: bool = False) -> int:
     """Lock the changing rows (ascending pk), one UPDATE per distinct target grade, and one
     insert of the audit rows (on PostgreSQL ``INSERT ... SELECT FROM unnest(...)``: three
     array parameters instead of 2,000 x 10 placeholders)."""
@@ -166,7 +166,21 @@ def _write(changes, *, assessment_id: int, by, reason: str) -> int:
         reason=reason[:300],
         at=now,
     )
+    if published:
+        notify_published_grade_changes(
+            assessment_id=assessment_id, participation_ids=[row.pk for row, _new in changes]
+        )
     return len(changes)
+
+
+def notify_published_grade_changes(*, assessment_id: int, participation_ids) -> None:
+    """Grades of a published exam were just written: after the commit, mail the candidates whose
+    grade now differs from the one they were told (``tasks.send_grade_change_notices``)."""
+    from grade_schemes import tasks
+
+    ids = sorted({int(pk) for pk in participation_ids})
+    if ids:
+        tasks.send_grade_change_notices.delay_on_commit(assessment_id, ids)
 
 
 def _update_grades(changes, *, at) -> None:
@@ -344,7 +358,7 @@ def apply_scheme(*, scheme: GradeScheme, by) -> int:
     Refuses ``SchemeNotActive``. A handful of statements at any number of candidates.
     """
     with transaction.atomic():
-        _lock_assessment(scheme.assessment_id, shared=False)
+        assessment = _lock_assessment(scheme.assessment_id, shared=False)
         rows = lock_rows(GradeScheme, [scheme.pk])
         if not rows or not rows[0].is_active:
             raise errors.SchemeNotActive()
@@ -359,6 +373,7 @@ def apply_scheme(*, scheme: GradeScheme, by) -> int:
             assessment_id=fresh.assessment_id,
             by=by,
             reason="scheme",
+            published=assessment.results_published_at is not None,
         )
         if changed or fresh.applied_at is None:
             fresh.applied_at, fresh.applied_by = timezone.now(), actor_or_none(by)
@@ -387,7 +402,7 @@ def regrade_participations(*, assessment_id: int, participation_ids: Iterable[in
         # FOR SHARE, as the point-entry services that call this inside their transaction hold
         # (upgrading to FOR UPDATE there could deadlock two of them); the few rows are locked
         # before they are read instead.
-        _lock_assessment(assessment_id, shared=True)
+        assessment = _lock_assessment(assessment_id, shared=True)
         lock_rows(Participation.objects.values_list("pk", flat=True), ids)
         scheme = GradeScheme.objects.filter(
             assessment_id=assessment_id, is_active=True, applied_at__isnull=False
@@ -399,7 +414,11 @@ def regrade_participations(*, assessment_id: int, participation_ids: Iterable[in
         )
         rows = _read_participations(assessment_id, ids)
         return _write(
-            _plan(rows, point_bands), assessment_id=assessment_id, by=by, reason="points changed"
+            _plan(rows, point_bands),
+            assessment_id=assessment_id,
+            by=by,
+            reason="points changed",
+            published=assessment.results_published_at is not None,
         )
 
 
@@ -498,11 +517,12 @@ def clean_grade(value) -> Decimal:
 
 
 def _lock_one(participation: Participation):
-    _lock_assessment(participation.assessment_id, shared=True)
+    """The assessment (``FOR SHARE``) and the participation, locked; ``(row, assessment)``."""
+    assessment = _lock_assessment(participation.assessment_id, shared=True)
     rows = lock_rows(Participation, [participation.pk])
     if not rows:
         raise errors.GradeSchemeError(_("This participation no longer exists."), code="gone")
-    return rows[0]
+    return rows[0], assessment
 
 
 @translate_db_errors(error=errors.Busy)
@@ -517,8 +537,8 @@ def override_grade(*, participation: Participation, grade, note: str, by) -> Par
         raise errors.NoteRequired()
     value = clean_grade(grade)
     with transaction.atomic():
-        row = _lock_one(participation)
-        _require_exam(Assessment.objects.only("kind").get(pk=row.assessment_id))
+        row, assessment = _lock_one(participation)
+        _require_exam(assessment)
         if row.status == Status.EXEMPT:
             raise errors.StatusForbids()
         if row.grade_value == value and row.grade_source == Source.MANUAL:
@@ -532,9 +552,14 @@ def override_grade(*, participation: Participation, grade, note: str, by) -> Par
             reason=note[:MAX_NOTE],
             by=actor_or_none(by),
         )
+        changed = row.grade_value != value
         row.grade_value, row.grade_source = value, Source.MANUAL
         row.version += 1
         row.save(update_fields=["grade_value", "grade_source", "version", "updated_at"])
+        if changed and assessment.results_published_at is not None:
+            notify_published_grade_changes(
+                assessment_id=row.assessment_id, participation_ids=[row.pk]
+            )
     return row
 
 
@@ -545,7 +570,7 @@ def clear_override(*, participation: Participation, by, note: str = "") -> Parti
     Refuses ``NoOverride`` when the grade was not entered by hand.
     """
     with transaction.atomic():
-        row = _lock_one(participation)
+        row, assessment = _lock_one(participation)
         if row.grade_source != Source.MANUAL:
             raise errors.NoOverride()
         scheme = GradeScheme.objects.filter(
@@ -566,10 +591,15 @@ def clear_override(*, participation: Participation, by, note: str = "") -> Parti
             reason=(note.strip() or "override cleared")[:MAX_NOTE],
             by=actor_or_none(by),
         )
+        changed = row.grade_value != new
         row.grade_value = new
         row.grade_source = Source.COMPUTED if new is not None else ""
         row.version += 1
         row.save(update_fields=["grade_value", "grade_source", "version", "updated_at"])
+        if changed and assessment.results_published_at is not None:
+            notify_published_grade_changes(
+                assessment_id=row.assessment_id, participation_ids=[row.pk]
+            )
     return row
 
 

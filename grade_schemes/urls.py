@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from grade_schemes import views
+from grade_schemes import views, views_student
 
 app_name = "grade_schemes"
 urlpatterns = [
@@ -16,4 +16,9 @@ urlpatterns = [
         name="override",
     ),
     path("exams/<int:assessment_id>/distribution/", views.distribution, name="distribution"),
+    path(
+        "exams/<int:assessment_id>/my-result/",
+        views_student.my_exam_result,
+        name="my_exam_result",
+    ),
 ]

@@ -449,7 +449,7 @@ def test_publish_per_tutorial_and_withdraw(
         GradeChange.objects.filter(assessment=assessment, field="publication")
         .order_by("id")
         .values_list("new", "tutorial_id", "by_id")
-    ) == [("published", tutorial.pk, tutor.pk), ("", tutorial.pk, tutor.pk)]
+    ) == [("published", tutorial.pk, tutor.pk), ("withdrawn", tutorial.pk, tutor.pk)]
 
 
 def test_publish_as_a_whole(tutor, mailoutbox, django_capture_on_commit_callbacks):
