@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessment', '0007_exam_correctors'),
+        ('assessment', '0009_review_event_append_only'),
     ]
 
     operations = [
