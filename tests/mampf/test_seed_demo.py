@@ -117,7 +117,8 @@ def test_seed_builds_the_demo_semester():
     assert linear_algebra.teacher.is_staff
     assert linear_algebra.editors.count() == 1
     assert seminar.is_seminar
-    assert User.objects.filter(email__startswith="student").count() == 150
+    # Students 151-201 only sit the Linear Algebra midterm.
+    assert User.objects.filter(email__startswith="student").count() == 201
     with_uni_address = User.objects.filter(
         email__startswith="student", institutional_email__endswith="@stud.uni-heidelberg.de"
     ).count()
@@ -129,7 +130,7 @@ def test_seed_builds_the_demo_semester():
                                                           for i in range(1, 9)]
     assert seminar.talks.count() == 12
     assert linear_algebra.cohorts.get(title="Repeaters").propagate_to_lecture
-    exam = linear_algebra.exams.get()
+    exam = linear_algebra.exams.get(title="Final exam")
     assert exam.capacity == 200 and exam.date and exam.location
 
     campaigns = {c.title: c for c in Campaign.objects.all()}
@@ -196,6 +197,42 @@ def test_printed_logins_work(client):
         client.logout()
 
 
+def test_the_demo_has_a_graded_published_midterm_with_200_candidates(client):
+    output = _seed()
+
+    midterm = Exam.objects.get(title="Linear Algebra midterm exam")
+    assert midterm.date < timezone.now()
+    campaign = Campaign.objects.get(items__registerable=midterm)
+    assert campaign.status == "completed" and not campaign.policies.exists()
+    assessment = Assessment.objects.get(kind="exam", exam=midterm)
+    assert assessment.results_published_at is not None
+    assert assessment.tasks.count() == 5
+    rows = Participation.objects.filter(assessment=assessment)
+    assert rows.count() == 200
+    assert rows.filter(status=STATUS.ABSENT, grade_value=Decimal("5.0")).count() == 5
+    exempt = rows.get(status=STATUS.EXEMPT)
+    assert exempt.exempt_reason == "medical_certificate" and exempt.grade_value is None
+    reviewed = rows.filter(status=STATUS.REVIEWED)
+    assert reviewed.count() == 194 and not reviewed.filter(grade_value__isnull=True).exists()
+    assert len(set(reviewed.values_list("grade_value", flat=True))) >= 8  # a real spread
+    manual = rows.get(grade_source="manual")
+    assert manual.grade_value == Decimal("4.0")
+    assert GradeChange.objects.filter(
+        assessment=assessment, reason="Oral supplementary examination passed"
+    ).count() == 1
+    # Every point went through the services: audited.
+    assert GradeChange.objects.filter(assessment=assessment, field="points").count() == (
+        TaskPoint.objects.filter(participation__assessment=assessment).count()
+    ) == 194 * 5
+
+    assert f"/exams/{assessment.pk}/distribution/" in output
+    assert f"/exams/{assessment.pk}/my-result/" in output
+    assert "student003@example.org" in output
+    client.force_login(User.objects.get(email="student003@example.org"))
+    page = client.get(f"/exams/{assessment.pk}/my-result/")
+    assert page.status_code == 200
+
+
 def test_seeding_twice_gives_identical_data():
     _seed()
     first = _snapshot()
@@ -203,9 +240,10 @@ def test_seeding_twice_gives_identical_data():
     _seed()
 
     assert _snapshot() == first
-    assert len(first["users"]) == 150 + 11
-    assert len(first["items"]) == 8 + 12 + 1 + 1 + 4 + 1
-    assert len(first["assessments"]) == 4 + 5 + 3  # sheets, graded talks, Analysis I sheets
+    assert len(first["users"]) == 201 + 11
+    assert len(first["items"]) == 8 + 12 + 1 + 1 + 4 + 1 + 1
+    # sheets, graded talks, Analysis I sheets, the Linear Algebra midterm
+    assert len(first["assessments"]) == 4 + 5 + 3 + 1
     assert len(first["task_points"]) > 300 and len(first["grade_changes"]) > 300
 
 
@@ -335,7 +373,7 @@ def test_the_demo_has_four_exercise_sheets_in_the_states_asked_for():
         marks["absent"] += rows.filter(status=STATUS.ABSENT).count()
         marks["exempt"] += rows.filter(status=STATUS.EXEMPT).count()
     assert marks["absent"] >= 2 and marks["exempt"] == 1
-    exempt = Participation.objects.get(status=STATUS.EXEMPT)
+    exempt = Participation.objects.get(status=STATUS.EXEMPT, assessment__kind="assignment")
     assert exempt.note and not exempt.task_points.exists()
 
     # Sheet 3: past, partly graded, published in Tutorial A only.
@@ -369,7 +407,8 @@ def test_the_demo_has_four_exercise_sheets_in_the_states_asked_for():
 
     # Every change went through the services: audited.
     assert GradeChange.objects.filter(
-        field="publication", assessment__lecture__title="Linear Algebra"
+        field="publication", assessment__lecture__title="Linear Algebra",
+        assessment__kind="assignment",
     ).count() == 3
     assert GradeChange.objects.filter(field="points").count() == TaskPoint.objects.count()
 

@@ -43,10 +43,12 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from assessment import exams as assessment_exams
 from assessment import pages as assessment_pages
 from assessment import services as assessment_services
 from assessment.errors import AssessmentError
 from assessment.models import Achievement, Assessment, Participation, Submission, SubmissionMember
+from grade_schemes import services as grade_services
 from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
 from performance import selectors as performance_selectors
 from performance import services as performance_services
@@ -54,6 +56,7 @@ from performance.certification import CertificationError
 from performance.models import Certification, Rule
 from performance.rules import RuleData, save_rule
 from registration import services as registration_services
+from registration.allocation import campaign_finalize
 from registration.errors import RegistrationError
 from registration.models import Campaign, Policy, UserRegistration
 from rosters import services as roster_services
@@ -182,6 +185,12 @@ ANALYSIS_SHEETS = [
 ANALYSIS_WEAK = {12: "0.2", 17: "0.3", 23: "0.15"}
 ANALYSIS_OVERRIDE = 17  # failed on the figures; admitted by hand (see the note)
 ANALYSIS_EXAM_REGISTRANTS = 12  # passed students who already registered for the exam
+MIDTERM_TITLE = "Linear Algebra midterm exam"
+MIDTERM_CANDIDATES = 200  # students 002-150 and 151-201 (who only sit the midterm); 001 stays
+MIDTERM_LAST_STUDENT = 201  # the printed login without registrations
+MIDTERM_PROBLEMS = (Decimal(12), Decimal(12), Decimal(12), Decimal(12), Decimal(12))
+MIDTERM_PASS, MIDTERM_BEST = Decimal(24), Decimal(54)  # the two-point generator's anchors
+MIDTERM_EXEMPT = 12  # medical certificate
 
 
 def _demo_pdf() -> bytes:
@@ -887,6 +896,110 @@ class Command(BaseCommand):
             registration_services.register(user=user, item=item)
         return campaign
 
+    def ensure_exam_candidates(self) -> dict[int, User]:
+        """Students 151-201, who only sit the Linear Algebra midterm (200 candidates)."""
+        rng = random.Random(SEED + 10)
+        specs = []
+        for number in range(STUDENT_COUNT + 1, MIDTERM_LAST_STUDENT + 1):
+            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            specs.append(StudentSpec(
+                number=number, name=name,
+                matriculation_number=str(3_700_000 + number), institutional_email=None,
+            ))
+        emails = [spec.email for spec in specs]
+        existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+        missing = [spec for spec in specs if spec.email not in existing]
+        if missing:
+            password = self.password_hash(STUDENT_PASSWORD)
+            User.objects.bulk_create(
+                User(email=spec.email, name=spec.name,
+                     matriculation_number=spec.matriculation_number, password=password)
+                for spec in missing
+            )
+        by_email = User.objects.in_bulk(emails, field_name="email")
+        return {spec.number: by_email[spec.email] for spec in specs}
+
+    def ensure_midterm(self, *, lecture, staff, students: dict[int, User]) -> Assessment | None:
+        """A graded, published midterm of Linear Algebra ten days ago with 200 candidates.
+
+        The campaign is a plain FCFS one (``campaign_create`` + ``item_add``, no admission
+        policy: a midterm needs none), opened, filled, closed and finalized while seeding; the
+        grading is entered through the services, a two-point scheme applied, one grade set by
+        hand with a note, and the results published. Played through only in the run that
+        creates the exam."""
+        exam, created = Exam.objects.get_or_create(
+            lecture=lecture, title=MIDTERM_TITLE,
+            # Registered for before the exam; the date moves to ten days ago once the
+            # registration is finished (below): the exam has taken place since.
+            defaults={"date": _at_local(self.today + datetime.timedelta(days=2), 10),
+                      "location": "Großer Hörsaal, INF 252", "capacity": 250},
+        )
+        if not created:
+            return Assessment.objects.filter(kind=Assessment.Kind.EXAM, exam=exam).first()
+        # Student 001 stays the printed login without any registration.
+        candidates = {**students, **self.ensure_exam_candidates()}
+        del candidates[1]
+        campaign = registration_services.campaign_create(
+            lecture=lecture, by=staff, title="Linear Algebra: midterm registration",
+            registration_deadline=timezone.now() + datetime.timedelta(hours=1),
+            description="Register for the midterm exam (no admission needed).",
+        )
+        item = registration_services.item_add(campaign=campaign, registerable=exam, by=staff)
+        campaign = registration_services.campaign_open(campaign, by=staff)
+        for number in sorted(candidates):
+            registration_services.register(user=candidates[number], item=item)
+        campaign = registration_services.campaign_close(campaign, by=staff)
+        campaign_finalize(campaign, by=staff)
+        Exam.objects.filter(pk=exam.pk).update(
+            date=_at_local(self.today - datetime.timedelta(days=10), 10)
+        )
+        assessment = assessment_exams.create_exam_assessment(exam=exam, by=staff)
+        tasks = [
+            assessment_services.add_task(
+                assessment=assessment, max_points=maximum, by=staff, title=f"Problem {index}"
+            )
+            for index, maximum in enumerate(MIDTERM_PROBLEMS, start=1)
+        ]
+        rng = random.Random(SEED + 11)
+        rows = Participation.objects.filter(assessment=assessment).select_related("user")
+        by_user = {row.user_id: row for row in rows}
+        for number in sorted(candidates):
+            row = by_user[candidates[number].pk]
+            if number % 40 == 7:  # five no-shows
+                assessment_exams.mark_candidate(participation=row, mark="absent", by=staff)
+                continue
+            if number == MIDTERM_EXEMPT:
+                assessment_exams.mark_candidate(
+                    participation=row, mark="exempt", by=staff,
+                    note="Ill on the day, certificate handed in",
+                    exempt_reason=Participation.ExemptReason.MEDICAL_CERTIFICATE,
+                )
+                continue
+            ability = Decimal(rng.randint(30, 100)) / 100
+            points = {}
+            for task in tasks:
+                share = min(max(ability + Decimal(rng.randint(-20, 20)) / 100, Decimal(0)), 1)
+                points[task] = (task.max_points * share * 2).quantize(Decimal(1)) / 2
+            assessment_services.enter_points(participation=row, points=points, by=staff)
+        bands = grade_services.generate_bands(
+            passing_points=MIDTERM_PASS, excellence_points=MIDTERM_BEST,
+            max_points=sum(MIDTERM_PROBLEMS),
+        )
+        scheme = grade_services.create_scheme(assessment=assessment, bands=bands, by=staff)
+        grade_services.apply_scheme(scheme=scheme, by=staff)
+        failed = (
+            Participation.objects.filter(assessment=assessment, grade_value=Decimal("5.0"),
+                                         status=Participation.Status.REVIEWED)
+            .order_by("-points_total", "pk").first()
+        )
+        if failed is not None:
+            grade_services.override_grade(
+                participation=failed, grade=Decimal("4.0"), by=staff,
+                note="Oral supplementary examination passed",
+            )
+        assessment_services.publish_results(assessment=assessment, by=staff)
+        return assessment
+
     # -- the whole semester ---------------------------------------------------------------------
 
     def seed(self) -> dict:
@@ -928,8 +1041,11 @@ class Command(BaseCommand):
             linear_algebra=catalogue["linear_algebra"], analysis=analysis["lecture"],
             staff=staff, students=students,
         )
+        midterm = self.ensure_midterm(
+            lecture=catalogue["linear_algebra"], staff=staff, students=students
+        )
         return {
-            "admission": admission,
+            "admission": admission, "midterm": midterm,
             "sheets": sheets, "talk_assessments": talk_assessments,
             "staff": staff, "editor": editor, "tutor": tutors[0], "students": students,
             "catalogue": catalogue, "campaigns": {**campaigns, "analysis": analysis["campaign"]},
@@ -976,6 +1092,7 @@ class Command(BaseCommand):
                   f"{base_url}{reverse('registration:staff_unassigned', args=[analysis.pk])}")
         self.print_coursework(summary, base_url)
         self.print_admission(summary, base_url)
+        self.print_midterm(summary, base_url)
         write("")
         write(f"Open {base_url}/ (`make run` serves it there; by hand: "
               f"`python manage.py runserver`).")
@@ -1008,6 +1125,23 @@ class Command(BaseCommand):
         width = max(len(role) for role, _email, _password in logins)
         for role, email, password in logins:
             write(f"  {role.ljust(width)}  {email.ljust(24)}  {password}")
+
+    def print_midterm(self, summary: dict, base_url: str) -> None:
+        """The graded midterm: its grading, the distribution, a candidate and their result."""
+        midterm = summary["midterm"]
+        if midterm is None:
+            return
+        write = self.stdout.write
+        rows = Participation.objects.filter(assessment=midterm)
+        candidate = summary["students"][RESULTS_STUDENT]
+        write(f"  {midterm.title}: {rows.count()} candidates, graded"
+              f"{', published' if midterm.results_published_at else ''}:")
+        write(f"    grading        {base_url}"
+              f"{reverse('assessment:exams_overview', args=[midterm.pk])}")
+        write(f"    distribution   {base_url}"
+              f"{reverse('grade_schemes:distribution', args=[midterm.pk])}")
+        write(f"    {candidate.name} ({candidate.email}) sees their result at {base_url}"
+              f"{reverse('grade_schemes:my_exam_result', args=[midterm.pk])}")
 
     def print_admission(self, summary: dict, base_url: str) -> None:
         """Exam admission: each lecture's certification counts, and whom to log in as."""
