@@ -21,6 +21,16 @@ admission at finalization. Analysis I is at the end of its coursework: three she
 published, every student certified (one failed student admitted by hand, with a note) and its
 exam registration open, gated by the rule, with a dozen admitted students registered.
 
+Exam grading (issue 10, ``ensure_midterm``): the "Linear Algebra midterm exam", ten days ago, with
+200 candidates (students 002..150 and 151..201, who only sit the midterm; 001 stays the login
+without registrations). Its FCFS campaign has no admission policy (a midterm needs none), so it
+is built with ``campaign_create`` + ``item_add`` and opened, filled, closed and finalized while
+seeding; the exam's date moves to the past afterwards (an exam item refuses a deadline after the
+exam). Five problems, points for every candidate through ``assessment.services.enter_points``
+(five absent, one exempt with a medical certificate), a two-point scheme (24 / 54 of 60) applied,
+one failed candidate set to 4.0 by hand with a note, the results published. No multiple-choice
+part (not built yet).
+
 It lives in ``operations``, the top of the layering, because it needs every app.
 """
 
