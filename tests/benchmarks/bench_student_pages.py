@@ -95,7 +95,9 @@ def pick_pages() -> dict[str, tuple[str, dict]]:
         UserRegistration.objects.filter(campaign=preference).values_list("user_id", flat=True)
     )
     seated = (
+        # An open campaign's seat: not the demo midterm's completed registration.
         UserRegistration.objects.filter(campaign__allocation_mode=fcfs.allocation_mode,
+                                        campaign__status=Campaign.Status.OPEN,
                                         status=UserRegistration.Status.CONFIRMED,
                                         user_id__in=ranked)
         .values_list("user_id", flat=True).first()
