@@ -25,11 +25,11 @@ Exam grading (issue 10, ``ensure_midterm``): the "Linear Algebra midterm exam", 
 200 candidates (students 002..150 and 151..201, who only sit the midterm; 001 stays the login
 without registrations). Its FCFS campaign has no admission policy (a midterm needs none), so it
 is built with ``campaign_create`` + ``item_add`` and opened, filled, closed and finalized while
-seeding; the exam's date moves to the past afterwards (an exam item refuses a deadline after the
-exam). Five problems, points for every candidate through ``assessment.services.enter_points``
-(five absent, one exempt with a medical certificate), a two-point scheme (24 / 54 of 60) applied,
-one failed candidate set to 4.0 by hand with a note, the results published. No multiple-choice
-part (not built yet).
+seeding; the exam's date then moves to the past through the catalogue service (an exam item
+refuses a deadline after the exam). Five problems, points for every candidate through
+``assessment.services.enter_points`` (five absent, one exempt with a medical certificate), a
+two-point scheme (24 / 54 of 60) applied, one failed candidate set to 4.0 by hand with a note,
+the results published. No multiple-choice part (not built yet).
 
 It lives in ``operations``, the top of the layering, because it needs every app.
 """
@@ -59,6 +59,7 @@ from assessment import services as assessment_services
 from assessment.errors import AssessmentError
 from assessment.models import Achievement, Assessment, Participation, Submission, SubmissionMember
 from grade_schemes import services as grade_services
+from mampf import catalogue_services
 from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
 from performance import selectors as performance_selectors
 from performance import services as performance_services
@@ -960,8 +961,11 @@ class Command(BaseCommand):
             registration_services.register(user=candidates[number], item=item)
         campaign = registration_services.campaign_close(campaign, by=staff)
         campaign_finalize(campaign, by=staff)
-        Exam.objects.filter(pk=exam.pk).update(
-            date=_at_local(self.today - datetime.timedelta(days=10), 10)
+        # The exam has been written since: staff move its date the way they would in the
+        # catalogue (audited), after its registration was finalized.
+        exam = catalogue_services.update_group(
+            group=exam, changes={"date": _at_local(self.today - datetime.timedelta(days=10), 10)},
+            by=staff,
         )
         assessment = assessment_exams.create_exam_assessment(exam=exam, by=staff)
         tasks = [
