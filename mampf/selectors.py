@@ -188,6 +188,19 @@ def is_valid_id(value) -> bool:
     return isinstance(value, int) and 0 < value <= MAX_DB_ID
 
 
+def lecture_or_404(lecture_id) -> Lecture:
+    """The lecture of a URL, with its term (one query); ``Http404`` for an impossible or unknown
+    id. Views check permissions on the result themselves."""
+    from django.http import Http404
+
+    if not is_valid_id(lecture_id):
+        raise Http404
+    lecture = Lecture.objects.filter(pk=lecture_id).select_related("term").first()
+    if lecture is None:
+        raise Http404
+    return lecture
+
+
 def lecture_overview(*, lecture_id: int) -> Lecture:
     """A lecture with every group kind and roster counts, in a fixed number of queries."""
     if not is_valid_id(lecture_id):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mampf import exports, permissions
 from mampf.errors import DomainError
 from mampf.models import Lecture
-from mampf.selectors import is_valid_id
+from mampf.selectors import is_valid_id, lecture_or_404
 from performance import certification, rules, selectors, services
 from performance.forms_certification import CarryOverForm, DashboardFilterForm, OverrideForm
 from performance.models import Certification
@@ -30,12 +30,7 @@ ROWS_PER_PAGE = 100
 
 
 def _lecture(lecture_id: int) -> Lecture:
-    if not is_valid_id(lecture_id):
-        raise Http404
-    lecture = Lecture.objects.filter(pk=lecture_id).select_related("term").first()
-    if lecture is None:
-        raise Http404
-    return lecture
+    return lecture_or_404(lecture_id)
 
 
 def _managed_lecture(request, lecture_id: int) -> Lecture:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mampf import permissions
 from mampf.models import Lecture
-from mampf.selectors import is_valid_id
+from mampf.selectors import lecture_or_404
 from performance import errors, rules
 from performance.forms import RuleForm
 from performance.models import Certification, RuleChange
@@ -32,11 +31,7 @@ HISTORY_ROWS = 10
 
 
 def _lecture(request, lecture_id: int) -> Lecture:
-    if not is_valid_id(lecture_id):
-        raise Http404
-    lecture = Lecture.objects.filter(pk=lecture_id).select_related("term").first()
-    if lecture is None:
-        raise Http404
+    lecture = lecture_or_404(lecture_id)
     permissions.require(permissions.can_manage_lecture(request.user, lecture))
     return lecture
 

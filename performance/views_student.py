@@ -17,17 +17,12 @@ from django.views.decorators.http import require_GET
 
 from mampf import permissions
 from mampf.models import Lecture
-from mampf.selectors import is_valid_id
+from mampf.selectors import is_valid_id, lecture_or_404
 from performance import selectors_student
 
 
 def _lecture(lecture_id: int) -> Lecture:
-    if not is_valid_id(lecture_id):
-        raise Http404
-    lecture = Lecture.objects.filter(pk=lecture_id).select_related("term").first()
-    if lecture is None:
-        raise Http404
-    return lecture
+    return lecture_or_404(lecture_id)
 
 
 def _render(request, lecture: Lecture, student, *, own: bool):

@@ -23,7 +23,7 @@ from assessment.forms_pages import AssessmentForm, ConfirmForm, TaskForm
 from assessment.models import Assessment, Participation, Task
 from mampf import permissions
 from mampf.models import Lecture, Tutorial
-from mampf.selectors import is_valid_id
+from mampf.selectors import is_valid_id, lecture_or_404
 
 REFUSALS = (errors.AssessmentError, errors.Busy)
 
@@ -32,12 +32,7 @@ REFUSALS = (errors.AssessmentError, errors.Busy)
 
 
 def _lecture(lecture_id: int) -> Lecture:
-    if not is_valid_id(lecture_id):
-        raise Http404
-    lecture = Lecture.objects.filter(pk=lecture_id).first()
-    if lecture is None:
-        raise Http404
-    return lecture
+    return lecture_or_404(lecture_id)
 
 
 def _managed_lecture(request, lecture_id: int) -> Lecture:

@@ -29,7 +29,7 @@ from assessment.views.grading import _gradable
 from mampf import permissions
 from mampf.exports import export_name, table_response
 from mampf.models import Lecture
-from mampf.selectors import is_valid_id
+from mampf.selectors import is_valid_id, lecture_or_404
 from rosters.selectors import roster_user_ids
 
 SALT = "assessment.sheet-upload"
@@ -269,11 +269,7 @@ class AchievementForm(forms.Form):
 
 
 def _lecture(request, lecture_id: int) -> Lecture:
-    if not is_valid_id(lecture_id):
-        raise Http404
-    lecture = Lecture.objects.filter(pk=lecture_id).first()
-    if lecture is None:
-        raise Http404
+    lecture = lecture_or_404(lecture_id)
     permissions.require(permissions.can_manage_lecture(request.user, lecture))
     return lecture
 
