@@ -351,7 +351,10 @@ class Command(BaseCommand):
         )
 
     def ensure_students(self) -> dict[int, User]:
-        specs = student_specs()
+        return self.ensure_accounts(student_specs())
+
+    def ensure_accounts(self, specs: list[StudentSpec]) -> dict[int, User]:
+        """The students of these specs, created when missing (student number -> user)."""
         emails = [spec.email for spec in specs]
         existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
         missing = [spec for spec in specs if spec.email not in existing]
@@ -917,18 +920,7 @@ class Command(BaseCommand):
                 number=number, name=name,
                 matriculation_number=str(3_700_000 + number), institutional_email=None,
             ))
-        emails = [spec.email for spec in specs]
-        existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
-        missing = [spec for spec in specs if spec.email not in existing]
-        if missing:
-            password = self.password_hash(STUDENT_PASSWORD)
-            User.objects.bulk_create(
-                User(email=spec.email, name=spec.name,
-                     matriculation_number=spec.matriculation_number, password=password)
-                for spec in missing
-            )
-        by_email = User.objects.in_bulk(emails, field_name="email")
-        return {spec.number: by_email[spec.email] for spec in specs}
+        return self.ensure_accounts(specs)
 
     def ensure_midterm(self, *, lecture, staff, students: dict[int, User]) -> Assessment | None:
         """A graded, published midterm of Linear Algebra ten days ago with 200 candidates.
