@@ -507,7 +507,7 @@ def _delta_source(plan: _Plan) -> tuple[str, list]:
         f"FROM {table} s JOIN unnest(%s::bigint[], %s::bigint[], %s::text[]) AS q(qid, vid, pos) "
         "ON s.version_id = q.vid) "
         f"SELECT {columns}, "
-        + ("sum(t.ds), sum(t.dm) " if several else "t.ds, t.dm ")
+        + ("sum(t.ds) AS ds, sum(t.dm) AS dm " if several else "t.ds, t.dm ")
         + "FROM x JOIN unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[]) "
         "AS t(qid, ans, ds, dm) ON t.qid = x.qid AND t.ans = x.ans"
         + (f" GROUP BY {columns}" if several else "")
@@ -528,11 +528,10 @@ def _without_nested_loops(cursor, sql: str, params: list) -> list[tuple]:
     """Run one statement with hash joins and return its rows: the planner guesses a handful
     of rows for ``unnest`` and would otherwise probe the sheets' index once per sheet."""
     cursor.execute("SET LOCAL enable_nestloop = off")
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-    finally:
-        cursor.execute("SET LOCAL enable_nestloop = on")
+    cursor.execute(sql, params)
+    rows = cursor.fetchall()
+    cursor.execute("SET LOCAL enable_nestloop = on")
+    return rows
 
 
 def _rescore(*, question_ids, before, after, batch, by, now, want_users: bool) -> list[int]:
