@@ -15,8 +15,8 @@ from django.db.models import Avg, Count, Max, Q
 from assessment.models import Participation, Task
 from grade_schemes import bands as band_rules
 from grade_schemes import charts, statistics
-from grade_schemes.models import GradeScheme
-from grade_schemes.services import maximum_points, scheme_bands
+from grade_schemes.models import GradeScheme, McConfig
+from grade_schemes.services import maximum_points, scheme_bands, scheme_maximum
 
 Status = Participation.Status
 MAX_BIN_WIDTH = Decimal(10000)
@@ -31,7 +31,7 @@ def scheme_editor(*, assessment) -> dict:
     return {
         "scheme": scheme,
         "bands": scheme_bands(scheme) if scheme else [],
-        "maximum": maximum_points(assessment.pk),
+        "maximum": scheme_maximum(assessment.pk),
     }
 
 
@@ -70,7 +70,9 @@ def distribution(*, assessment, bin_width=None) -> dict:
     )
     scheme = active_scheme(assessment=assessment)
     point_bands = []
-    if scheme is not None:
+    has_mc = McConfig.objects.filter(assessment=assessment).exists()
+    # An MC exam's scheme grades the written part only: its bands do not belong over totals.
+    if scheme is not None and not has_mc:
         point_bands = band_rules.absolute_bands(
             scheme_bands(scheme), kind=scheme.kind, maximum=maximum
         )
@@ -86,6 +88,7 @@ def distribution(*, assessment, bin_width=None) -> dict:
         "point_bands": point_bands,
         "chart": charts.histogram_chart(stats["histogram"], point_bands),
         "status_counts": counts,
+        "has_mc": has_mc,
     }
 
 
@@ -143,9 +146,7 @@ def my_exam_result(*, user, assessment_id: int) -> dict | None:
         # The candidate learns only that the results are not published (again).
         return {"assessment": assessment, "lecture": assessment.lecture, "published": False}
     tasks = list(Task.objects.filter(assessment=assessment).order_by("position"))
-    points = dict(
-        TaskPoint.objects.filter(participation=row).values_list("task_id", "points")
-    )
+    points = dict(TaskPoint.objects.filter(participation=row).values_list("task_id", "points"))
     maximum = sum((t.max_points for t in tasks), Decimal(0))
     rows = list(
         Participation.objects.filter(assessment=assessment).values_list(
