@@ -19,8 +19,8 @@ from assessment.models import (
     TaskPoint,
     TutorialPublication,
 )
-from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
 from grade_schemes.models import McConfig, McOutcome
+from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
 from performance.models import Certification
 from registration.models import (
     AllocationRun,
