@@ -289,14 +289,37 @@ def _seed(assessment: Assessment, user_ids: Iterable[int]) -> int:
     if not missing:
         return 0
     tutorials = tutorial_ids_of(lecture_id=assessment.lecture_id, user_ids=missing)
+    repeaters = _earlier_exam_takers(assessment, missing)
     created = Participation.objects.bulk_create(
         [
-            Participation(assessment=assessment, user_id=pk, tutorial_id=tutorials.get(pk))
+            Participation(
+                assessment=assessment,
+                user_id=pk,
+                tutorial_id=tutorials.get(pk),
+                first_attempt=pk not in repeaters,
+            )
             for pk in missing
         ],
         ignore_conflicts=True,
     )
     return len(created)
+
+
+def _earlier_exam_takers(assessment: Assessment, user_ids: list[int]) -> set[int]:
+    """Students who sat (or missed without excuse) an earlier exam of the lecture: their row
+    in this exam is not a first attempt (the ÄApprO reference group). Exempt rows do not count.
+    "Earlier" is an exam grading created before this one. One query; none for assignments."""
+    if assessment.kind != Assessment.Kind.EXAM:
+        return set()
+    return set(
+        Participation.objects.filter(
+            assessment__lecture_id=assessment.lecture_id,
+            assessment__kind=Assessment.Kind.EXAM,
+            assessment_id__lt=assessment.pk,
+            user_id__in=user_ids,
+            status__in=[Participation.Status.REVIEWED, Participation.Status.ABSENT],
+        ).values_list("user_id", flat=True)
+    )
 
 
 @translate_db_errors(error=errors.Busy)
