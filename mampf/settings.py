@@ -305,7 +305,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # The integrity monitor (issue 12): one job per check of ``mampf.integrity``, at the cadence
-# MaMpf plans (recount hourly, totals daily, orphans weekly); a test keeps them in step.
+# MaMpf plans (recount hourly, totals daily, orphans weekly, rosters daily); a test keeps them
+# in step.
 _INTEGRITY_CHECKS = {
     "orphan_registrations": crontab(minute=23, hour=3, day_of_week=1),  # weekly
     "failed_allocation_runs": crontab(minute=5),  # hourly
@@ -315,6 +316,7 @@ _INTEGRITY_CHECKS = {
     "record_age": crontab(minute=51),  # hourly, after the recompute job at :41
     "points_total_mismatch": crontab(minute=13, hour=4),  # daily: the totals
     "overdue_jobs": crontab(minute=3),  # hourly
+    "group_members_missing_from_lecture": crontab(minute=17, hour=4),  # daily: roster integrity
 }
 CELERY_BEAT_SCHEDULE.update(
     {

@@ -173,6 +173,23 @@ def test_count_drift_above_five_per_item_is_reported_with_the_item(
     assert len(mails) == 2 and "recovered" in mails[1].subject.lower()
 
 
+def test_group_member_missing_from_the_lecture_roster(django_capture_on_commit_callbacks):
+    tutorial = TutorialFactory()
+    lecture = tutorial.lecture
+    student = UserFactory()
+    RosterEntry.objects.create(registerable=lecture, user=student)
+    entry = RosterEntry.objects.create(registerable=tutorial, user=student)
+    assert _run("group_members_missing_from_lecture", django_capture_on_commit_callbacks).ok
+    # Removed from the lecture around the services (which would cascade to the tutorial).
+    RosterEntry.objects.filter(registerable=lecture, user=student).delete()
+    outcome = _run("group_members_missing_from_lecture", django_capture_on_commit_callbacks)
+    assert not outcome.ok and outcome.ids == [entry.pk]
+    assert len(_mails_to([lecture.teacher.email])) == 1
+    RosterEntry.objects.create(registerable=lecture, user=student)
+    assert _run("group_members_missing_from_lecture", django_capture_on_commit_callbacks).ok
+    assert len(_mails_to([lecture.teacher.email])) == 2
+
+
 # -- performance ----------------------------------------------------------------------------------
 
 
@@ -362,6 +379,7 @@ def test_beat_schedule_names_every_job(settings):
         "record_age",
         "points_total_mismatch",
         "overdue_jobs",
+        "group_members_missing_from_lecture",
     }
 
 
