@@ -29,6 +29,24 @@ class MetricRow:
     def ok(self) -> bool:
         return self.last is None or self.last.ok
 
+    @property
+    def value_text(self) -> str:
+        return display(self.check, self.last.value) if self.last is not None else ""
+
+    @property
+    def threshold_text(self) -> str:
+        return display(self.check, self.check.threshold)
+
+    @property
+    def lecture_values(self) -> list[tuple[Lecture, str]]:
+        return [(lecture, display(self.check, row.value)) for lecture, row in self.lectures]
+
+
+def display(check: Check, value) -> str:
+    """A value as the page shows it: no trailing zeros, never an exponent, with its unit."""
+    text = f"{Decimal(value).normalize():f}"
+    return {"percent": f"{text} %", "hours": f"{text} h"}.get(check.unit, text)
+
 
 def sparkline(values: list[Decimal], *, width: int = 120, height: int = 28) -> str:
     """The ``points`` of an SVG polyline for these values (oldest first)."""

@@ -144,6 +144,8 @@ def test_health_page_is_green_when_every_check_is(client, django_capture_on_comm
     client.force_login(StaffFactory())
     html = client.get(reverse("operations:health")).content.decode()
     assert "All green" in html and "Over threshold" not in html
+    # Thresholds as people write them (Decimal("10").normalize() alone would print 1E+1).
+    assert "&gt; 10 %" in html and "&gt; 48 h" in html and "&gt; 5<" in html
 
 
 def test_run_now_runs_every_check(client, django_capture_on_commit_callbacks):
