@@ -160,7 +160,7 @@ def main() -> None:
         per_check[check.name] = (statistics.median(s[0] for s in samples), samples[-1][1])
         outcome = samples[-1][2]
         print(
-            f"  {check.name:<26} {per_check[check.name][0] * 1000:8.1f} ms "
+            f"  {check.name:<36} {per_check[check.name][0] * 1000:8.1f} ms "
             f"{per_check[check.name][1]:3d} queries  value {outcome.value} "
             f"({'ok' if outcome.ok else 'OVER'})"
         )
