@@ -432,3 +432,23 @@ def test_checks_take_a_bounded_number_of_queries(django_assert_max_num_queries):
         "pending_certifications",
         "stale_certifications",
     }
+
+
+def test_alerts_reach_each_teacher_in_their_language(django_capture_on_commit_callbacks):
+    campaign = CampaignFactory()
+    lecture = campaign.lecture
+    teacher = lecture.teacher
+    teacher.language = "de"
+    teacher.save(update_fields=["language"])
+    editor = UserFactory(language="en")
+    lecture.editors.add(editor)
+    AllocationRun.objects.create(campaign=campaign, status="failed", seed=1)
+    _run("failed_allocation_runs", django_capture_on_commit_callbacks)
+    german = _mails_to([teacher.email])
+    english = _mails_to([editor.email])
+    assert len(german) == 1 and len(english) == 1
+    assert german[0].subject == (
+        "Integritätswarnung: Fehlgeschlagene Zuteilungsläufe der letzten 24 Stunden"
+    )
+    assert "Schwelle 0" in german[0].body and f"in {lecture.title}" in german[0].body
+    assert english[0].subject == "Integrity alert: Failed allocation runs in the last 24 hours"
