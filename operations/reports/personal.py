@@ -66,6 +66,11 @@ class Section:
     def header(self):
         return [label for _key, label in self.columns]
 
+    @property
+    def fields(self):
+        """(label, value) of a one-row section (the profile), for a definition list."""
+        return list(zip(self.header, self.rows[0], strict=True)) if len(self.rows) == 1 else []
+
     def as_dicts(self):
         keys = [key for key, _label in self.columns]
         return [dict(zip(keys, row, strict=True)) for row in self.rows]
