@@ -21,6 +21,4 @@ class StudentNotFound(ReportError):
     """The staff look-up found no account by exact address, login or matriculation number."""
 
     code = "student_not_found"
-    default_message = _(
-        "No account has exactly this e-mail address or matriculation number."
-    )
+    default_message = _("No account has exactly this e-mail address or matriculation number.")

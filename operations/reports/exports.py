@@ -16,8 +16,12 @@ from mampf.exports import content_disposition, csv_response, xlsx_workbook_respo
 from .personal import Section
 
 PERSONAL_FORMATS = ("csv", "xlsx", "json")
-LONG_HEADER = [gettext_lazy("Section"), gettext_lazy("Row"), gettext_lazy("Field"),
-               gettext_lazy("Value")]
+LONG_HEADER = [
+    gettext_lazy("Section"),
+    gettext_lazy("Row"),
+    gettext_lazy("Field"),
+    gettext_lazy("Value"),
+]
 
 
 def _long_rows(sections: list[Section]):
@@ -49,8 +53,9 @@ def personal_response(fmt: str, *, user, sections: list[Section], filename: str)
             sheets=[(section.title, section.header, section.rows) for section in sections],
         )
     if fmt == "json":
-        response = HttpResponse(json_text(user=user, sections=sections),
-                                content_type="application/json; charset=utf-8")
+        response = HttpResponse(
+            json_text(user=user, sections=sections), content_type="application/json; charset=utf-8"
+        )
         response["Content-Disposition"] = content_disposition(filename, "json")
         return response
     raise Http404

@@ -64,9 +64,18 @@ def assessment_report(*, assessment: Assessment, tutorial_ids: list[int] | None 
         )
         .order_by("user__name", "user__email", "pk")
         .values_list(
-            "pk", "user__name", "user__matriculation_number", "user__email", "tutorial__title",
-            "status", "exempt_reason", "submitted_at", "handed_at", "handed_late",
-            "points_total", "grade_value",
+            "pk",
+            "user__name",
+            "user__matriculation_number",
+            "user__email",
+            "tutorial__title",
+            "status",
+            "exempt_reason",
+            "submitted_at",
+            "handed_at",
+            "handed_late",
+            "points_total",
+            "grade_value",
         )
     )
     points: dict[tuple[int, int], Decimal] = {
@@ -76,23 +85,50 @@ def assessment_report(*, assessment: Assessment, tutorial_ids: list[int] | None 
         .values_list("participation_id", "task_id", "points")
     }
     header = [
-        *STUDENT_COLUMNS, _("Tutorial"), _("Status"), _("Reason for the exemption"),
-        _("Handed in"), _("Handed in at"), _("Late"),
-        *[(_("Task %(position)s") % {"position": pos}) + (f": {title}" if title else "")
-          for _pk, pos, title in tasks],
-        _("Total points"), _("Grade"),
+        *STUDENT_COLUMNS,
+        _("Tutorial"),
+        _("Status"),
+        _("Reason for the exemption"),
+        _("Handed in"),
+        _("Handed in at"),
+        _("Late"),
+        *[
+            (_("Task %(position)s") % {"position": pos}) + (f": {title}" if title else "")
+            for _pk, pos, title in tasks
+        ],
+        _("Total points"),
+        _("Grade"),
     ]
 
     def table_rows():
-        for (pid, name, number, email, tutorial, status, reason, submitted_at, handed_at,
-             late, total, grade) in rows:
+        for (
+            pid,
+            name,
+            number,
+            email,
+            tutorial,
+            status,
+            reason,
+            submitted_at,
+            handed_at,
+            late,
+            total,
+            grade,
+        ) in rows:
             handed_in_at = handed_at or submitted_at
             yield [
-                name, number, email, tutorial or "", STATUS_LABELS.get(status, status),
+                name,
+                number,
+                email,
+                tutorial or "",
+                STATUS_LABELS.get(status, status),
                 EXEMPT_LABELS.get(reason, "") if status == "exempt" else "",
-                handed_in_at is not None, handed_in_at, bool(late),
+                handed_in_at is not None,
+                handed_in_at,
+                bool(late),
                 *[points.get((pid, task_pk)) for task_pk, _pos, _title in tasks],
-                total, grade,
+                total,
+                grade,
             ]
 
     return Table(header=header, rows=table_rows(), notes={"count": len(rows)})
@@ -116,19 +152,35 @@ def tutorial_report(*, tutorial) -> Table:
         students[user_id] = [name, number, email, True]
     cells: dict[tuple[int, int], tuple] = {}
     for user_id, name, number, email, sheet_id, status, total, submitted_at, handed in (
-        Participation.objects.filter(tutorial_id=tutorial.pk, assessment__kind="assignment",
-                                     assessment__lecture_id=tutorial.lecture_id)
+        Participation.objects.filter(
+            tutorial_id=tutorial.pk,
+            assessment__kind="assignment",
+            assessment__lecture_id=tutorial.lecture_id,
+        )
         .annotate(handed=Exists(_handed_in(OuterRef("assessment_id"))))
         .order_by()
-        .values_list("user_id", "user__name", "user__matriculation_number", "user__email",
-                     "assessment_id", "status", "points_total", "submitted_at", "handed")
+        .values_list(
+            "user_id",
+            "user__name",
+            "user__matriculation_number",
+            "user__email",
+            "assessment_id",
+            "status",
+            "points_total",
+            "submitted_at",
+            "handed",
+        )
     ):
         students.setdefault(user_id, [name, number, email, False])
         cells[(user_id, sheet_id)] = (status, total, handed or submitted_at is not None)
     header = [
-        *STUDENT_COLUMNS, _("On the tutorial's roster"),
+        *STUDENT_COLUMNS,
+        _("On the tutorial's roster"),
         *[title for _pk, title in sheets],
-        _("Reviewed points"), _("Sheets handed in"), _("Absent"), _("Exempt"),
+        _("Reviewed points"),
+        _("Sheets handed in"),
+        _("Absent"),
+        _("Exempt"),
     ]
     ordered = sorted(students.items(), key=lambda item: (item[1][0].lower(), item[1][2]))
 
@@ -149,8 +201,7 @@ def tutorial_report(*, tutorial) -> Table:
                     values.append(total)
                 else:
                     values.append(STATUS_LABELS.get(status, status))
-            yield [name, number, email, on_roster, *values, reviewed, handed_count, absent,
-                   exempt]
+            yield [name, number, email, on_roster, *values, reviewed, handed_count, absent, exempt]
 
     return Table(header=header, rows=table_rows(), notes={"count": len(ordered)})
 
@@ -169,9 +220,17 @@ def eligibility_report(*, lecture) -> Table:
     for user_id, name, number, email, *figures in (
         Record.objects.filter(lecture=lecture)
         .order_by()
-        .values_list("user_id", "user__name", "user__matriculation_number", "user__email",
-                     "points", "maximum", "points_pending_marking", "percentage",
-                     "computed_at")
+        .values_list(
+            "user_id",
+            "user__name",
+            "user__matriculation_number",
+            "user__email",
+            "points",
+            "maximum",
+            "points_pending_marking",
+            "percentage",
+            "computed_at",
+        )
     ):
         people[user_id] = [name, number, email]
         record_of[user_id] = tuple(figures)
@@ -179,17 +238,36 @@ def eligibility_report(*, lecture) -> Table:
     for user_id, name, number, email, *decision in (
         Certification.objects.filter(lecture=lecture)
         .order_by()
-        .values_list("user_id", "user__name", "user__matriculation_number", "user__email",
-                     "status", "source", "certified_at", "certified_by__name", "rule_version",
-                     "note")
+        .values_list(
+            "user_id",
+            "user__name",
+            "user__matriculation_number",
+            "user__email",
+            "status",
+            "source",
+            "certified_at",
+            "certified_by__name",
+            "rule_version",
+            "note",
+        )
     ):
         people.setdefault(user_id, [name, number, email])
         cert_of[user_id] = tuple(decision)
     stale = set(stale_certifications(lecture_id=lecture.pk).values_list("user_id", flat=True))
     header = [
-        *STUDENT_COLUMNS, _("Admission"), _("Decided as"), _("Decided at"), _("Decided by"),
-        _("Rule version"), _("Out of date"), _("Points"), _("Maximum"),
-        _("Points pending marking"), _("Percentage"), _("Figures computed at"), _("Note"),
+        *STUDENT_COLUMNS,
+        _("Admission"),
+        _("Decided as"),
+        _("Decided at"),
+        _("Decided by"),
+        _("Rule version"),
+        _("Out of date"),
+        _("Points"),
+        _("Maximum"),
+        _("Points pending marking"),
+        _("Percentage"),
+        _("Figures computed at"),
+        _("Note"),
     ]
     ordered = sorted(people.items(), key=lambda item: (item[1][0].lower(), item[1][2]))
 
@@ -202,8 +280,14 @@ def eligibility_report(*, lecture) -> Table:
                 note = ""
             else:
                 status, source, at, by, version, note = cert
-                decision = [CERT_STATUS.get(status, status), CERT_SOURCE.get(source, source),
-                            at, by or "", version, user_id in stale]
+                decision = [
+                    CERT_STATUS.get(status, status),
+                    CERT_SOURCE.get(source, source),
+                    at,
+                    by or "",
+                    version,
+                    user_id in stale,
+                ]
             yield [*student, *decision, *record, note]
 
     return Table(header=header, rows=table_rows(), notes={"count": len(ordered)})

@@ -53,14 +53,18 @@ def lecture_reports(request, lecture_id: int):
     assessments = Assessment.objects.filter(lecture_id=lecture.pk)
     if not manager:
         assessments = assessments.filter(kind="assignment")
-    return render(request, "operations/reports/lecture.html", {
-        "lecture": lecture,
-        "manager": manager,
-        "tutorials": list(tutorials.values("pk", "title")),
-        "assessments": list(
-            assessments.order_by("deadline", "pk").values("pk", "title", "kind", "deadline")
-        ),
-    })
+    return render(
+        request,
+        "operations/reports/lecture.html",
+        {
+            "lecture": lecture,
+            "manager": manager,
+            "tutorials": list(tutorials.values("pk", "title")),
+            "assessments": list(
+                assessments.order_by("deadline", "pk").values("pk", "title", "kind", "deadline")
+            ),
+        },
+    )
 
 
 @login_required
@@ -82,22 +86,22 @@ def assessment_report(request, assessment_id: int, fmt: str):
         scope = [tutorial_id]
     table = staff.assessment_report(assessment=assessment, tutorial_ids=scope)
     name = export_name(assessment.lecture.title, assessment.title, _("participation"))
-    return table_response(fmt, filename=name, header=table.header, rows=table.rows,
-                          sheet_title=assessment.title)
+    return table_response(
+        fmt, filename=name, header=table.header, rows=table.rows, sheet_title=assessment.title
+    )
 
 
 @login_required
 @require_GET
 def tutorial_report(request, tutorial_id: int, fmt: str):
     _format(fmt)
-    tutorial = get_object_or_404(
-        Tutorial.objects.select_related("lecture"), pk=_valid(tutorial_id)
-    )
+    tutorial = get_object_or_404(Tutorial.objects.select_related("lecture"), pk=_valid(tutorial_id))
     permissions.require(access.can_read_tutorial(request.user, tutorial))
     table = staff.tutorial_report(tutorial=tutorial)
     name = export_name(tutorial.lecture.title, tutorial.title, _("participation"))
-    return table_response(fmt, filename=name, header=table.header, rows=table.rows,
-                          sheet_title=tutorial.title)
+    return table_response(
+        fmt, filename=name, header=table.header, rows=table.rows, sheet_title=tutorial.title
+    )
 
 
 @login_required
@@ -108,8 +112,9 @@ def eligibility(request, lecture_id: int, fmt: str):
     permissions.require(access.manages(request.user, lecture))
     table = staff.eligibility_report(lecture=lecture)
     name = export_name(lecture.title, _("exam admission"))
-    return table_response(fmt, filename=name, header=table.header, rows=table.rows,
-                          sheet_title=_("Exam admission"))
+    return table_response(
+        fmt, filename=name, header=table.header, rows=table.rows, sheet_title=_("Exam admission")
+    )
 
 
 # -- registration audit -------------------------------------------------------------------------
@@ -129,16 +134,21 @@ def audit(request, lecture_id: int):
         error = str(exc)
     else:
         rows = list(LectureAudit(lecture=lecture, flt=flt).rows(limit=PAGE_ROWS + 1))
-    return render(request, "operations/reports/audit.html", {
-        "lecture": lecture,
-        "header": AUDIT_HEADER,
-        "rows": rows[:PAGE_ROWS],
-        "more": len(rows) > PAGE_ROWS,
-        "page_rows": PAGE_ROWS,
-        "error": error,
-        "filter": request.GET,
-        "query": request.GET.urlencode(),
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "operations/reports/audit.html",
+        {
+            "lecture": lecture,
+            "header": AUDIT_HEADER,
+            "rows": rows[:PAGE_ROWS],
+            "more": len(rows) > PAGE_ROWS,
+            "page_rows": PAGE_ROWS,
+            "error": error,
+            "filter": request.GET,
+            "query": request.GET.urlencode(),
+        },
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -150,14 +160,24 @@ def audit_export(request, lecture_id: int, fmt: str):
     try:
         flt = AuditFilter.from_query(request.GET)
     except InvalidFilter as exc:
-        return render(request, "operations/reports/audit.html", {
-            "lecture": lecture, "header": AUDIT_HEADER, "rows": [], "error": str(exc),
-            "filter": request.GET, "query": "",
-        }, status=400)
+        return render(
+            request,
+            "operations/reports/audit.html",
+            {
+                "lecture": lecture,
+                "header": AUDIT_HEADER,
+                "rows": [],
+                "error": str(exc),
+                "filter": request.GET,
+                "query": "",
+            },
+            status=400,
+        )
     rows = LectureAudit(lecture=lecture, flt=flt).rows()
     name = export_name(lecture.title, _("registration audit"))
-    return table_response(fmt, filename=name, header=AUDIT_HEADER, rows=rows,
-                          sheet_title=_("Registration audit"))
+    return table_response(
+        fmt, filename=name, header=AUDIT_HEADER, rows=rows, sheet_title=_("Registration audit")
+    )
 
 
 # -- everything we store about you --------------------------------------------------------------
@@ -167,10 +187,14 @@ def audit_export(request, lecture_id: int, fmt: str):
 @require_GET
 def my_data(request):
     """The signed-in person's own data (data protection request), with downloads."""
-    return render(request, "operations/reports/my_data.html", {
-        "sections": personal_data(user=request.user),
-        "subject": request.user,
-    })
+    return render(
+        request,
+        "operations/reports/my_data.html",
+        {
+            "sections": personal_data(user=request.user),
+            "subject": request.user,
+        },
+    )
 
 
 @login_required
@@ -178,8 +202,12 @@ def my_data(request):
 def my_data_export(request, fmt: str):
     _format(fmt, PERSONAL_FORMATS)
     sections = personal_data(user=request.user)
-    return personal_response(fmt, user=request.user, sections=sections,
-                             filename=personal_filename(request.user, own=True))
+    return personal_response(
+        fmt,
+        user=request.user,
+        sections=sections,
+        filename=personal_filename(request.user, own=True),
+    )
 
 
 @login_required
@@ -196,9 +224,15 @@ def person_lookup(request):
             person = services.find_person(by=request.user, term=term)
         except StudentNotFound as exc:
             error = str(exc)
-    return render(request, "operations/reports/person_lookup.html", {
-        "term": term, "person": person, "error": error,
-    })
+    return render(
+        request,
+        "operations/reports/person_lookup.html",
+        {
+            "term": term,
+            "person": person,
+            "error": error,
+        },
+    )
 
 
 @login_required
@@ -211,6 +245,6 @@ def person_export(request, user_id: int, fmt: str):
     subject = get_object_or_404(User, pk=_valid(user_id))
     services.record_personal_export(subject=subject, by=request.user, fmt=fmt)
     sections = personal_data(user=subject, full=True)
-    return personal_response(fmt, user=subject, sections=sections,
-                             filename=personal_filename(subject, own=False))
-
+    return personal_response(
+        fmt, user=subject, sections=sections, filename=personal_filename(subject, own=False)
+    )

@@ -30,8 +30,9 @@ def test_student_reads_and_downloads_their_data_on_a_phone(new_page, log_in, scr
     RosterEntry.objects.create(registerable=group, user=ada)
     sheet = AssessmentFactory(lecture=lecture, title="Übungsblatt 1 (lineare Abbildungen)")
     TutorialPublication.objects.create(assessment=sheet, tutorial=group)
-    ParticipationFactory(assessment=sheet, user=ada, tutorial=group, status="reviewed",
-                         points_total=Decimal("7.5"))
+    ParticipationFactory(
+        assessment=sheet, user=ada, tutorial=group, status="reviewed", points_total=Decimal("7.5")
+    )
 
     page = new_page(viewport=PHONE)
     log_in(page, ada)

@@ -61,29 +61,50 @@ def world():
     item = ItemFactory(campaign=campaign, registerable=group)
     UserRegistration.objects.create(campaign=campaign, item=item, user=ada, status="confirmed")
     UserRegistration.objects.create(campaign=campaign, item=item, user=bob, status="confirmed")
-    RosterChange.objects.create(action="added", user=ada, registerable=group,
-                                source_campaign=campaign, by=lecture.teacher)
+    RosterChange.objects.create(
+        action="added", user=ada, registerable=group, source_campaign=campaign, by=lecture.teacher
+    )
     RosterChange.objects.create(action="added", user=bob, registerable=group)
     published = AssessmentFactory(lecture=lecture, title="Sheet published")
     hidden = AssessmentFactory(lecture=lecture, title="Sheet unpublished")
     TutorialPublication.objects.create(assessment=published, tutorial=group)
     task_p = TaskFactory(assessment=published, position=1)
     task_h = TaskFactory(assessment=hidden, position=1)
-    p1 = ParticipationFactory(assessment=published, user=ada, tutorial=group, status="reviewed",
-                              points_total=Decimal("8.5"), note="talked a lot")
-    p2 = ParticipationFactory(assessment=hidden, user=ada, tutorial=group, status="reviewed",
-                              points_total=Decimal("3.25"))
+    p1 = ParticipationFactory(
+        assessment=published,
+        user=ada,
+        tutorial=group,
+        status="reviewed",
+        points_total=Decimal("8.5"),
+        note="talked a lot",
+    )
+    p2 = ParticipationFactory(
+        assessment=hidden, user=ada, tutorial=group, status="reviewed", points_total=Decimal("3.25")
+    )
     TaskPoint.objects.create(participation=p1, task=task_p, points=Decimal("8.5"))
     TaskPoint.objects.create(participation=p2, task=task_h, points=Decimal("3.25"))
-    GradeChange.objects.create(assessment=hidden, participation=p2, field="points", old="0",
-                               new="3.25")
-    GradeChange.objects.create(assessment=published, participation=p1, field="points",
-                               old="0", new="8.5", by=lecture.teacher)
-    pb = ParticipationFactory(assessment=published, user=bob, tutorial=group,
-                              status="reviewed", points_total=Decimal("1.75"))
+    GradeChange.objects.create(
+        assessment=hidden, participation=p2, field="points", old="0", new="3.25"
+    )
+    GradeChange.objects.create(
+        assessment=published,
+        participation=p1,
+        field="points",
+        old="0",
+        new="8.5",
+        by=lecture.teacher,
+    )
+    pb = ParticipationFactory(
+        assessment=published,
+        user=bob,
+        tutorial=group,
+        status="reviewed",
+        points_total=Decimal("1.75"),
+    )
     TaskPoint.objects.create(participation=pb, task=task_p, points=Decimal("1.75"))
-    submission = Submission.objects.create(assessment=published, uploaded_at=timezone.now(),
-                                           file="submissions/2026/10/ada.pdf")
+    submission = Submission.objects.create(
+        assessment=published, uploaded_at=timezone.now(), file="submissions/2026/10/ada.pdf"
+    )
     for user in (ada, tom):
         SubmissionMember.objects.create(submission=submission, assessment=published, user=user)
     alone = Submission.objects.create(assessment=published)
@@ -103,11 +124,26 @@ def test_student_sees_their_own_data_only(client, world):
     response = client.get(reverse("reports:my_data"))
     assert response.status_code == 200
     page = response.content.decode()
-    for text in ("Ada Lovelace", "1234567", "Tutorial registration", "Group A",
-                 "Sheet published", "Tom Teammate", "ada.pdf", "Algebra"):
+    for text in (
+        "Ada Lovelace",
+        "1234567",
+        "Tutorial registration",
+        "Group A",
+        "Sheet published",
+        "Tom Teammate",
+        "ada.pdf",
+        "Algebra",
+    ):
         assert text in page
-    for text in ("Bob Secret", "7654321", "1.75", "internal remark", "talked a lot",
-                 "3.25", str(world["lecture"].teacher.name)):
+    for text in (
+        "Bob Secret",
+        "7654321",
+        "1.75",
+        "internal remark",
+        "talked a lot",
+        "3.25",
+        str(world["lecture"].teacher.name),
+    ):
         assert text not in page
 
 
@@ -120,8 +156,7 @@ def test_unpublished_results_are_withheld_from_the_student(world):
     assert "note" not in rows["Sheet published"]
     assert [r["assessment"] for r in section(sections, "task_points")] == ["Sheet published"]
     history = section(sections, "grade_history")
-    assert [(r["assessment"], r["by"]) for r in history] == [("Sheet published",
-                                                              "course staff")]
+    assert [(r["assessment"], r["by"]) for r in history] == [("Sheet published", "course staff")]
     roster = section(sections, "roster_history")
     assert [(r["group"], r["by"]) for r in roster] == [("Group A", "course staff")]
     assert section(sections, "certifications")[0]["status"] == "Passed"
@@ -152,8 +187,9 @@ def test_downloads_in_three_formats(client, world):
     assert book.sheetnames[:3] == ["Profile", "Registrations", "Lists you are on"]
     assert len(book.sheetnames) == len(data["sections"])
 
-    response = client.get(reverse("reports:my_data_export", args=["csv"]),
-                          HTTP_ACCEPT_LANGUAGE="de")
+    response = client.get(
+        reverse("reports:my_data_export", args=["csv"]), HTTP_ACCEPT_LANGUAGE="de"
+    )
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body[1:], newline=""), delimiter=";"))
@@ -205,7 +241,8 @@ def test_site_staff_export_is_audited_and_shown_to_the_person(client, world):
     client.force_login(world["ada"])
     mine = personal_data(user=world["ada"])
     assert [r["what"] for r in section(mine, "staff_access")] == [
-        "Your data was exported by site staff (data protection request)."]
+        "Your data was exported by site staff (data protection request)."
+    ]
 
 
 def test_lookup_is_exact_and_for_site_staff_only(client, world):

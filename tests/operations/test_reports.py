@@ -74,21 +74,32 @@ def course():
     dora = UserFactory(name="Dora Dunn", matriculation_number="1000004")
     for user, group in ((anna, group_a), (ben, group_a), (cleo, group_a), (dora, group_b)):
         RosterEntry.objects.create(registerable=group, user=user)
-    p_anna = ParticipationFactory(assessment=sheet, user=anna, tutorial=group_a,
-                                  status="reviewed", points_total=Decimal("7.5"))
+    p_anna = ParticipationFactory(
+        assessment=sheet,
+        user=anna,
+        tutorial=group_a,
+        status="reviewed",
+        points_total=Decimal("7.5"),
+    )
     TaskPoint.objects.create(participation=p_anna, task=t1, points=Decimal("5.5"))
     TaskPoint.objects.create(participation=p_anna, task=t2, points=Decimal("2"))
-    submission = Submission.objects.create(assessment=sheet, uploaded_at=timezone.now(),
-                                           late=True)
+    submission = Submission.objects.create(assessment=sheet, uploaded_at=timezone.now(), late=True)
     SubmissionMember.objects.create(submission=submission, assessment=sheet, user=anna)
     ParticipationFactory(assessment=sheet, user=ben, tutorial=group_a, status="absent")
-    p_cleo = ParticipationFactory(assessment=sheet, user=cleo, tutorial=group_a,
-                                  status="exempt")
+    p_cleo = ParticipationFactory(assessment=sheet, user=cleo, tutorial=group_a, status="exempt")
     Participation.objects.filter(pk=p_cleo.pk).update(exempt_reason="medical_certificate")
     ParticipationFactory(assessment=sheet, user=dora, tutorial=group_b)
     return {
-        "lecture": lecture, "a": group_a, "b": group_b, "tutor_a": tutor_a, "tutor_b": tutor_b,
-        "sheet": sheet, "anna": anna, "ben": ben, "cleo": cleo, "dora": dora,
+        "lecture": lecture,
+        "a": group_a,
+        "b": group_b,
+        "tutor_a": tutor_a,
+        "tutor_b": tutor_b,
+        "sheet": sheet,
+        "anna": anna,
+        "ben": ben,
+        "cleo": cleo,
+        "dora": dora,
     }
 
 
@@ -106,9 +117,19 @@ def test_assessment_report_lists_status_points_and_hand_in(client, course):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = csv_rows(response)
     assert rows[0] == [
-        "Name", "Matriculation number", "E-mail address", "Tutorial", "Status",
-        "Reason for the exemption", "Handed in", "Handed in at", "Late", "Task 1: Limits",
-        "Task 2", "Total points", "Grade",
+        "Name",
+        "Matriculation number",
+        "E-mail address",
+        "Tutorial",
+        "Status",
+        "Reason for the exemption",
+        "Handed in",
+        "Handed in at",
+        "Late",
+        "Task 1: Limits",
+        "Task 2",
+        "Total points",
+        "Grade",
     ]
     by_name = {row[0]: row for row in rows[1:]}
     assert list(by_name) == ["Anna Adler", "Ben Berg", "Cleo Cruz", "Dora Dunn"]
@@ -125,8 +146,9 @@ def test_assessment_report_in_german_excel(client, course):
     """A German user gets the decimal comma and German titles, with BOM and ';'."""
     teacher = course["lecture"].teacher
     client.force_login(teacher)
-    response = client.get(url_of("assessment", course["sheet"].pk, "csv"),
-                          HTTP_ACCEPT_LANGUAGE="de")
+    response = client.get(
+        url_of("assessment", course["sheet"].pk, "csv"), HTTP_ACCEPT_LANGUAGE="de"
+    )
     with translation.override("de"):
         rows = csv_rows(response)
     anna = next(row for row in rows if row[0] == "Anna Adler")
@@ -147,8 +169,9 @@ def test_tutor_sees_only_their_tutorials_rows(client, course):
     client.force_login(course["tutor_b"])
     rows = csv_rows(client.get(url_of("assessment", course["sheet"].pk, "csv")))
     assert [row[0] for row in rows[1:]] == ["Dora Dunn"]
-    refused = client.get(url_of("assessment", course["sheet"].pk, "csv",
-                                query=f"tutorial={course['a'].pk}"))
+    refused = client.get(
+        url_of("assessment", course["sheet"].pk, "csv", query=f"tutorial={course['a'].pk}")
+    )
     assert refused.status_code == 403
 
 
@@ -172,15 +195,31 @@ def test_assessment_report_refusals(client, course):
 
 
 def test_tutorial_report(client, course):
-    later = AssessmentFactory(lecture=course["lecture"], title="Sheet 2",
-                              deadline=timezone.now() - datetime.timedelta(days=1))
-    ParticipationFactory(assessment=later, user=course["anna"], tutorial=course["a"],
-                         status="reviewed", points_total=Decimal("3"))
+    later = AssessmentFactory(
+        lecture=course["lecture"],
+        title="Sheet 2",
+        deadline=timezone.now() - datetime.timedelta(days=1),
+    )
+    ParticipationFactory(
+        assessment=later,
+        user=course["anna"],
+        tutorial=course["a"],
+        status="reviewed",
+        points_total=Decimal("3"),
+    )
     client.force_login(course["tutor_a"])
     rows = csv_rows(client.get(url_of("tutorial", course["a"].pk, "csv")))
     assert rows[0] == [
-        "Name", "Matriculation number", "E-mail address", "On the tutorial's roster",
-        "Sheet 1", "Sheet 2", "Reviewed points", "Sheets handed in", "Absent", "Exempt",
+        "Name",
+        "Matriculation number",
+        "E-mail address",
+        "On the tutorial's roster",
+        "Sheet 1",
+        "Sheet 2",
+        "Reviewed points",
+        "Sheets handed in",
+        "Absent",
+        "Exempt",
     ]
     by_name = {row[0]: row for row in rows[1:]}
     assert list(by_name) == ["Anna Adler", "Ben Berg", "Cleo Cruz"]
@@ -214,8 +253,15 @@ def test_eligibility_export(client, course):
     client.force_login(lecture.teacher)
     rows = csv_rows(client.get(url_of("eligibility", lecture.pk, "csv")))
     assert rows[0][:9] == [
-        "Name", "Matriculation number", "E-mail address", "Admission", "Decided as",
-        "Decided at", "Decided by", "Rule version", "Out of date",
+        "Name",
+        "Matriculation number",
+        "E-mail address",
+        "Admission",
+        "Decided as",
+        "Decided at",
+        "Decided by",
+        "Rule version",
+        "Out of date",
     ]
     by_name = {row[0]: row for row in rows[1:]}
     assert list(by_name) == ["Anna Adler", "Ben Berg", "Dora Dunn"]
@@ -245,24 +291,42 @@ def audited(course):
     campaign = CampaignFactory(lecture=lecture, title="Tutorials")
     item_a = ItemFactory(campaign=campaign, registerable=course["a"])
     teacher = lecture.teacher
-    reg = UserRegistration.objects.create(campaign=campaign, item=item_a, user=course["anna"],
-                                          status="confirmed", preference_rank=1)
+    reg = UserRegistration.objects.create(
+        campaign=campaign, item=item_a, user=course["anna"], status="confirmed", preference_rank=1
+    )
     UserRegistration.objects.filter(pk=reg.pk).update(
         created_at=timezone.now() - datetime.timedelta(days=3),
-        updated_at=timezone.now() - datetime.timedelta(days=2))
-    UserRegistration.objects.create(campaign=campaign, item=item_a, user=course["ben"],
-                                    status="pending", preference_rank=1)
-    CampaignTransition.objects.create(campaign=campaign, from_status="draft",
-                                      to_status="open", by=teacher)
+        updated_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    UserRegistration.objects.create(
+        campaign=campaign, item=item_a, user=course["ben"], status="pending", preference_rank=1
+    )
     CampaignTransition.objects.create(
-        campaign=campaign, from_status="open", to_status="open", by=teacher,
-        note="registration of Dora Dunn cancelled by hand: duplicate")
-    AllocationRun.objects.create(campaign=campaign, seed=7, requested_by=teacher,
-                                 status="succeeded",
-                                 statistics={"assigned": 1, "unassigned": 0})
-    RosterChange.objects.create(action="moved", user=course["cleo"], registerable=course["a"],
-                                from_registerable=course["b"], source_campaign=campaign,
-                                by=teacher, reason="swap")
+        campaign=campaign, from_status="draft", to_status="open", by=teacher
+    )
+    CampaignTransition.objects.create(
+        campaign=campaign,
+        from_status="open",
+        to_status="open",
+        by=teacher,
+        note="registration of Dora Dunn cancelled by hand: duplicate",
+    )
+    AllocationRun.objects.create(
+        campaign=campaign,
+        seed=7,
+        requested_by=teacher,
+        status="succeeded",
+        statistics={"assigned": 1, "unassigned": 0},
+    )
+    RosterChange.objects.create(
+        action="moved",
+        user=course["cleo"],
+        registerable=course["a"],
+        from_registerable=course["b"],
+        source_campaign=campaign,
+        by=teacher,
+        reason="swap",
+    )
     other = LectureFactory()
     RosterChange.objects.create(action="added", user=course["anna"], registerable=other)
     return campaign
@@ -272,39 +336,65 @@ def test_audit_lists_every_kind_newest_first(client, course, audited):
     client.force_login(course["lecture"].teacher)
     response = client.get(url_of("audit_export", course["lecture"].pk, "csv"))
     rows = csv_rows(response)
-    assert rows[0] == ["When", "Event", "Student", "Matriculation number", "Group",
-                       "Campaign", "Details", "By"]
+    assert rows[0] == [
+        "When",
+        "Event",
+        "Student",
+        "Matriculation number",
+        "Group",
+        "Campaign",
+        "Details",
+        "By",
+    ]
     events = [row[1] for row in rows[1:]]
-    assert sorted(events) == sorted([
-        "registered", "registered", "place confirmed", "campaign Draft → Open",
-        "changed by staff", "allocation run", "roster: moved",
-    ])
+    assert sorted(events) == sorted(
+        [
+            "registered",
+            "registered",
+            "place confirmed",
+            "campaign Draft → Open",
+            "changed by staff",
+            "allocation run",
+            "roster: moved",
+        ]
+    )
     times = [row[0] for row in rows[1:]]
     assert times == sorted(times, reverse=True)
     moved = next(row for row in rows if row[1] == "roster: moved")
-    assert moved[2:8] == ["Cleo Cruz", "1000003", "Group A", "Tutorials", "from Group B; swap",
-                          course["lecture"].teacher.name]
+    assert moved[2:8] == [
+        "Cleo Cruz",
+        "1000003",
+        "Group A",
+        "Tutorials",
+        "from Group B; swap",
+        course["lecture"].teacher.name,
+    ]
     run = next(row for row in rows if row[1] == "allocation run")
     assert run[6] == "Succeeded; 1 placed, 0 not placed"
     # the other lecture's roster change is not in this audit
     assert [row for row in rows if row[2] == "Anna Adler"] and all(
-        row[1] != "roster: added" for row in rows)
+        row[1] != "roster: added" for row in rows
+    )
 
 
 def test_audit_filters_by_student_and_day(client, course, audited):
     client.force_login(course["lecture"].teacher)
-    rows = csv_rows(client.get(url_of("audit_export", course["lecture"].pk, "csv",
-                                      query="student=adler")))
+    rows = csv_rows(
+        client.get(url_of("audit_export", course["lecture"].pk, "csv", query="student=adler"))
+    )
     assert sorted(row[1] for row in rows[1:]) == ["place confirmed", "registered"]
-    rows = csv_rows(client.get(url_of("audit_export", course["lecture"].pk, "csv",
-                                      query="student=Dora")))
+    rows = csv_rows(
+        client.get(url_of("audit_export", course["lecture"].pk, "csv", query="student=Dora"))
+    )
     assert [row[1] for row in rows[1:]] == ["changed by staff"]
-    rows = csv_rows(client.get(url_of("audit_export", course["lecture"].pk, "csv",
-                                      query="student=1000003")))
+    rows = csv_rows(
+        client.get(url_of("audit_export", course["lecture"].pk, "csv", query="student=1000003"))
+    )
     assert [row[1] for row in rows[1:]] == ["roster: moved"]
     today = timezone.localdate().isoformat()
-    rows = csv_rows(client.get(url_of("audit_export", course["lecture"].pk, "csv",
-                                      query=f"since={today}")))
+    rows = csv_rows(
+        client.get(url_of("audit_export", course["lecture"].pk, "csv", query=f"since={today}"))
+    )
     assert "place confirmed" not in [row[1] for row in rows[1:]]
     assert len(rows) == 1 + 5  # Anna registered three days ago, decided two days ago
 
@@ -317,8 +407,11 @@ def test_audit_page_and_bad_filter(client, course, audited):
     bad = client.get(url_of("audit", course["lecture"].pk, query="since=yesterday"))
     assert bad.status_code == 400
     assert "a date must look like" in bad.content.decode()
-    bad = client.get(url_of("audit_export", course["lecture"].pk, "csv",
-                            query="since=2026-02-01&until=2026-01-01"))
+    bad = client.get(
+        url_of(
+            "audit_export", course["lecture"].pk, "csv", query="since=2026-02-01&until=2026-01-01"
+        )
+    )
     assert bad.status_code == 400
 
 
@@ -363,22 +456,28 @@ def big_course():
     sheets = [AssessmentFactory(lecture=lecture, title=f"S{n}") for n in range(3)]
     tasks = [TaskFactory(assessment=sheet, position=p) for sheet in sheets for p in (1, 2)]
     RosterEntry.objects.bulk_create(
-        RosterEntry(registerable=groups[n % 4], user=u) for n, u in enumerate(users))
+        RosterEntry(registerable=groups[n % 4], user=u) for n, u in enumerate(users)
+    )
     parts = Participation.objects.bulk_create(
-        Participation(assessment=sheet, user=u, tutorial=groups[n % 4],
-                      points_total=Decimal("4"))
-        for sheet in sheets for n, u in enumerate(users))
+        Participation(assessment=sheet, user=u, tutorial=groups[n % 4], points_total=Decimal("4"))
+        for sheet in sheets
+        for n, u in enumerate(users)
+    )
     TaskPoint.objects.bulk_create(
         TaskPoint(participation=p, task=t, points=Decimal("2"))
-        for p in parts for t in tasks if t.assessment_id == p.assessment_id)
+        for p in parts
+        for t in tasks
+        if t.assessment_id == p.assessment_id
+    )
     campaign = CampaignFactory(lecture=lecture)
     item = ItemFactory(campaign=campaign, registerable=groups[0])
     UserRegistration.objects.bulk_create(
-        UserRegistration(campaign=campaign, item=item, user=u, status="confirmed")
-        for u in users)
+        UserRegistration(campaign=campaign, item=item, user=u, status="confirmed") for u in users
+    )
     RosterChange.objects.bulk_create(
         RosterChange(action="added", user=u, registerable=groups[n % 4])
-        for n, u in enumerate(users))
+        for n, u in enumerate(users)
+    )
     for u in users[:200]:
         make_record(lecture, u)
         certify(lecture, u)
