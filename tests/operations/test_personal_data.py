@@ -193,7 +193,7 @@ def test_downloads_in_three_formats(client, world):
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body[1:], newline=""), delimiter=";"))
-    assert len(rows[0]) == 4
+    assert rows[0] == ["Abschnitt", "Zeile", "Feld", "Wert"]
     assert ["Profil", "1", "Matrikelnummer", "1234567"] in rows
     assert any(row[3] == "8,50" for row in rows)  # German decimal comma
     assert client.get(reverse("reports:my_data_export", args=["pdf"])).status_code == 404

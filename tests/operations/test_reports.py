@@ -154,6 +154,7 @@ def test_assessment_report_in_german_excel(client, course):
     anna = next(row for row in rows if row[0] == "Anna Adler")
     assert anna[9:12] == ["5,50", "2,00", "7,50"]
     assert rows[0][0] == "Name" and rows[0][1] == "Matrikelnummer"
+    assert rows[0][5:8] == ["Grund der Befreiung", "Abgegeben", "Abgegeben am"]
 
 
 def test_assessment_report_xlsx_is_typed(client, course):
