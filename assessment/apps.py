@@ -19,3 +19,8 @@ class AssessmentConfig(AppConfig):
 
         # Whether an exam is being graded or is graded, for the exam phase staff see.
         register_exam_state_source(selectors.EXAM_STATE_SOURCE)
+
+        # -- the integrity monitor (issue 12): this app's checks --------------------------------
+        from assessment import integrity
+
+        integrity.register()

@@ -213,12 +213,15 @@ def clean_weight(weight) -> Decimal:
     return weight
 
 
+_PASSING = tuple((Fraction(g), g) for g in PASSING_GRADES)
+
+
 def round_to_german(value) -> Decimal:
     """The nearest passing German grade (a tie to the better one); 5.0 above 4.0."""
     value = _fraction(value)
     if value > 4:
         return FAIL
-    return min(PASSING_GRADES, key=lambda g: (abs(Fraction(g) - value), g))
+    return min(_PASSING, key=lambda pair: (abs(pair[0] - value), pair[1]))[1]
 
 
 def combine(*, mc_grade, written_grade, weight) -> Decimal:

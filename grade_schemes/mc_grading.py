@@ -21,7 +21,7 @@ The pure arithmetic lives in ``grade_schemes.mc``; this module brings it to an e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 
 from django.db.models import OuterRef, Subquery
@@ -206,9 +206,29 @@ class Grader:
     fallback_points: Mapping[int, Decimal] | None = None
     fallback_mark: mc.PassMark | None = None
 
+    def __post_init__(self):
+        self._memo: dict = {}
+
     def outcome(self, row) -> Outcome:
+        """The row's outcome; rows with the same points share one computation (an exam's
+        2,000 candidates have far fewer distinct (MC, written) pairs)."""
         mc_points = row.mc_points or Decimal(0)
         written = Decimal(row.points_total) - mc_points
+        fallback = self.fallback_points.get(row.pk) if self.fallback_points else None
+        written_grade = (
+            band_rules.grade_for(written, self.written_bands)
+            if self.written_bands is not None
+            else None
+        )
+        key = (mc_points, written_grade, fallback)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._compute(row, mc_points, written)
+        if found.written_points != written:
+            found = replace(found, written_points=written)
+        return found
+
+    def _compute(self, row, mc_points: Decimal, written: Decimal) -> Outcome:
         main = _one(
             self.config,
             self.pass_mark,

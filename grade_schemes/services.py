@@ -222,6 +222,9 @@ def _sync_outcomes(outcomes: dict, *, at) -> None:
     the ones that differ from what is stored, delete those of rows that have none now."""
     if not outcomes:
         return
+    if connection.vendor == "postgresql":
+        _sync_outcomes_postgres(outcomes, at=at)
+        return
     stored = {
         values[0]: values[1:]
         for values in McOutcome.objects.filter(participation_id__in=list(outcomes)).values_list(
@@ -246,6 +249,40 @@ def _sync_outcomes(outcomes: dict, *, at) -> None:
             update_conflicts=True,
             unique_fields=["participation"],
             update_fields=[*_OUTCOME_FIELDS, "at"],
+        )
+
+
+def _sync_outcomes_postgres(outcomes: dict, *, at) -> None:
+    """PostgreSQL: one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE ... WHERE
+    IS DISTINCT FROM`` (rows that did not change are not rewritten, nothing is read first) and
+    one ``DELETE`` for rows without an outcome now."""
+    gone = [pk for pk, outcome in outcomes.items() if outcome is None]
+    present = [(pk, o) for pk, o in outcomes.items() if o is not None]
+    table = connection.ops.quote_name(McOutcome._meta.db_table)
+    with connection.cursor() as cursor:
+        if gone:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE participation_id = ANY(%s::bigint[])",  # noqa: S608
+                [gone],
+            )
+        if not present:
+            return
+        columns = ", ".join(_OUTCOME_FIELDS)
+        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*_OUTCOME_FIELDS, "at"))
+        old = ", ".join(f"t.{name}" for name in _OUTCOME_FIELDS)
+        new = ", ".join(f"EXCLUDED.{name}" for name in _OUTCOME_FIELDS)
+        cursor.execute(
+            f"INSERT INTO {table} AS t (participation_id, {columns}, at) "  # noqa: S608
+            "SELECT v.*, %s FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[], "
+            "%s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], "
+            "%s::text[], %s::boolean[]) AS v "
+            f"ON CONFLICT (participation_id) DO UPDATE SET {updates} "
+            f"WHERE ({old}) IS DISTINCT FROM ({new})",
+            [
+                at,
+                [pk for pk, _o in present],
+                *([getattr(o, name) for _pk, o in present] for name in _OUTCOME_FIELDS),
+            ],
         )
 
 

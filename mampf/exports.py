@@ -171,6 +171,32 @@ def xlsx_bytes(*, header: Sequence, rows: Iterable[Sequence], sheet_title: str =
     return buffer.getvalue()
 
 
+def xlsx_workbook_response(
+    *, filename: str, sheets: Iterable[tuple[str, Sequence, Iterable[Sequence]]]
+) -> HttpResponse:
+    """An XLSX download with several sheets, each ``(title, header, rows)`` and written like
+    ``xlsx_bytes`` writes its one sheet (titles are cut to Excel's 31 characters and made
+    unique)."""
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    for index, (sheet_title, header, rows) in enumerate(sheets, start=1):
+        title = _UNSAFE_IN_NAME.sub(" ", re.sub(r"[\[\]]", " ", str(sheet_title))).strip()[:31]
+        title = title or f"Sheet{index}"
+        if title.lower() in used:
+            title = f"{title[:27]} {index}"
+        used.add(title.lower())
+        sheet = workbook.create_sheet(title=title)
+        sheet.freeze_panes = "A2"
+        sheet.append([_xlsx_cell(sheet, str(column), bold=True) for column in header])
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition(filename, "xlsx")
+    return response
+
+
 def xlsx_response(
     *, filename: str, header: Sequence, rows: Iterable[Sequence], sheet_title: str = ""
 ) -> HttpResponse:

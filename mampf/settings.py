@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /health/ answers the load balancer before host checks and the HTTPS redirect.
+    "operations.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before everything that reads parameters: no NUL or control character reaches a query.
@@ -302,6 +304,34 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=41),  # hourly
     },
 }
+# The integrity monitor (issue 12): one job per check of ``mampf.integrity``, at the cadence
+# MaMpf plans (recount hourly, totals daily, orphans weekly, rosters daily); a test keeps them
+# in step.
+_INTEGRITY_CHECKS = {
+    "orphan_registrations": crontab(minute=23, hour=3, day_of_week=1),  # weekly
+    "failed_allocation_runs": crontab(minute=5),  # hourly
+    "count_drift": crontab(minute=7),  # hourly: the recount
+    "pending_certifications": crontab(minute=9),  # hourly
+    "stale_certifications": crontab(minute=11, hour=4),  # daily
+    "record_age": crontab(minute=51),  # hourly, after the recompute job at :41
+    "points_total_mismatch": crontab(minute=13, hour=4),  # daily: the totals
+    "overdue_jobs": crontab(minute=3),  # hourly
+    "group_members_missing_from_lecture": crontab(minute=17, hour=4),  # daily: roster integrity
+}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        f"integrity-{name.replace('_', '-')}": {
+            "task": "operations.tasks.run_integrity_check",
+            "schedule": schedule,
+            "args": [name],
+        }
+        for name, schedule in _INTEGRITY_CHECKS.items()
+    }
+)
+# Who hears of integrity problems that are not one lecture's (and of any when a lecture has no
+# staff with an address): comma-separated addresses; default: the ADMINS.
+ADMINS = [("", address) for address in env_list("ADMINS", default=[])]
+OPERATORS_EMAILS = env_list("OPERATORS_EMAILS", default=[])
 # Seconds a queued recompute of a lecture's records waits, so a burst of grading coalesces.
 PERFORMANCE_RECOMPUTE_DELAY_SECONDS = int(
     os.environ.get("PERFORMANCE_RECOMPUTE_DELAY_SECONDS", "10")

@@ -35,3 +35,8 @@ class PerformanceConfig(AppConfig):
 
         assessment_hooks.register_grading_change_listener(records_feed_changed)
         roster_hooks.register_lecture_roster_listener(records_feed_changed)
+
+        # -- the integrity monitor (issue 12): this app's checks --------------------------------
+        from performance import integrity
+
+        integrity.register()

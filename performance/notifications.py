@@ -51,21 +51,28 @@ DECIDED = (Certification.Status.PASSED, Certification.Status.FAILED)
 # -- staleness as one query ----------------------------------------------------------------------
 
 
-def stale_certifications(*, lecture_id: int, user_ids=None) -> QuerySet:
-    """The lecture's stale certifications as a queryset (``.count()`` is one query).
+def stale_certifications(*, lecture_id: int | None, user_ids=None) -> QuerySet:
+    """The lecture's stale certifications as a queryset (``.count()`` is one query);
+    ``lecture_id=None``: every lecture's (the integrity monitor).
 
     The same definition as ``performance.selectors.is_stale``: not carried over, and the record's
     current fingerprint differs from the one decided on (a missing record counts as ``""``), or
     the active rule is another rule than the one decided under, or the same rule in another
     version.
     """
-    current = Record.objects.filter(
-        lecture_id=OuterRef("lecture_id"), user_id=OuterRef("user_id")
-    ).values("fingerprint")[:1]
-    active = Rule.objects.filter(lecture_id=OuterRef("lecture_id"), is_active=True)
+    # ``order_by()``: the default orderings would join lecture, term and user into every lookup
+    # (one row each by the unique constraints anyway).
+    current = (
+        Record.objects.filter(lecture_id=OuterRef("lecture_id"), user_id=OuterRef("user_id"))
+        .order_by()
+        .values("fingerprint")[:1]
+    )
+    active = Rule.objects.filter(lecture_id=OuterRef("lecture_id"), is_active=True).order_by()
+    certifications = Certification.objects.all()
+    if lecture_id is not None:
+        certifications = certifications.filter(lecture_id=lecture_id)
     queryset = (
-        Certification.objects.filter(lecture_id=lecture_id)
-        .exclude(source=Certification.Source.CARRIED_OVER)
+        certifications.exclude(source=Certification.Source.CARRIED_OVER)
         .annotate(
             fingerprint_now=Coalesce(Subquery(current), Value("")),
             rule_now=Coalesce(Subquery(active.values("pk")[:1]), Value(0)),

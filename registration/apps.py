@@ -32,3 +32,8 @@ class RegistrationConfig(AppConfig):
 
         # The statuses of exam campaigns, for the exam phase staff see.
         register_exam_state_source(EXAM_SOURCE)
+
+        # -- the integrity monitor (issue 12): this app's checks --------------------------------
+        from registration import integrity
+
+        integrity.register()

@@ -133,30 +133,43 @@ def change_points(assessment, tasks, rows, count: int):
     return ids
 
 
-def bench(n: int, n_tasks: int) -> dict:
+def bench(n: int, n_tasks: int, *, mc: bool = False) -> dict:
+    """With ``mc`` the last task is the exam's multiple-choice part (ÄApprO, weight 0.3, every
+    tenth candidate a repeat attempt): two-stage grades and their stored outcomes."""
     from django.test import Client
     from django.urls import reverse
 
-    from grade_schemes import services
+    from assessment.models import Participation
+    from grade_schemes import mc_config, services
 
-    teacher, assessment, tasks, rows = build(n, n_tasks, f"c{n}")
+    teacher, assessment, tasks, rows = build(n, n_tasks, f"{'m' if mc else 'c'}{n}")
     maximum = 10 * n_tasks
+    if mc:
+        Participation.objects.filter(pk__in=[r.pk for r in rows[::10]]).update(
+            first_attempt=False
+        )
+        mc_config.configure_mc(
+            assessment=assessment, task=tasks[-1], by=teacher, weight="0.3", rule="aeappro"
+        )
+        maximum = 10 * (n_tasks - 1)
     bands = services.generate_bands(
         passing_points=maximum * 4 // 10, excellence_points=maximum * 9 // 10
     )
     scheme = services.create_scheme(assessment=assessment, bands=bands, by=teacher)
     analyze()
+    label = " (MC exam)" if mc else ""
     t_apply, q_apply, changed = timed(
-        f"apply_scheme: {n} candidates", lambda: services.apply_scheme(scheme=scheme, by=teacher)
+        f"apply_scheme{label}: {n} candidates",
+        lambda: services.apply_scheme(scheme=scheme, by=teacher),
     )
     assert changed == n, changed
     change_points(assessment, tasks, rows, 100 if n >= 1000 else 10)
     t_reapply, q_reapply, rechanged = timed(
-        f"apply_scheme again after changed points: {n} candidates",
+        f"apply_scheme{label} again after changed points: {n} candidates",
         lambda: services.apply_scheme(scheme=scheme, by=teacher),
     )
     t_noop, q_noop, nothing = timed(
-        f"apply_scheme a third time (nothing changes): {n} candidates",
+        f"apply_scheme{label} a third time (no change): {n} candidates",
         lambda: services.apply_scheme(scheme=scheme, by=teacher),
     )
     assert nothing == 0
@@ -193,6 +206,8 @@ def main() -> None:
     call_command("collectstatic", verbosity=0, interactive=False)  # the manifest storage
     small = bench(max(args.candidates // 10, 1), args.tasks)
     large = bench(args.candidates, args.tasks)
+    mc_small = bench(max(args.candidates // 10, 1), args.tasks, mc=True)
+    mc_large = bench(args.candidates, args.tasks, mc=True)
     print(
         f"apply: {large['apply'][0]:.3f} s, re-apply ({large['reapply'][2]} grades changed): "
         f"{large['reapply'][0]:.3f} s (target < {APPLY_TARGET} s); queries "
@@ -200,7 +215,19 @@ def main() -> None:
         f"{large['reapply'][1]} (re-apply) for {args.candidates // 10} / {args.candidates} "
         f"candidates; page {large['page'][0]:.3f} s in {large['page'][1]} queries"
     )
+    print(
+        f"MC exam: apply {mc_large['apply'][0]:.3f} s, re-apply {mc_large['reapply'][0]:.3f} s; "
+        f"queries {mc_small['apply'][1]} / {mc_large['apply'][1]} (apply), "
+        f"{mc_small['reapply'][1]} / {mc_large['reapply'][1]} (re-apply)"
+    )
     failures = []
+    if (
+        mc_large["apply"][1] != mc_small["apply"][1]
+        or mc_large["reapply"][1] != mc_small["reapply"][1]
+    ):
+        failures.append("the MC exam's apply query count grows with the number of candidates")
+    if max(mc_large["apply"][0], mc_large["reapply"][0]) > APPLY_TARGET:
+        failures.append(f"applying to an MC exam takes longer than {APPLY_TARGET} s")
     if large["apply"][1] != small["apply"][1] or large["reapply"][1] != small["reapply"][1]:
         failures.append("the apply query count grows with the number of candidates")
     if max(large["apply"][0], large["reapply"][0]) > APPLY_TARGET:

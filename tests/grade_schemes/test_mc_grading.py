@@ -202,6 +202,10 @@ def test_configuration_refusals_name_each_field_and_change_nothing(exam):
             weight="1.5", rule="nonsense", step="0",
         )  # fmt: skip
     assert set(caught.value.details["fields"]) >= {"task", "weight", "rule", "step"}
+    for weight in ("0", "-0.1", "1.01", "", "x"):
+        with pytest.raises(errors.InvalidMcConfig) as caught:
+            configure(exam, weight=weight)
+        assert "weight" in caught.value.details["fields"]
     with pytest.raises(errors.InvalidMcConfig) as caught:
         configure(exam, rule="custom")
     assert "absolute_percent" in caught.value.details["fields"]
