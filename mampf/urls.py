@@ -63,6 +63,8 @@ urlpatterns = [
     path("", include("assessment.urls")),
     path("", include("performance.urls")),
     path("", include("grade_schemes.urls")),
+    path("", include("remediation.urls")),
+    path("api/", include("remediation.api.urls")),
 ]
 
 handler403 = "mampf.views.permission_denied"
