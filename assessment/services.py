@@ -667,8 +667,13 @@ def add_task(
             )
         )
         audits += _move_status(
-            assessment_id=locked.pk, pks=reopened, old=Status.REVIEWED, new=Status.PENDING,
-            by=by, reason="task added", task=task,
+            assessment_id=locked.pk,
+            pks=reopened,
+            old=Status.REVIEWED,
+            new=Status.PENDING,
+            by=by,
+            reason="task added",
+            task=task,
         )
         GradeChange.objects.bulk_create(audits)
         assignment_changed(locked)
@@ -706,8 +711,12 @@ def delete_task(*, task: Task, by) -> None:
                 .values_list("pk", flat=True)
             )
             audits += _move_status(
-                assessment_id=locked.pk, pks=complete, old=Status.PENDING, new=Status.REVIEWED,
-                by=by, reason="task deleted",
+                assessment_id=locked.pk,
+                pks=complete,
+                old=Status.PENDING,
+                new=Status.REVIEWED,
+                by=by,
+                reason="task deleted",
             )
         GradeChange.objects.bulk_create(audits)
         assignment_changed(locked)
@@ -867,3 +876,123 @@ def claim_result_notices(*, assessment_id: int, participation_ids=None) -> list[
         )
         claimed = {row[0] for row in cursor.fetchall()}
     return sorted(user_id for pk, _grade, user_id in candidates if pk in claimed)
+
+
+# -- task points set in bulk by a higher app (remediation: the MC task follows the sheets) ------
+
+
+@translate_db_errors
+def set_task_points_bulk(
+    *, task: Task, points_by_user: Mapping[int, Decimal], by, reason: str, notify: bool = True
+) -> list[int]:
+    """Set one task's points for many students at once; return the participations changed.
+
+    For ``remediation``: an exam's MC task follows the latest score of each student's counting
+    answer sheet. Only existing participations that are not absent or exempt are written (the
+    others carry no points); values that equal the stored ones change nothing. Writes like
+    ``enter_points`` — points, ``points_total``, reviewed/pending, ``version``, one
+    ``GradeChange`` per changed cell and status — in a fixed number of statements whatever
+    the number of students. ``notify=False`` leaves the computed grades to the caller (who
+    regrades the whole exam); otherwise the result listeners hear of the changed rows.
+    """
+    from assessment.sheets import (  # noqa: PLC0415 - sheets imports this module
+        _insert_rows,
+        _update_rows,
+        _update_rows_in_one_statement,
+    )
+
+    with transaction.atomic():
+        assessment = _lock_assessment(task.assessment_id, shared=True)
+        wanted = {int(uid): value for uid, value in points_by_user.items()}
+        if not wanted:
+            return []
+        pks = Participation.objects.filter(
+            assessment_id=assessment.pk, user_id__in=list(wanted)
+        ).values_list("pk", flat=True)
+        rows = lock_rows(
+            Participation.objects.values_list("pk", "user_id", "status", "version", named=True),
+            list(pks),
+        )
+        rows = [r for r in rows if r.status not in (Status.ABSENT, Status.EXEMPT)]
+        if not rows:
+            return []
+        ids = [r.pk for r in rows]
+        stored = dict(
+            TaskPoint.objects.filter(task=task, participation_id__in=ids).values_list(
+                "participation_id", "points"
+            )
+        )
+        sums = {
+            pid: (total, scored)
+            for pid, total, scored in TaskPoint.objects.filter(participation_id__in=ids)
+            .values("participation_id")
+            .annotate(total=Sum("points"), scored=Count("id"))
+            .values_list("participation_id", "total", "scored")
+        }
+        task_count = Task.objects.filter(assessment_id=assessment.pk).count()
+        actor = actor_or_none(by)
+        actor_id = actor.pk if actor else None
+        now = timezone.now()
+        replaced, inserted, audit = [], [], []
+        touched: dict[int, tuple] = {}
+        new_status: dict[int, str] = {}
+        moves: dict[str, list[int]] = {Status.REVIEWED: [], Status.PENDING: []}
+        for row in rows:
+            new = clean_points(wanted[row.user_id])
+            old = stored.get(row.pk)
+            if new == old:
+                continue
+            total, scored = sums.get(row.pk, (Decimal("0"), 0))
+            if old is not None:
+                replaced.append(row.pk)
+                total -= old
+                scored -= 1
+            if new is not None:
+                inserted.append((row.pk, new))
+                total += new
+                scored += 1
+            audit.append((row.pk, GradeChange.Field.POINTS.value, task.pk, old, new))
+            touched[row.pk] = (row, scored, total)
+            status = None
+            if row.status == Status.PENDING and task_count and scored >= task_count:
+                status = Status.REVIEWED.value
+            elif row.status == Status.REVIEWED and scored < task_count:
+                status = Status.PENDING.value
+            if status:
+                new_status[row.pk] = status
+                moves[status].append(row.pk)
+                audit.append((row.pk, GradeChange.Field.STATUS.value, None, row.status, status))
+        if not touched:
+            return []
+        if replaced:
+            TaskPoint.objects.filter(task=task, participation_id__in=replaced).delete()
+        _insert_rows(
+            TaskPoint,
+            ["participation", "points"],
+            inserted,
+            {"task": task.pk, "grader": actor_id, "graded_at": now, "submission": None},
+        )
+        if connection.vendor == "postgresql":
+            _update_rows_in_one_statement(touched, new_status, now=now)
+        else:
+            _update_rows(touched, moves, now=now)
+        _insert_rows(
+            GradeChange,
+            ["participation", "field", "task", "old", "new"],
+            [
+                (pid, field, tid, "" if old is None else str(old), "" if new is None else str(new))
+                for pid, field, tid, old, new in audit
+            ],
+            {
+                "assessment": assessment.pk,
+                "tutorial": None,
+                "reason": reason[:300],
+                "by": actor_id,
+                "at": now,
+            },
+        )
+        changed = sorted(touched)
+        assignment_changed(assessment)
+        if notify:
+            results_changed(assessment=assessment, participation_ids=changed, by=by)
+    return changed

@@ -228,3 +228,55 @@ class AchievementFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Presentation {n}")
     value_type = "boolean"
     threshold = None
+
+
+# -- remediation --------------------------------------------------------------------------------
+
+
+class EvaluationFactory(factory.django.DjangoModelFactory):
+    """An MC evaluation with one version "A" of 10 single-answer questions, options A-D, key A,
+    one point each; ``questions=N`` for another count, ``task=...`` for an exam's MC task."""
+
+    class Meta:
+        model = "remediation.Evaluation"
+        skip_postgeneration_save = True
+
+    lecture = factory.SubFactory(LectureFactory)
+    title = factory.Sequence(lambda n: f"MC test {n}")
+    task = None
+
+    @classmethod
+    def _create(cls, model_class, *args, questions=10, **kwargs):
+        from remediation.models import EvaluationVersion, QuestionVersion
+
+        evaluation = model_class.objects.create(*args, **kwargs)
+        version = EvaluationVersion.objects.create(evaluation=evaluation, label="A")
+        QuestionVersion.objects.bulk_create(
+            QuestionVersion(
+                version=version,
+                position=position,
+                options=["A", "B", "C", "D"],
+                key=["A"],
+                points=Decimal("1"),
+            )
+            for position in range(1, questions + 1)
+        )
+        return evaluation
+
+
+class AnswerSheetFactory(factory.django.DjangoModelFactory):
+    """An answer sheet (``answers={position: option or [options]}``; unanswered positions stay
+    empty) as the user's next attempt, scored through ``remediation.services.score_sheet``."""
+
+    class Meta:
+        model = "remediation.AnswerSheet"
+
+    version = factory.LazyFunction(lambda: EvaluationFactory().versions.get())
+    user = factory.SubFactory(UserFactory)
+    answers = factory.LazyFunction(dict)
+
+    @classmethod
+    def _create(cls, model_class, *args, version, user, answers, **kwargs):
+        from remediation.services import create_sheet
+
+        return create_sheet(version=version, user=user, answers=answers, **kwargs)
