@@ -34,7 +34,11 @@ def question_choices(versions) -> list:
                     (
                         str(q.pk),
                         _("%(variant)s, question %(position)s (key %(key)s)")
-                        % {"variant": str(version), "position": q.position, "key": ", ".join(q.key)},
+                        % {
+                            "variant": str(version),
+                            "position": q.position,
+                            "key": ", ".join(q.key),
+                        },
                     )
                     for q in version.questions.all()
                 ],
@@ -82,7 +86,11 @@ class CorrectionForm(forms.Form):
 
 
 CorrectionFormSet = formset_factory(
-    CorrectionForm, extra=0, min_num=1, validate_min=True, max_num=MAX_CORRECTIONS,
+    CorrectionForm,
+    extra=0,
+    min_num=1,
+    validate_min=True,
+    max_num=MAX_CORRECTIONS,
     validate_max=True,
 )
 

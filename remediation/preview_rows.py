@@ -6,7 +6,6 @@ plain dictionaries for the serializer and the template, rows for ``mampf.exports
 
 from __future__ import annotations
 
-
 from django.utils.translation import gettext as _
 
 from mampf.exports import csv_response, export_name
@@ -64,26 +63,44 @@ def preview_csv_response(*, batch):
     preview = services.preview_batch(batch=batch)
     filename = export_name(batch.evaluation.title, _("preview of batch %(id)s") % {"id": batch.pk})
     if not preview.has_exam:
-        header = [_("Name"), _("Attempt"), _("Score before"), _("Score after"),
-                  _("Maximum before"), _("Maximum after")]
+        header = [
+            _("Name"),
+            _("Attempt"),
+            _("Score before"),
+            _("Score after"),
+            _("Maximum before"),
+            _("Maximum after"),
+        ]
         rows = (
             [c.name, c.attempt, c.old_score, c.new_score, c.old_max, c.new_max]
             for c in preview.score_changes
         )
         return csv_response(filename=filename, header=header, rows=rows)
-    header = [_("Outcome"), _("Name"), _("Matriculation number"), _("Points before"),
-              _("Points after"), _("Grade before"), _("Grade after")]
+    header = [
+        _("Outcome"),
+        _("Name"),
+        _("Matriculation number"),
+        _("Points before"),
+        _("Points after"),
+        _("Grade before"),
+        _("Grade after"),
+    ]
     groups = [
         (_("pass → fail"), preview.pass_to_fail),
         (_("fail → pass"), preview.fail_to_pass),
         (_("unchanged"), preview.unchanged),
     ]
     rows = [
-        [label, m.name, m.matriculation_number, m.old_points, m.new_points, m.old_grade,
-         m.new_grade]
+        [
+            label,
+            m.name,
+            m.matriculation_number,
+            m.old_points,
+            m.new_points,
+            m.old_grade,
+            m.new_grade,
+        ]
         for label, movers in groups
         for m in movers
     ]
     return csv_response(filename=filename, header=header, rows=rows)
-
-

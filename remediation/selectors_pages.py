@@ -86,9 +86,7 @@ def sheet_or_none(sheet_id: int) -> AnswerSheet | None:
 def sheet_history(*, sheet: AnswerSheet) -> list[ScoreHistory]:
     """Every scoring of the sheet, oldest first, with its batch (reason) and who did it."""
     return list(
-        ScoreHistory.objects.filter(sheet=sheet)
-        .select_related("batch", "by")
-        .order_by("pk")
+        ScoreHistory.objects.filter(sheet=sheet).select_related("batch", "by").order_by("pk")
     )
 
 
@@ -145,7 +143,7 @@ def evaluation_overview(*, evaluation: Evaluation) -> dict:
 
 
 def question_names(*, batch: CorrectionBatch) -> dict[int, str]:
-    """"Variant A, question 3" for each question version a batch names (one query)."""
+    """ "Variant A, question 3" for each question version a batch names (one query)."""
     ids = [c.get("question_version") for c in batch.payload if isinstance(c, dict)]
     rows = QuestionVersion.objects.filter(pk__in=[i for i in ids if isinstance(i, int)])
     return {

@@ -206,8 +206,11 @@ def batch_detail(request, batch_id: int):
 def batch_preview(request, batch_id: int):
     batch = _batch(request, batch_id)
     if batch.status != CorrectionBatch.Status.DRAFT:
-        messages.info(request, _("Only a draft batch has a preview; this one is %(status)s.")
-                      % {"status": batch.get_status_display()})
+        messages.info(
+            request,
+            _("Only a draft batch has a preview; this one is %(status)s.")
+            % {"status": batch.get_status_display()},
+        )
         return redirect("remediation:batch_detail", batch.pk)
     if request.GET.get("format") == "csv":
         return preview_csv_response(batch=batch)
@@ -240,7 +243,9 @@ def batch_apply(request, batch_id: int):
             messages.success(request, _("The batch was applied."))
         return redirect("remediation:batch_detail", batch.pk)
     if batch.status != CorrectionBatch.Status.DRAFT:
-        messages.error(request, _("Only a draft batch can be applied; this one is not a draft any more."))
+        messages.error(
+            request, _("Only a draft batch can be applied; this one is not a draft any more.")
+        )
         return redirect("remediation:batch_detail", batch.pk)
     return render(
         request,

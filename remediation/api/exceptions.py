@@ -85,9 +85,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, Http404):
         return Response(error_body("not_found", _("Not found.")), status=404)
     if isinstance(exc, DjangoPermissionDenied):
-        return Response(
-            error_body("permission_denied", _("You may not do this.")), status=403
-        )
+        return Response(error_body("permission_denied", _("You may not do this.")), status=403)
     if isinstance(exc, RequestDataTooBig):
         return Response(
             error_body("payload_too_large", _("The request body is too large.")), status=413
@@ -97,7 +95,9 @@ def api_exception_handler(exc, context):
             error_body(
                 "invalid",
                 _first_message(exc.detail) or _("The input is not valid."),
-                errors=exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail},
+                errors=exc.detail
+                if isinstance(exc.detail, dict)
+                else {"non_field_errors": exc.detail},
             ),
             status=400,
         )

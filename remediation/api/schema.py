@@ -27,7 +27,9 @@ def _error(description: str, code: str) -> OpenApiResponse:
 
 ERRORS_READ = {
     401: _error("Not logged in, or the token is not valid.", "not_authenticated"),
-    403: _error("Not staff of the evaluation's lecture (or CSRF token missing).", "permission_denied"),
+    403: _error(
+        "Not staff of the evaluation's lecture (or CSRF token missing).", "permission_denied"
+    ),
     404: _error("No such object (or not one of your lectures').", "not_found"),
     405: _error("Method not allowed.", "method_not_allowed"),
     406: _error("Only JSON can be returned.", "not_acceptable"),
@@ -40,4 +42,3 @@ ERRORS_WRITE = {
     413: _error("The request body is too large.", "payload_too_large"),
     415: _error("Only application/json is accepted.", "unsupported_media_type"),
 }
-

@@ -13,7 +13,7 @@ MAX_REASON = 2000
 
 
 class CorrectionSerializer(serializers.Serializer):
-    """One correction: its kind, the question version (id) and, where the kind needs them, options."""
+    """One correction: its kind, the question version (id) and, where needed, options."""
 
     kind = serializers.ChoiceField(choices=KINDS)
     question_version = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)

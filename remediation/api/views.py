@@ -53,7 +53,7 @@ class CorrectionBatchViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        status_filter = self.request.query_params.get("status") or None
+        status_filter = self.request.query_params.get("status")
         if status_filter is not None and status_filter not in s.STATUSES:
             raise ValidationError(
                 {"status": [_("Unknown status; use one of: %s.") % ", ".join(s.STATUSES)]}
@@ -96,9 +96,9 @@ class CorrectionBatchViewSet(viewsets.GenericViewSet):
         body = s.BatchCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        evaluation = Evaluation.objects.select_related("lecture").filter(
-            pk=data["evaluation"]
-        ).first()
+        evaluation = (
+            Evaluation.objects.select_related("lecture").filter(pk=data["evaluation"]).first()
+        )
         if evaluation is None:
             raise ValidationError({"evaluation": [_("There is no such evaluation.")]})
         _require_staff(request.user, evaluation.lecture)
@@ -122,7 +122,7 @@ class CorrectionBatchViewSet(viewsets.GenericViewSet):
     @extend_schema(
         tags=TAG,
         summary="The answer sheets the batch rescored, with old and new scores",
-        responses={200: s.ChangeSerializer(many=True), **ERRORS_READ},
+        responses={200: s.ChangeSerializer(many=True), **ERRORS_READ, 400: ERRORS_WRITE[400]},
     )
     @action(detail=True, methods=["get"])
     def changes(self, request, pk=None):

@@ -129,15 +129,17 @@ def test_create_list_detail_apply_and_revert_a_drop(quiz):
     assert scores(quiz) == [(D(3), D(4)), (D(3), D(4)), (D(4), D(4))]
 
     changes = api.get(f"{BATCHES}{batch['id']}/changes/").json()["results"]
-    assert [(c["user"]["name"], c["old_score"], c["new_score"], c["new_max_score"])
-            for c in changes] == [
+    assert [
+        (c["user"]["name"], c["old_score"], c["new_score"], c["new_max_score"]) for c in changes
+    ] == [
         ("Student 1", "3.00", "3.00", "4.00"),
         ("Student 2", "3.00", "3.00", "4.00"),
         ("Student 3", "5.00", "4.00", "4.00"),
     ]
 
-    reverted = api.post(f"{BATCHES}{batch['id']}/revert/", {"reason": "Wrong question"},
-                        format="json")
+    reverted = api.post(
+        f"{BATCHES}{batch['id']}/revert/", {"reason": "Wrong question"}, format="json"
+    )
     assert reverted.status_code == 201, reverted.content
     compensation = reverted.json()
     assert compensation["reverts"] == batch["id"]
@@ -148,7 +150,9 @@ def test_create_list_detail_apply_and_revert_a_drop(quiz):
 
     history = api.get(f"/api/results/answer-sheets/{quiz['sheets'][2].pk}/history/").json()
     assert [(h["score"], h["batch"]) for h in history["history"]] == [
-        ("5.00", None), ("4.00", batch["id"]), ("5.00", compensation["id"])
+        ("5.00", None),
+        ("4.00", batch["id"]),
+        ("5.00", compensation["id"]),
     ]
     assert history["history"][2]["batch_reason"] == "Wrong question"
 
@@ -163,7 +167,8 @@ def test_preview_of_a_draft_as_json_and_csv(quiz):
     assert data["score_changes_count"] == 1
     assert data["score_changes"][0]["user"]["name"] == "Student 2"
     assert (data["score_changes"][0]["old_score"], data["score_changes"][0]["new_score"]) == (
-        "3.00", "4.00"
+        "3.00",
+        "4.00",
     )
     assert data["has_exam"] is False
     csv = api.get(f"{BATCHES}{batch_id}/preview/csv/")
@@ -177,8 +182,9 @@ def test_preview_of_a_draft_as_json_and_csv(quiz):
 
 def test_a_script_with_a_token_creates_previews_and_applies(quiz):
     script = token_client(quiz["teacher"])
-    created = script.post(BATCHES, body(quiz, kind="replace_key", position=5, options=["B"]),
-                          format="json")
+    created = script.post(
+        BATCHES, body(quiz, kind="replace_key", position=5, options=["B"]), format="json"
+    )
     assert created.status_code == 201, created.content
     batch_id = created.json()["id"]
     assert script.get(f"{BATCHES}{batch_id}/preview/").json()["score_changes_count"] == 3
@@ -228,7 +234,9 @@ def test_the_list_shows_only_batches_of_lectures_the_user_staffs(quiz):
     refused(student.get(f"{BATCHES}{mine}/"), 403, "permission_denied")
 
 
-def test_the_list_is_paginated_with_a_bounded_number_of_queries(quiz, django_assert_max_num_queries):
+def test_the_list_is_paginated_with_a_bounded_number_of_queries(
+    quiz, django_assert_max_num_queries
+):
     for i in range(60):
         draft(quiz, reason=f"Reason {i}")
     api = client_for(quiz["teacher"])
@@ -299,8 +307,9 @@ def test_a_5_mb_payload(quiz):
     before = state(quiz)
     payload = body(quiz, reason="x" * (5 * 1024 * 1024))
     refused(
-        client_for(quiz["teacher"]).post(BATCHES, json.dumps(payload),
-                                         content_type="application/json"),
+        client_for(quiz["teacher"]).post(
+            BATCHES, json.dumps(payload), content_type="application/json"
+        ),
         413,
         "payload_too_large",
     )
@@ -321,8 +330,9 @@ def test_revert_of_a_draft(quiz):
     batch_id = draft(quiz)
     before = state(quiz)
     refused(
-        client_for(quiz["teacher"]).post(f"{BATCHES}{batch_id}/revert/", {"reason": "undo"},
-                                         format="json"),
+        client_for(quiz["teacher"]).post(
+            f"{BATCHES}{batch_id}/revert/", {"reason": "undo"}, format="json"
+        ),
         409,
         "batch_not_applied",
     )
@@ -344,14 +354,22 @@ def test_revert_twice_and_revert_without_reason(quiz):
     api = client_for(quiz["teacher"])
     api.post(f"{BATCHES}{batch_id}/apply/")
     before = state(quiz)
-    refused(api.post(f"{BATCHES}{batch_id}/revert/", {"reason": " "}, format="json"), 400,
-            "reason_required")
+    refused(
+        api.post(f"{BATCHES}{batch_id}/revert/", {"reason": " "}, format="json"),
+        400,
+        "reason_required",
+    )
     refused(api.post(f"{BATCHES}{batch_id}/revert/", {}, format="json"), 400, "invalid")
     assert state(quiz) == before
-    assert api.post(f"{BATCHES}{batch_id}/revert/", {"reason": "undo"},
-                    format="json").status_code == 201
-    refused(api.post(f"{BATCHES}{batch_id}/revert/", {"reason": "again"}, format="json"), 409,
-            "batch_already_reverted")
+    assert (
+        api.post(f"{BATCHES}{batch_id}/revert/", {"reason": "undo"}, format="json").status_code
+        == 201
+    )
+    refused(
+        api.post(f"{BATCHES}{batch_id}/revert/", {"reason": "again"}, format="json"),
+        409,
+        "batch_already_reverted",
+    )
 
 
 @pytest.mark.parametrize(
@@ -361,10 +379,13 @@ def test_revert_twice_and_revert_without_reason(quiz):
         ('{"reason": NaN}', "application/json", 400, "parse_error"),
         ("evaluation=1", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
         ("[]", "application/json", 400, "invalid"),
-        ('{"evaluation": 1, "reason": "r", "corrections": []}', "application/json", 400,
-         "invalid"),
-        ('{"evaluation": 99999999999999999999, "reason": "r", "corrections": []}',
-         "application/json", 400, "invalid"),
+        ('{"evaluation": 1, "reason": "r", "corrections": []}', "application/json", 400, "invalid"),
+        (
+            '{"evaluation": 99999999999999999999, "reason": "r", "corrections": []}',
+            "application/json",
+            400,
+            "invalid",
+        ),
     ],
 )
 def test_malformed_bodies(quiz, raw, content_type, status, code):
@@ -379,8 +400,9 @@ def test_malformed_bodies(quiz, raw, content_type, status, code):
 
 def test_unknown_evaluation_batch_and_paths_are_json_404s(quiz):
     api = client_for(quiz["teacher"])
-    data = refused(api.post(BATCHES, {**body(quiz), "evaluation": 99999}, format="json"), 400,
-                   "invalid")
+    data = refused(
+        api.post(BATCHES, {**body(quiz), "evaluation": 99999}, format="json"), 400, "invalid"
+    )
     assert "evaluation" in data["errors"]
     refused(api.get(f"{BATCHES}99999/"), 404, "not_found")
     refused(api.get(f"{BATCHES}99999999999999999999999/"), 404, "not_found")
