@@ -160,3 +160,13 @@ def sheets_of(*, evaluation: Evaluation, query: str = ""):
             Q(user__name__icontains=query) | Q(user__matriculation_number__icontains=query)
         )
     return rows.order_by("user__name", "attempt", "pk")
+
+
+def no_disadvantage(*, batch: CorrectionBatch) -> list:
+    """The students for whom the exam's "no disadvantage" rule kept the better outcome when this
+    batch dropped a question: ``remediation.selectors.no_disadvantage_users(batch=...)`` (rows
+    with ``name`` and ``matriculation_number``) where the services record it."""
+    from remediation import selectors
+
+    reader = getattr(selectors, "no_disadvantage_users", None)
+    return list(reader(batch=batch)) if reader is not None else []
