@@ -83,7 +83,7 @@ def mc_exam():
 def test_remediation_journey_from_the_flawed_question_to_the_score_history(
     new_page, log_in, mc_exam, screenshot
 ):
-    assessment, evaluation = mc_exam["assessment"], mc_exam["evaluation"]
+    assessment = mc_exam["assessment"]
     scores = dict(AnswerSheet.objects.values_list("user__name", "score"))
     assert scores["Candidate 3"] == Decimal(8)  # fails by one point; chose "B" on question 3
     grade = Participation.objects.get(assessment=assessment, user__name="Candidate 3")
