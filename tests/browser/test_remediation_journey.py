@@ -11,6 +11,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import get_resolver
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -41,6 +42,9 @@ CHOSE_B = {2, 3, 5, 6, 7}
 
 @pytest.fixture
 def mc_exam():
+    # The URL configuration is imported before the browser's first request: imported cold on a
+    # loaded machine it can take longer than the 5 s a page may take.
+    get_resolver().url_patterns  # noqa: B018
     exam = ExamFactory(title="Final exam", date=timezone.now() - datetime.timedelta(days=3))
     ItemFactory(
         campaign=CampaignFactory(lecture=exam.lecture, status=Campaign.Status.COMPLETED),
