@@ -45,6 +45,7 @@ bench: install-dev
 	$(BIN)/python tests/benchmarks/bench_certification.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_performance.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_grade_schemes.py $(BENCH_ARGS)
+	$(BIN)/python tests/benchmarks/bench_remediation.py $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -41,7 +41,7 @@ from assessment.models import (
     TutorialPublication,
 )
 from assessment.selectors import tutorial_ids_of
-from mampf.db import actor_or_none, lock_rows, translate_db_errors
+from mampf.db import actor_or_none, among, lock_rows, translate_db_errors
 
 Status = Participation.Status
 MAX_POINTS = Decimal("99999.99")
@@ -907,7 +907,7 @@ def set_task_points_bulk(
         if not wanted:
             return []
         pks = Participation.objects.filter(
-            assessment_id=assessment.pk, user_id__in=list(wanted)
+            among("user_id", wanted), assessment_id=assessment.pk
         ).values_list("pk", flat=True)
         rows = lock_rows(
             Participation.objects.values_list("pk", "user_id", "status", "version", named=True),
@@ -918,13 +918,13 @@ def set_task_points_bulk(
             return []
         ids = [r.pk for r in rows]
         stored = dict(
-            TaskPoint.objects.filter(task=task, participation_id__in=ids).values_list(
+            TaskPoint.objects.filter(among("participation_id", ids), task=task).values_list(
                 "participation_id", "points"
             )
         )
         sums = {
             pid: (total, scored)
-            for pid, total, scored in TaskPoint.objects.filter(participation_id__in=ids)
+            for pid, total, scored in TaskPoint.objects.filter(among("participation_id", ids))
             .values("participation_id")
             .annotate(total=Sum("points"), scored=Count("id"))
             .values_list("participation_id", "total", "scored")
@@ -965,7 +965,7 @@ def set_task_points_bulk(
         if not touched:
             return []
         if replaced:
-            TaskPoint.objects.filter(task=task, participation_id__in=replaced).delete()
+            TaskPoint.objects.filter(among("participation_id", replaced), task=task).delete()
         _insert_rows(
             TaskPoint,
             ["participation", "points"],

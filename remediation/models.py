@@ -251,7 +251,12 @@ class CorrectionBatch(models.Model):
 class ScoreHistory(models.Model):
     """Append-only: one row per scoring of a sheet (``batch`` empty for the initial one)."""
 
-    sheet = models.ForeignKey(AnswerSheet, on_delete=models.CASCADE, related_name="history")
+    # No database foreign keys (Django still cascades and protects): a batch writes one row per
+    # rescored sheet, 20,000 at once, and the commit-time checks of two foreign keys would cost
+    # more than the rows; they are written by the transaction that holds the evaluation locked.
+    sheet = models.ForeignKey(
+        AnswerSheet, on_delete=models.CASCADE, related_name="history", db_constraint=False
+    )
     batch = models.ForeignKey(
         CorrectionBatch,
         on_delete=models.PROTECT,
@@ -259,6 +264,7 @@ class ScoreHistory(models.Model):
         blank=True,
         related_name="history",
         db_index=False,
+        db_constraint=False,
     )
     score = score_field(_("score"))
     max_score = score_field(_("maximum score"))

@@ -19,6 +19,7 @@ Rules (DOMAIN-NOTES "Result remediation", issue 11):
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +31,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mampf.db import actor_or_none, array_literal, lock_rows, translate_db_errors
+from mampf.db import actor_or_none, among, array_literal, lock_rows, translate_db_errors
 from mampf.permissions import can_manage_lecture
 from remediation import engine, errors, grading
 from remediation.models import (
@@ -46,6 +47,7 @@ from remediation.selectors import active_corrections, as_question, questions_of
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_CORRECTIONS = 500
 MAX_REASON = 2000
+ENUMERATE_OPTIONS = 8
 ZERO = Decimal("0")
 
 
@@ -336,6 +338,7 @@ def apply_batch(*, batch: CorrectionBatch, by) -> CorrectionBatch:
             batch=batch,
             by=by,
             now=now,
+            want_users=evaluation.task_id is not None,
         )
         _flow_to_exam(
             evaluation,
@@ -391,6 +394,7 @@ def revert_batch(*, batch: CorrectionBatch, by, reason: str) -> CorrectionBatch:
             batch=compensation,
             by=by,
             now=now,
+            want_users=evaluation.task_id is not None,
         )
         _flow_to_exam(
             evaluation,
@@ -423,10 +427,10 @@ def _plan(question_ids: Sequence[int], before, after) -> _Plan:
         return plan
     old_rules = engine.fold(questions, before)
     new_rules = engine.fold(questions, after)
-    for qid, answer_text in _distinct_answers(plan):
-        answer = json.loads(answer_text) if answer_text else []
+    for qid, answer_text in _possible_answers(plan):
+        answer = json.loads(answer_text)
         plan.deltas[(qid, answer_text)] = engine.delta(
-            answer or (), questions[qid], old_rules[qid], new_rules[qid]
+            answer, questions[qid], old_rules[qid], new_rules[qid]
         )
     return plan
 
@@ -436,13 +440,29 @@ def _answer_text(answer) -> str:
     return json.dumps(list(answer or []))
 
 
-def _distinct_answers(plan: _Plan) -> list[tuple[int, str]]:
-    """Every (question, answer) the sheets hold: one grouped scan of the targeted versions."""
+def _possible_answers(plan: _Plan) -> list[tuple[int, str]]:
+    """Every (question, answer) a sheet can hold. Stored answers list their options in the
+    question's order, so a question with few options has few possible answers (4 options: 16)
+    and they are enumerated without reading a sheet; beyond ``ENUMERATE_OPTIONS`` options the
+    answers the sheets actually hold are read (one grouped scan)."""
+    enumerable = {qid for qid, q in plan.questions.items() if len(q.options) <= ENUMERATE_OPTIONS}
+    found = [
+        (qid, _answer_text(combo))
+        for qid in sorted(enumerable)
+        for size in range(len(plan.questions[qid].options) + 1)
+        for combo in itertools.combinations(plan.questions[qid].options, size)
+    ]
+    rest = [qid for qid in plan.questions if qid not in enumerable]
+    return found + (_distinct_answers(plan, rest) if rest else [])
+
+
+def _distinct_answers(plan: _Plan, qids: list[int]) -> list[tuple[int, str]]:
+    """The (question, answer) pairs the sheets hold for these questions."""
     if connection.vendor != "postgresql":
         found = set()
         by_version = defaultdict(list)
-        for qid, vid in plan.version_of.items():
-            by_version[vid].append(qid)
+        for qid in qids:
+            by_version[plan.version_of[qid]].append(qid)
         rows = AnswerSheet.objects.filter(version_id__in=list(by_version)).values_list(
             "version_id", "answers"
         )
@@ -452,7 +472,6 @@ def _distinct_answers(plan: _Plan) -> list[tuple[int, str]]:
                 found.add((qid, _answer_text(answers.get(position))))
         return sorted(found)
     table = connection.ops.quote_name(AnswerSheet._meta.db_table)
-    qids = list(plan.questions)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT t.qid, COALESCE(s.answers -> t.pos, '[]'::jsonb)::text "  # noqa: S608
@@ -468,21 +487,36 @@ def _distinct_answers(plan: _Plan) -> list[tuple[int, str]]:
 
 
 def _delta_source(plan: _Plan) -> tuple[str, list]:
-    """``SELECT`` of (sheet, old score, old maximum, score change, maximum change) for every
-    sheet holding a targeted question, and its parameters (PostgreSQL)."""
+    """``SELECT`` of (sheet, user, attempt, score, maximum, score change, maximum change) for
+    every sheet holding a targeted question, and its parameters (PostgreSQL).
+
+    Each sheet's answer to each targeted question is extracted once (``x``) and then found
+    among the planned changes by a hash join; the sum over questions is needed only when a
+    version has several targeted questions."""
     table = connection.ops.quote_name(AnswerSheet._meta.db_table)
+    qids = list(plan.questions)
     keys = list(plan.deltas)
+    per_version = defaultdict(int)
+    for qid in qids:
+        per_version[plan.version_of[qid]] += 1
+    several = max(per_version.values()) > 1
+    columns = "x.id, x.user_id, x.attempt, x.score, x.max_score"
     sql = (
-        "SELECT s.id, s.user_id, s.attempt, s.score, s.max_score, "  # noqa: S608 - table name
-        "sum(t.ds) AS ds, sum(t.dm) AS dm "
-        f"FROM {table} s JOIN unnest(%s::bigint[], %s::text[], %s::text[], %s::numeric[], "
-        "%s::numeric[]) AS t(vid, pos, ans, ds, dm) "
-        "ON s.version_id = t.vid AND COALESCE(s.answers -> t.pos, '[]'::jsonb)::text = t.ans "
-        "GROUP BY s.id"
+        "WITH x AS MATERIALIZED (SELECT s.id, s.user_id, s.attempt, s.score, "  # noqa: S608
+        "s.max_score, q.qid, COALESCE(s.answers -> q.pos, '[]'::jsonb)::text AS ans "
+        f"FROM {table} s JOIN unnest(%s::bigint[], %s::bigint[], %s::text[]) AS q(qid, vid, pos) "
+        "ON s.version_id = q.vid) "
+        f"SELECT {columns}, "
+        + ("sum(t.ds), sum(t.dm) " if several else "t.ds, t.dm ")
+        + "FROM x JOIN unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[]) "
+        "AS t(qid, ans, ds, dm) ON t.qid = x.qid AND t.ans = x.ans"
+        + (f" GROUP BY {columns}" if several else "")
     )
     params = [
-        array_literal([plan.version_of[q] for q, _a in keys]),
-        array_literal([str(plan.questions[q].position) for q, _a in keys]),
+        array_literal(qids),
+        array_literal([plan.version_of[q] for q in qids]),
+        array_literal([str(plan.questions[q].position) for q in qids]),
+        array_literal([q for q, _a in keys]),
         array_literal([a for _q, a in keys]),
         array_literal([plan.deltas[k][0] for k in keys]),
         array_literal([plan.deltas[k][1] for k in keys]),
@@ -490,9 +524,21 @@ def _delta_source(plan: _Plan) -> tuple[str, list]:
     return sql, params
 
 
-def _rescore(*, question_ids, before, after, batch, by, now) -> list[int]:
+def _without_nested_loops(cursor, sql: str, params: list) -> list[tuple]:
+    """Run one statement with hash joins and return its rows: the planner guesses a handful
+    of rows for ``unnest`` and would otherwise probe the sheets' index once per sheet."""
+    cursor.execute("SET LOCAL enable_nestloop = off")
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.execute("SET LOCAL enable_nestloop = on")
+
+
+def _rescore(*, question_ids, before, after, batch, by, now, want_users: bool) -> list[int]:
     """Move the sheets holding these questions from the ``before`` to the ``after``
-    corrections; one history row per sheet; return the users whose sheets were rescored."""
+    corrections; one history row per sheet; return the users whose sheets were rescored
+    (only ``want_users``: the exam's task points follow them)."""
     plan = _plan(question_ids, before, after)
     if not plan.deltas:
         return []
@@ -504,16 +550,17 @@ def _rescore(*, question_ids, before, after, batch, by, now) -> list[int]:
     source, params = _delta_source(plan)
     with connection.cursor() as cursor:
         # One statement: the changed sheets' scores and every rescored sheet's history row.
-        cursor.execute(
-            f"WITH d AS ({source}), "  # noqa: S608 - table names
+        rows = _without_nested_loops(
+            cursor,
+            f"WITH d AS MATERIALIZED ({source}), "  # noqa: S608 - table names
             f"u AS (UPDATE {sheets} s SET score = d.score + d.ds, max_score = d.max_score + d.dm "
             "FROM d WHERE s.id = d.id AND (d.ds <> 0 OR d.dm <> 0)), "
             f"h AS (INSERT INTO {history} (sheet_id, batch_id, score, max_score, at, by_id) "
-            "SELECT d.id, %s, d.score + d.ds, d.max_score + d.dm, %s, %s FROM d ORDER BY d.id) "
-            "SELECT DISTINCT d.user_id FROM d",
+            "SELECT d.id, %s, d.score + d.ds, d.max_score + d.dm, %s, %s FROM d) "
+            + ("SELECT DISTINCT d.user_id FROM d" if want_users else "SELECT 1"),
             [*params, batch.pk, now, actor.pk if actor else None],
         )
-        return [row[0] for row in cursor.fetchall()]
+    return [row[0] for row in rows] if want_users else []
 
 
 def _rescore_portable(plan: _Plan, *, batch, by, now) -> list[int]:
@@ -556,7 +603,7 @@ def counting_scores(*, evaluation_id: int, user_ids: Iterable[int] | None = None
     """Each user's counting attempt (the latest) as ``{user_id: (sheet_id, score, max)}``."""
     rows = AnswerSheet.objects.filter(evaluation_id=evaluation_id)
     if user_ids is not None:
-        rows = rows.filter(user_id__in=list(user_ids))
+        rows = rows.filter(among("user_id", user_ids))
     result: dict[int, tuple] = {}
     for user_id, sheet_id, score, maximum in rows.order_by("user_id", "attempt").values_list(
         "user_id", "pk", "score", "max_score"
@@ -634,8 +681,7 @@ def _sheet_deltas(plan: _Plan) -> list[tuple]:
     if connection.vendor == "postgresql":
         source, params = _delta_source(plan)
         with connection.cursor() as cursor:
-            cursor.execute(source, params)
-            return cursor.fetchall()
+            return _without_nested_loops(cursor, source, params)
     by_version = defaultdict(list)
     for qid, vid in plan.version_of.items():
         by_version[vid].append(qid)
@@ -668,7 +714,7 @@ def preview_batch(*, batch: CorrectionBatch) -> Preview:
     moved = {r[0]: r for r in rows if r[5] or r[6]}
     names = dict(
         get_user_model()
-        .objects.filter(pk__in={r[1] for r in moved.values()})
+        .objects.filter(among("pk", {r[1] for r in moved.values()}))
         .values_list("pk", "name")
     )
     preview.score_changes = sorted(
