@@ -18,8 +18,6 @@ KIND_CHOICES = [
     ("mark_correct", _("Accept further options as correct")),
     ("replace_key", _("Replace the key")),
 ]
-# Largest CSV accepted on the upload pages (bytes).
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 def question_choices(versions) -> list:
@@ -102,19 +100,3 @@ class ReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Say why: everyone affected may ask why their score changed."),
     )
-
-
-class CSVUploadForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"))
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
-        raw = upload.read()
-        try:
-            return raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError(
-                _("The file is not UTF-8 text; please save it as CSV (UTF-8).")
-            ) from None
