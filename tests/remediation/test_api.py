@@ -425,3 +425,14 @@ def test_schema_and_docs_are_served_without_a_cdn(quiz):
     html = docs.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_a_token_made_with_manage_py_works_for_a_script(quiz, capsys):
+    from django.core.management import call_command
+
+    call_command("drf_create_token", quiz["teacher"].email)
+    key = Token.objects.get(user=quiz["teacher"]).key
+    assert key in capsys.readouterr().out
+    script = APIClient()
+    script.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert script.get(BATCHES).status_code == 200
