@@ -1,6 +1,7 @@
 """Issue 11 "Done when", through the real pages (axe checks every page state): after an MC exam
 with answer sheets and an applied grade scheme, staff open the MC corrections from the exam's
-grade pages, find the flawed question, create a correction batch with the form, preview it
+grade pages (the item analysis that points to the flawed question is not built yet), create a
+correction batch for the flawed question with the form, preview it
 (who moves from fail to pass), apply it through the confirm step, see the changed sheets,
 revert it with a reason, and read every step in one sheet's score history.
 
