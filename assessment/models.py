@@ -248,6 +248,9 @@ class Participation(ConcurrentTransitionMixin, models.Model):
         default="",
         choices=ExemptReason.choices,
     )
+    # Exams with a multiple-choice part (issue 10 item 6): the ÄApprO reference group is the
+    # first-time candidates. Seeded from earlier exams of the lecture; staff may correct it.
+    first_attempt = models.BooleanField(_("first attempt"), default=True)
     note = models.TextField(_("note"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -289,14 +289,37 @@ def _seed(assessment: Assessment, user_ids: Iterable[int]) -> int:
     if not missing:
         return 0
     tutorials = tutorial_ids_of(lecture_id=assessment.lecture_id, user_ids=missing)
+    repeaters = _earlier_exam_takers(assessment, missing)
     created = Participation.objects.bulk_create(
         [
-            Participation(assessment=assessment, user_id=pk, tutorial_id=tutorials.get(pk))
+            Participation(
+                assessment=assessment,
+                user_id=pk,
+                tutorial_id=tutorials.get(pk),
+                first_attempt=pk not in repeaters,
+            )
             for pk in missing
         ],
         ignore_conflicts=True,
     )
     return len(created)
+
+
+def _earlier_exam_takers(assessment: Assessment, user_ids: list[int]) -> set[int]:
+    """Students who sat (or missed without excuse) an earlier exam of the lecture: their row
+    in this exam is not a first attempt (the ÄApprO reference group). Exempt rows do not count.
+    "Earlier" is an exam grading created before this one. One query; none for assignments."""
+    if assessment.kind != Assessment.Kind.EXAM:
+        return set()
+    return set(
+        Participation.objects.filter(
+            assessment__lecture_id=assessment.lecture_id,
+            assessment__kind=Assessment.Kind.EXAM,
+            assessment_id__lt=assessment.pk,
+            user_id__in=user_ids,
+            status__in=[Participation.Status.REVIEWED, Participation.Status.ABSENT],
+        ).values_list("user_id", flat=True)
+    )
 
 
 @translate_db_errors(error=errors.Busy)
@@ -883,7 +906,13 @@ def claim_result_notices(*, assessment_id: int, participation_ids=None) -> list[
 
 @translate_db_errors
 def set_task_points_bulk(
-    *, task: Task, points_by_user: Mapping[int, Decimal], by, reason: str, notify: bool = True
+    *,
+    task: Task,
+    points_by_user: Mapping[int, Decimal],
+    by,
+    reason: str,
+    notify: bool = True,
+    max_points: Decimal | None = None,
 ) -> list[int]:
     """Set one task's points for many students at once; return the participations changed.
 
@@ -894,6 +923,8 @@ def set_task_points_bulk(
     ``GradeChange`` per changed cell and status — in a fixed number of statements whatever
     the number of students. ``notify=False`` leaves the computed grades to the caller (who
     regrades the whole exam); otherwise the result listeners hear of the changed rows.
+    ``max_points`` also sets the task's maximum (an MC question dropped or restored), audited
+    as a task change.
     """
     from assessment.sheets import (  # noqa: PLC0415 - sheets imports this module
         _insert_rows,
@@ -902,7 +933,22 @@ def set_task_points_bulk(
     )
 
     with transaction.atomic():
-        assessment = _lock_assessment(task.assessment_id, shared=True)
+        assessment = _lock_assessment(task.assessment_id, shared=max_points is None)
+        if max_points is not None:
+            maximum = clean_points(max_points)
+            old_max = Task.objects.filter(pk=task.pk).values_list("max_points", flat=True).get()
+            if maximum is not None and maximum != old_max:
+                Task.objects.filter(pk=task.pk).update(max_points=maximum)
+                task.max_points = maximum
+                GradeChange.objects.create(
+                    assessment_id=assessment.pk,
+                    task=task,
+                    field=GradeChange.Field.TASK,
+                    old=str(old_max),
+                    new=str(maximum),
+                    reason=reason[:300],
+                    by=actor_or_none(by),
+                )
         wanted = {int(uid): value for uid, value in points_by_user.items()}
         if not wanted:
             return []

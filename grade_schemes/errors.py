@@ -69,6 +69,18 @@ class NoOverride(GradeSchemeError):
     default_message = _("This grade was not entered by hand.")
 
 
+class McRefused(GradeSchemeError):
+    code = "mc_refused"
+    default_message = _("The multiple-choice part could not be graded.")
+
+
+class InvalidMcConfig(GradeSchemeError):
+    """``details["fields"]`` maps a field name to its message."""
+
+    code = "invalid_mc_config"
+    default_message = _("Some settings of the multiple-choice part are not valid.")
+
+
 class Busy(MampfBusy):
     """Lock timeout while grading: nothing changed."""
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Max, Q
+from django.db.models import Avg, Count, F, Max, Q
 
 from assessment.models import Participation, Task
 from grade_schemes import bands as band_rules
 from grade_schemes import charts, statistics
-from grade_schemes.models import GradeScheme
-from grade_schemes.services import maximum_points, scheme_bands
+from grade_schemes.models import GradeScheme, McConfig, McOutcome
+from grade_schemes.services import maximum_points, scheme_bands, scheme_maximum
 
 Status = Participation.Status
 MAX_BIN_WIDTH = Decimal(10000)
@@ -31,7 +31,7 @@ def scheme_editor(*, assessment) -> dict:
     return {
         "scheme": scheme,
         "bands": scheme_bands(scheme) if scheme else [],
-        "maximum": maximum_points(assessment.pk),
+        "maximum": scheme_maximum(assessment.pk),
     }
 
 
@@ -70,7 +70,9 @@ def distribution(*, assessment, bin_width=None) -> dict:
     )
     scheme = active_scheme(assessment=assessment)
     point_bands = []
-    if scheme is not None:
+    has_mc = McConfig.objects.filter(assessment=assessment).exists()
+    # An MC exam's scheme grades the written part only: its bands do not belong over totals.
+    if scheme is not None and not has_mc:
         point_bands = band_rules.absolute_bands(
             scheme_bands(scheme), kind=scheme.kind, maximum=maximum
         )
@@ -86,6 +88,7 @@ def distribution(*, assessment, bin_width=None) -> dict:
         "point_bands": point_bands,
         "chart": charts.histogram_chart(stats["histogram"], point_bands),
         "status_counts": counts,
+        "has_mc": has_mc,
     }
 
 
@@ -106,6 +109,7 @@ def grade_list(*, assessment) -> list:
             "user__name",
             "user__matriculation_number",
         )
+        .annotate(mc_reason=F("mc_outcome__reason"))
         .order_by("user__name", "pk")
     )
 
@@ -143,9 +147,7 @@ def my_exam_result(*, user, assessment_id: int) -> dict | None:
         # The candidate learns only that the results are not published (again).
         return {"assessment": assessment, "lecture": assessment.lecture, "published": False}
     tasks = list(Task.objects.filter(assessment=assessment).order_by("position"))
-    points = dict(
-        TaskPoint.objects.filter(participation=row).values_list("task_id", "points")
-    )
+    points = dict(TaskPoint.objects.filter(participation=row).values_list("task_id", "points"))
     maximum = sum((t.max_points for t in tasks), Decimal(0))
     rows = list(
         Participation.objects.filter(assessment=assessment).values_list(
@@ -161,11 +163,21 @@ def my_exam_result(*, user, assessment_id: int) -> dict | None:
         if grade is not None:
             grade_counts[grade] += 1
     scheme = active_scheme(assessment=assessment)
+    config = McConfig.objects.filter(assessment=assessment).first()
     bands, point_bands = [], []
     if scheme is not None:
         bands = scheme_bands(scheme)
-        point_bands = band_rules.absolute_bands(bands, kind=scheme.kind, maximum=maximum)
+        if config is None:
+            point_bands = band_rules.absolute_bands(bands, kind=scheme.kind, maximum=maximum)
+    outcome = mc_text = None
+    if config is not None and row.grade_source == Participation.GradeSource.COMPUTED:
+        outcome = McOutcome.objects.filter(participation=row).first()
+        applied = _applied_mark(config)
+        mc_text = _derivation(applied) if applied else ""
     return {
+        "mc_config": config,
+        "mc_outcome": outcome,
+        "mc_derivation": mc_text,
         "published": True,
         "assessment": assessment,
         "lecture": assessment.lecture,
@@ -180,3 +192,61 @@ def my_exam_result(*, user, assessment_id: int) -> dict | None:
         "chart": charts.histogram_chart(stats["histogram"], point_bands),
         "point_bands": point_bands,
     }
+
+
+# -- the MC part ------------------------------------------------------------------------------
+
+
+def _applied_mark(config):
+    from grade_schemes import mc_grading
+
+    return mc_grading.pass_mark_from_dict(config.applied_derivation)
+
+
+def _derivation(mark) -> str:
+    from grade_schemes.display import derivation_text
+
+    return derivation_text(mark)
+
+
+def mc_page(*, assessment) -> dict:
+    """The MC configuration page: the settings, the pass mark the grades were applied with,
+    the one the data gives now (both with their derivation), the counts behind them and the
+    repeat candidates. Five queries at any number of candidates."""
+    from grade_schemes import mc_grading
+    from grade_schemes.display import derivation_text
+    from grade_schemes.problems import Problem
+
+    config = mc_grading.config_for(assessment.pk)
+    tasks = list(Task.objects.filter(assessment=assessment).order_by("position"))
+    data = {"config": config, "tasks": tasks, "applied": None, "current": None}
+    if config is None:
+        return data
+    rows = mc_grading.read_rows(assessment.pk, task_id=config.task_id)
+    reviewed = [row for row in rows if row.status == Status.REVIEWED]
+    applied = mc_grading.pass_mark_from_dict(config.applied_derivation)
+    try:
+        current = mc_grading.compute_pass_mark(config, rows, mc_max=config.task.max_points)
+    except Problem:
+        current = None
+    data.update(
+        applied=applied,
+        applied_text=derivation_text(applied) if applied else "",
+        current=current,
+        current_text=derivation_text(current) if current else "",
+        moved=bool(applied and current and applied.pass_mark != current.pass_mark),
+        reviewed=len(reviewed),
+        first_attempts=sum(1 for row in reviewed if row.first_attempt),
+        below=sum(
+            1 for row in reviewed if current and (row.mc_points or 0) < current.pass_mark
+        ),
+        repeaters=list(
+            Participation.objects.filter(assessment=assessment, first_attempt=False)
+            .select_related("user")
+            .order_by("user__name", "pk")
+        ),
+        outcomes_failed=McOutcome.objects.filter(
+            participation__assessment=assessment, reason=McOutcome.Reason.MC_BELOW_PASS_MARK
+        ).count(),
+    )
+    return data

@@ -43,9 +43,9 @@ from django.utils.translation import gettext as _
 
 from assessment.models import Assessment, GradeChange, Participation, Task
 from grade_schemes import bands as band_rules
-from grade_schemes import errors
+from grade_schemes import errors, mc_grading
 from grade_schemes.generator import two_point_bands
-from grade_schemes.models import GradeBand, GradeScheme, GradeSchemeChange
+from grade_schemes.models import GradeBand, GradeScheme, GradeSchemeChange, McConfig, McOutcome
 from grade_schemes.problems import Problem
 from grade_schemes.statistics import mean as exact_mean
 from mampf.db import actor_or_none, lock_rows, translate_db_errors
@@ -63,6 +63,27 @@ def maximum_points(assessment_id: int) -> Decimal:
     """The assessment's maximum: the sum of its tasks' maximum points (one query)."""
     total = Task.objects.filter(assessment_id=assessment_id).aggregate(total=Sum("max_points"))
     return total["total"] or Decimal(0)
+
+
+def scheme_maximum(assessment_id: int) -> Decimal:
+    """The maximum the grade scheme grades: every task's, except an MC part's (the scheme grades
+    the written part of an MC exam; ``mc_grading`` grades the MC part). One query."""
+    total = (
+        Task.objects.filter(assessment_id=assessment_id)
+        .exclude(mc_config__isnull=False)
+        .aggregate(total=Sum("max_points"))
+    )
+    return total["total"] or Decimal(0)
+
+
+def written_point_bands(assessment_id: int) -> list | None:
+    """The active scheme's bands in points over the written part; None without a scheme."""
+    scheme = active_scheme(assessment_id)
+    if scheme is None:
+        return None
+    return _point_bands(
+        scheme_bands(scheme), kind=scheme.kind, maximum=scheme_maximum(assessment_id)
+    )
 
 
 def _require_exam(assessment: Assessment) -> None:
@@ -124,26 +145,120 @@ def _point_bands(bands, *, kind: str, maximum: Decimal) -> list[tuple[Decimal, D
     return band_rules.absolute_bands(bands, kind=kind, maximum=maximum)
 
 
-def _target(row, point_bands) -> Decimal | None:
-    """The computed grade this row should carry under the bands (None: no grade)."""
-    if row.status == Status.REVIEWED:
-        return band_rules.grade_for(row.points_total, point_bands)
-    if row.status == Status.ABSENT:
-        return FAIL
-    return None
+@dataclass
+class _Grading:
+    """How one exam's rows are graded now: the scheme's point bands (over the written part),
+    and for an MC exam the two-stage ``mc_grading.Grader``."""
+
+    point_bands: list | None
+    grader: mc_grading.Grader | None = None
+
+    def target(self, row) -> tuple[Decimal | None, mc_grading.Outcome | None]:
+        """The computed grade this row should carry (None: no grade) and its MC outcome."""
+        if row.status == Status.REVIEWED:
+            if self.grader is not None:
+                outcome = self.grader.outcome(row)
+                return outcome.grade, outcome
+            return band_rules.grade_for(row.points_total, self.point_bands), None
+        if row.status == Status.ABSENT:
+            return FAIL, None
+        return None, None
 
 
-def _plan(rows: Iterable, point_bands) -> list[tuple[object, Decimal | None]]:
+_UNREAD = object()
+
+
+def _grading(
+    assessment_id: int, *, point_bands, rows=None, stored: bool, fallback=None, config=_UNREAD
+):
+    """The grading of this exam: plain bands, or with its MC part (the pass mark stored at
+    the last application when ``stored``, else computed over every row, read here if
+    ``rows`` is not every row). Refuses ``McRefused`` when the MC maximum is 0."""
+    if config is _UNREAD:
+        config = mc_grading.config_for(assessment_id)
+    if config is None:
+        return _Grading(point_bands), config
+    if rows is None:
+        rows = mc_grading.read_rows(assessment_id, task_id=config.task_id)
+    try:
+        grader = mc_grading.make_grader(
+            config,
+            rows,
+            written_bands=point_bands,
+            mc_max=config.task.max_points,
+            stored=stored,
+            fallback=fallback,
+        )
+    except Problem as problem:
+        raise errors.McRefused(errors.message_for(problem.code, problem.params)) from None
+    return _Grading(point_bands, grader), config
+
+
+def _plan(rows: Iterable, grading: _Grading, outcomes: dict | None = None) -> list:
+    """The rows whose computed grade changes, as ``(row, new grade)``; ``outcomes`` collects
+    the MC outcome of every row graded by the scheme (manual rows are never touched)."""
     changes = []
     for row in rows:
         if row.grade_source == Source.MANUAL:
             continue
-        new = _target(row, point_bands)
+        new, outcome = grading.target(row)
+        if outcomes is not None:
+            outcomes[row.pk] = outcome
         new_source = Source.COMPUTED if new is not None else ""
         if row.grade_value == new and row.grade_source == new_source:
             continue
         changes.append((row, new))
     return changes
+
+
+_OUTCOME_FIELDS = (
+    "mc_points", "mc_max", "pass_mark", "mc_grade", "written_points", "written_grade", "grade",
+    "reason", "used_fallback",
+)  # fmt: skip
+
+
+def _sync_outcomes(outcomes: dict, *, at) -> None:
+    """Store each row's MC outcome beside its grade (two statements at most): insert or update
+    the ones that differ from what is stored, delete those of rows that have none now."""
+    if not outcomes:
+        return
+    stored = {
+        values[0]: values[1:]
+        for values in McOutcome.objects.filter(participation_id__in=list(outcomes)).values_list(
+            "participation_id", *_OUTCOME_FIELDS
+        )
+    }
+    upsert, gone = [], []
+    for pk, outcome in outcomes.items():
+        if outcome is None:
+            if pk in stored:
+                gone.append(pk)
+            continue
+        values = tuple(getattr(outcome, name) for name in _OUTCOME_FIELDS)
+        if stored.get(pk) != values:
+            fields = dict(zip(_OUTCOME_FIELDS, values, strict=True))
+            upsert.append(McOutcome(participation_id=pk, at=at, **fields))
+    if gone:
+        McOutcome.objects.filter(participation_id__in=gone).delete()
+    if upsert:
+        McOutcome.objects.bulk_create(
+            upsert,
+            update_conflicts=True,
+            unique_fields=["participation"],
+            update_fields=[*_OUTCOME_FIELDS, "at"],
+        )
+
+
+def _store_pass_mark(config: McConfig | None, grading: _Grading) -> None:
+    if config is None or grading.grader is None:
+        return
+    mark = grading.grader.pass_mark
+    derivation = mc_grading.derivation_dict(mark)
+    if config.applied_pass_mark == mark.pass_mark and config.applied_derivation == derivation:
+        return
+    McConfig.objects.filter(pk=config.pk).update(
+        applied_pass_mark=mark.pass_mark, applied_derivation=derivation
+    )
 
 
 def _write(changes, *, assessment_id: int, by, reason: str, published: bool = False) -> int:
@@ -260,26 +375,20 @@ def _lock_assessment(assessment_id: int, *, shared: bool) -> Assessment:
     return rows[0]
 
 
-@dataclass(frozen=True)
-class _Row:
-    pk: int
-    status: str
-    points_total: Decimal
-    grade_value: Decimal | None
-    grade_source: str
-
-
-def _read_participations(assessment_id: int, ids: Iterable[int] | None = None) -> list[_Row]:
-    """The rows' grading state, read plainly: the caller holds the assessment lock that every
-    grading service takes first (``FOR UPDATE`` against their ``FOR SHARE``) or has locked
-    these rows; ``_write`` locks the rows that change, ascending, before updating them."""
+def _read_participations(assessment_id: int, ids: Iterable[int] | None = None, *, task_id=None):
+    """The rows' grading state (with the MC task's points when ``task_id``), read plainly:
+    the caller holds the assessment lock that every grading service takes first (``FOR
+    UPDATE`` against their ``FOR SHARE``) or has locked these rows; ``_write`` locks the rows
+    that change, ascending, before updating them. One query."""
+    if task_id is not None:
+        return mc_grading.read_rows(assessment_id, task_id=task_id, ids=ids)
     queryset = Participation.objects.filter(assessment_id=assessment_id)
     if ids is not None:
         queryset = queryset.filter(pk__in=list(ids))
     return [
-        _Row(*values)
+        mc_grading.McRow(*values, None)
         for values in queryset.order_by("pk").values_list(
-            "pk", "status", "points_total", "grade_value", "grade_source"
+            "pk", "status", "points_total", "grade_value", "grade_source", "first_attempt"
         )
     ]
 
@@ -294,7 +403,7 @@ def create_scheme(*, assessment: Assessment, bands: Sequence, by, kind: str = "p
     Refuses ``WrongKind`` (not an exam), ``InvalidScheme`` (per band), ``NoMaximum``.
     """
     _require_exam(assessment)
-    cleaned = clean_scheme_bands(bands, kind=kind, maximum=maximum_points(assessment.pk))
+    cleaned = clean_scheme_bands(bands, kind=kind, maximum=scheme_maximum(assessment.pk))
     with transaction.atomic():
         _lock_assessment(assessment.pk, shared=False)
         GradeScheme.objects.filter(assessment=assessment, is_active=True).update(is_active=False)
@@ -320,7 +429,7 @@ def update_scheme(*, scheme: GradeScheme, bands: Sequence, by, kind: str | None 
     Refuses ``SchemeNotActive``, ``InvalidScheme``, ``NoMaximum``. No change, no audit row.
     """
     kind = kind or scheme.kind
-    cleaned = clean_scheme_bands(bands, kind=kind, maximum=maximum_points(scheme.assessment_id))
+    cleaned = clean_scheme_bands(bands, kind=kind, maximum=scheme_maximum(scheme.assessment_id))
     with transaction.atomic():
         _lock_assessment(scheme.assessment_id, shared=False)
         rows = lock_rows(GradeScheme, [scheme.pk])
@@ -363,17 +472,12 @@ def apply_scheme(*, scheme: GradeScheme, by) -> int:
         if not rows or not rows[0].is_active:
             raise errors.SchemeNotActive()
         fresh = rows[0]
-        maximum = maximum_points(fresh.assessment_id)
+        maximum = scheme_maximum(fresh.assessment_id)
         if fresh.kind == GradeScheme.Kind.PERCENTAGE and maximum <= 0:
             raise errors.NoMaximum()
         point_bands = _point_bands(scheme_bands(fresh), kind=fresh.kind, maximum=maximum)
-        participations = _read_participations(fresh.assessment_id)
-        changed = _write(
-            _plan(participations, point_bands),
-            assessment_id=fresh.assessment_id,
-            by=by,
-            reason="scheme",
-            published=assessment.results_published_at is not None,
+        changed = _regrade_all(
+            assessment, point_bands=point_bands, by=by, reason="scheme", stored=False
         )
         if changed or fresh.applied_at is None:
             fresh.applied_at, fresh.applied_by = timezone.now(), actor_or_none(by)
@@ -386,6 +490,92 @@ def apply_scheme(*, scheme: GradeScheme, by) -> int:
             )
     scheme.applied_at = fresh.applied_at
     return changed
+
+
+def _regrade_all(assessment, *, point_bands, by, reason: str, stored: bool, fallback=None):
+    """Every row's computed grade (and MC outcome) under these bands; the caller holds the
+    assessment's exclusive lock. The MC pass mark is computed afresh unless ``stored``."""
+    config = mc_grading.config_for(assessment.pk)
+    rows = _read_participations(assessment.pk, task_id=config.task_id if config else None)
+    grading, config = _grading(
+        assessment.pk,
+        point_bands=point_bands,
+        rows=rows,
+        stored=stored,
+        fallback=fallback,
+        config=config,
+    )
+    outcomes = {} if config is not None else None
+    changed = _write(
+        _plan(rows, grading, outcomes),
+        assessment_id=assessment.pk,
+        by=by,
+        reason=reason,
+        published=assessment.results_published_at is not None,
+    )
+    if config is not None:
+        _sync_outcomes(outcomes, at=timezone.now())
+        _store_pass_mark(config, grading)
+    return changed
+
+
+def grades_applied(assessment_id: int) -> tuple[GradeScheme | None, bool]:
+    """The active scheme and whether the exam's grades stand applied: an applied scheme, or,
+    for an exam graded by its MC part alone (weight 1), an applied MC pass mark."""
+    scheme = active_scheme(assessment_id)
+    if scheme is not None:
+        return scheme, scheme.applied_at is not None
+    config = McConfig.objects.filter(assessment_id=assessment_id).first()
+    applied = config is not None and config.weight == 1 and config.applied_pass_mark is not None
+    return None, applied
+
+
+def _bands_of(scheme: GradeScheme | None, assessment_id: int):
+    if scheme is None:
+        return None
+    return _point_bands(
+        scheme_bands(scheme), kind=scheme.kind, maximum=scheme_maximum(assessment_id)
+    )
+
+
+@translate_db_errors(error=errors.Busy)
+def regrade_assessment(*, assessment_id: int, by, reason: str = "regrade", fallback=None) -> int:
+    """Recompute every computed grade of the exam with a fresh MC pass mark, once its grades
+    stand applied (else nothing: 0). For changes that move everyone's MC points at once (a
+    correction batch); runs inside the caller's transaction, taking the assessment's exclusive
+    lock (take it first in the caller too). Manual grades stay. Returns the grades changed."""
+    with transaction.atomic():
+        assessment = _lock_assessment(assessment_id, shared=False)
+        scheme, applied = grades_applied(assessment_id)
+        if not applied:
+            return 0
+        return _regrade_all(
+            assessment,
+            point_bands=_bands_of(scheme, assessment_id),
+            by=by,
+            reason=reason[:300],
+            stored=False,
+            fallback=fallback,
+        )
+
+
+@translate_db_errors(error=errors.Busy)
+def apply_mc_grades(*, assessment: Assessment, by) -> int:
+    """Grade an exam whose MC part is all of the grade (weight 1) without a scheme: the pass
+    mark and the MC grade decide. With a scheme, ``apply_scheme`` is the way (it grades the MC
+    part too). Refuses ``McRefused`` when there is no MC part or its weight is below 1."""
+    _require_exam(assessment)
+    with transaction.atomic():
+        locked = _lock_assessment(assessment.pk, shared=False)
+        scheme = active_scheme(assessment.pk)
+        if scheme is not None:
+            return apply_scheme(scheme=scheme, by=by)
+        config = McConfig.objects.filter(assessment_id=assessment.pk).first()
+        if config is None or config.weight != 1:
+            raise errors.McRefused(
+                _("Without a grade scheme only an exam graded by its MC part alone can be graded.")
+            )
+        return _regrade_all(locked, point_bands=None, by=by, reason="mc pass mark", stored=False)
 
 
 @translate_db_errors(error=errors.Busy)
@@ -404,22 +594,25 @@ def regrade_participations(*, assessment_id: int, participation_ids: Iterable[in
         # before they are read instead.
         assessment = _lock_assessment(assessment_id, shared=True)
         lock_rows(Participation.objects.values_list("pk", flat=True), ids)
-        scheme = GradeScheme.objects.filter(
-            assessment_id=assessment_id, is_active=True, applied_at__isnull=False
-        ).first()
-        if scheme is None:
+        scheme, applied = grades_applied(assessment_id)
+        if not applied:
             return 0
-        point_bands = _point_bands(
-            scheme_bands(scheme), kind=scheme.kind, maximum=maximum_points(assessment_id)
-        )
-        rows = _read_participations(assessment_id, ids)
-        return _write(
-            _plan(rows, point_bands),
+        point_bands = _bands_of(scheme, assessment_id)
+        # An MC exam keeps the pass mark the others were graded with (read with every row
+        # only when it must be computed again, e.g. after the MC maximum moved).
+        grading, config = _grading(assessment_id, point_bands=point_bands, stored=True)
+        rows = _read_participations(assessment_id, ids, task_id=config.task_id if config else None)
+        outcomes = {} if config is not None else None
+        changed = _write(
+            _plan(rows, grading, outcomes),
             assessment_id=assessment_id,
             by=by,
             reason="points changed",
             published=assessment.results_published_at is not None,
         )
+        if config is not None:
+            _sync_outcomes(outcomes, at=timezone.now())
+        return changed
 
 
 # -- preview ----------------------------------------------------------------------------------
@@ -454,30 +647,46 @@ def preview_scheme(*, scheme_or_bands, assessment: Assessment, kind: str = "poin
     ``kind`` tells how to read them). Manual grades stay as they are. Three queries at any size.
     """
     _require_exam(assessment)
-    maximum = maximum_points(assessment.pk)
+    maximum = scheme_maximum(assessment.pk)
     if isinstance(scheme_or_bands, GradeScheme):
         kind, bands = scheme_or_bands.kind, scheme_bands(scheme_or_bands)
     else:
         bands = clean_scheme_bands(scheme_or_bands, kind=kind, maximum=maximum)
     point_bands = _point_bands(bands, kind=kind, maximum=maximum)
-    rows = Participation.objects.filter(assessment=assessment).values_list(
-        "pk",
-        "status",
-        "points_total",
-        "grade_value",
-        "grade_source",
-        "user__name",
-        "user__matriculation_number",
+    config = mc_grading.config_for(assessment.pk)
+    queryset = Participation.objects.filter(assessment=assessment)
+    if config is not None:
+        queryset = queryset.annotate(mc=mc_grading.mc_points_subquery(config.task_id))
+    rows = list(
+        queryset.order_by("pk").values_list(
+            "pk",
+            "status",
+            "points_total",
+            "grade_value",
+            "grade_source",
+            "first_attempt",
+            "mc" if config is not None else "first_attempt",
+            "user__name",
+            "user__matriculation_number",
+        )
+    )
+    graded_rows = [
+        mc_grading.McRow(*values[:6], values[6] if config is not None else None) for values in rows
+    ]
+    grading, _config = _grading(
+        assessment.pk, point_bands=point_bands, rows=graded_rows, stored=False, config=config
     )
     counts = {g: 0 for g in band_rules.GERMAN_GRADES}
     movers, present_grades = [], []
     graded = ungraded = manual = absent = 0
-    for pk, status, total, grade, source, name, matriculation in rows:
+    for row, values in zip(graded_rows, rows, strict=True):
+        pk, status, grade, source = row.pk, row.status, row.grade_value, row.grade_source
+        name, matriculation = values[7], values[8]
         if source == Source.MANUAL:
             new = grade
             manual += 1
         else:
-            new = _target(_Row(pk, status, total, grade, source), point_bands)
+            new, _outcome = grading.target(row)
             if new != grade:
                 movers.append(Mover(pk, name or "", matriculation or "", grade, new))
         if new is None:
@@ -573,15 +782,18 @@ def clear_override(*, participation: Participation, by, note: str = "") -> Parti
         row, assessment = _lock_one(participation)
         if row.grade_source != Source.MANUAL:
             raise errors.NoOverride()
-        scheme = GradeScheme.objects.filter(
-            assessment_id=row.assessment_id, is_active=True, applied_at__isnull=False
-        ).first()
-        new = None
-        if scheme is not None:
-            point_bands = _point_bands(
-                scheme_bands(scheme), kind=scheme.kind, maximum=maximum_points(row.assessment_id)
+        scheme, applied = grades_applied(row.assessment_id)
+        new = outcome = None
+        if applied:
+            grading, config = _grading(
+                row.assessment_id, point_bands=_bands_of(scheme, row.assessment_id), stored=True
             )
-            new = _target(row, point_bands)
+            fresh = _read_participations(
+                row.assessment_id, [row.pk], task_id=config.task_id if config else None
+            )[0]
+            new, outcome = grading.target(fresh)
+            if config is not None:
+                _sync_outcomes({row.pk: outcome}, at=timezone.now())
         GradeChange.objects.create(
             assessment_id=row.assessment_id,
             participation=row,

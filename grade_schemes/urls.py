@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from grade_schemes import views, views_student
+from grade_schemes import views, views_mc, views_student
 
 app_name = "grade_schemes"
 urlpatterns = [
@@ -16,6 +16,18 @@ urlpatterns = [
         name="override",
     ),
     path("exams/<int:assessment_id>/distribution/", views.distribution, name="distribution"),
+    path(
+        "exams/<int:assessment_id>/multiple-choice/", views_mc.mc_settings, name="mc_settings"
+    ),
+    path(
+        "exams/<int:assessment_id>/multiple-choice/remove/", views_mc.mc_remove, name="mc_remove"
+    ),
+    path(
+        "exams/<int:assessment_id>/multiple-choice/attempt/",
+        views_mc.mc_attempt,
+        name="mc_attempt",
+    ),
+    path("exams/<int:assessment_id>/multiple-choice/apply/", views_mc.mc_apply, name="mc_apply"),
     path(
         "exams/<int:assessment_id>/my-result/",
         views_student.my_exam_result,

@@ -1,12 +1,13 @@
 """The small adapter between remediation and the exam's computed grades (``grade_schemes``).
 
-``grade_schemes`` owns the MC grading (pass mark, two stages, "no disadvantage"). It offers
-``services.regrade_assessment(*, assessment_id, by, reason)`` (recompute every computed grade of
-the exam, in the caller's transaction) and ``mc_grading.outcomes(*, assessment_id,
-mc_points=None, mc_max=None)`` (a dry run). Where a name is missing this adapter falls back on
-the plain scheme (``regrade_participations`` through the result listeners, and pass = a
-computed grade of 4.0 or better under the active scheme with the MC task's points replaced),
-so remediation works with either.
+``grade_schemes`` owns the MC grading (pass mark, two stages, "no disadvantage"):
+``services.regrade_assessment(*, assessment_id, by, reason)`` recomputes every computed grade
+of the exam in the caller's transaction, ``mc_grading.outcomes(*, assessment_id, mc_points,
+mc_max, fallback)`` is the dry run, and ``mc_grading.register_fallback_provider`` hears the MC
+points without the dropped questions (``fallback_provider`` below, registered at
+``RemediationConfig.ready()``). An exam without an MC configuration is graded by its scheme
+alone; its dry run here is pass = a computed grade of 4.0 or better with the MC task's points
+replaced.
 """
 
 from __future__ import annotations
@@ -16,14 +17,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 PASS_LIMIT = Decimal("4.0")
-
-
-def _mc_grading():
-    try:
-        from grade_schemes import mc_grading
-    except ImportError:
-        return None
-    return mc_grading if hasattr(mc_grading, "outcomes") else None
 
 
 def regrades_whole_exam() -> bool:
@@ -41,6 +34,28 @@ def regrade(*, assessment_id: int, by, reason: str) -> int:
     return services.regrade_assessment(assessment_id=assessment_id, by=by, reason=reason)
 
 
+def fallback_provider(*, assessment_id: int):
+    """``grade_schemes.mc_grading`` fallback: the MC points per participation and the MC
+    maximum without the dropped questions, or None when no applied batch drops one."""
+    from remediation import engine
+    from remediation.models import Evaluation
+    from remediation.selectors import active_corrections
+    from remediation.services import mc_points_under
+
+    evaluation = (
+        Evaluation.objects.filter(task__assessment_id=assessment_id).select_related("task").first()
+    )
+    if evaluation is None:
+        return None
+    active = active_corrections(evaluation_id=evaluation.pk)
+    if not any(c["kind"] == engine.DROP_ITEM for c in active):
+        return None
+    return mc_points_under(
+        evaluation=evaluation,
+        corrections=[c for c in active if c["kind"] != engine.DROP_ITEM],
+    )
+
+
 @dataclass(frozen=True)
 class Outcome:
     grade: Decimal | None
@@ -53,13 +68,29 @@ class Outcomes:
     pass_mark: Decimal | None = None
 
 
+def pass_mark_of(outcomes) -> Decimal | None:
+    mark = getattr(outcomes, "pass_mark", None)
+    return getattr(mark, "pass_mark", mark)
+
+
 def outcomes(
-    *, assessment_id: int, mc_points: Mapping[int, Decimal] | None = None, mc_max=None
-) -> Outcomes:
+    *,
+    assessment_id: int,
+    mc_points: Mapping[int, Decimal] | None = None,
+    mc_max=None,
+    fallback=None,
+):
     """Each participation's grade and pass/fail now, or with these MC points (dry run)."""
-    module = _mc_grading()
-    if module is not None:
-        return module.outcomes(assessment_id=assessment_id, mc_points=mc_points, mc_max=mc_max)
+    try:
+        from grade_schemes import mc_grading
+    except ImportError:  # pragma: no cover - grade_schemes without MC grading
+        mc_grading = None
+    if mc_grading is not None:
+        found = mc_grading.outcomes(
+            assessment_id=assessment_id, mc_points=mc_points, mc_max=mc_max, fallback=fallback
+        )
+        if found is not None:
+            return found
     return _scheme_outcomes(assessment_id=assessment_id, mc_points=mc_points)
 
 
@@ -91,8 +122,7 @@ def _scheme_outcomes(*, assessment_id: int, mc_points) -> Outcomes:
         "pk", "status", "points_total"
     )
     for pk, status, total in rows:
-        if status != Participation.Status.REVIEWED and not (mc_points and pk in mc_points):
-            result.by_participation[pk] = Outcome(None, None)
+        if status != Participation.Status.REVIEWED:
             continue
         if mc_points is not None and pk in mc_points:
             total = total - stored.get(pk, Decimal("0")) + Decimal(mc_points[pk])

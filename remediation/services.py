@@ -507,7 +507,7 @@ def _delta_source(plan: _Plan) -> tuple[str, list]:
         f"FROM {table} s JOIN unnest(%s::bigint[], %s::bigint[], %s::text[]) AS q(qid, vid, pos) "
         "ON s.version_id = q.vid) "
         f"SELECT {columns}, "
-        + ("sum(t.ds), sum(t.dm) " if several else "t.ds, t.dm ")
+        + ("sum(t.ds) AS ds, sum(t.dm) AS dm " if several else "t.ds, t.dm ")
         + "FROM x JOIN unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[]) "
         "AS t(qid, ans, ds, dm) ON t.qid = x.qid AND t.ans = x.ans"
         + (f" GROUP BY {columns}" if several else "")
@@ -528,11 +528,10 @@ def _without_nested_loops(cursor, sql: str, params: list) -> list[tuple]:
     """Run one statement with hash joins and return its rows: the planner guesses a handful
     of rows for ``unnest`` and would otherwise probe the sheets' index once per sheet."""
     cursor.execute("SET LOCAL enable_nestloop = off")
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-    finally:
-        cursor.execute("SET LOCAL enable_nestloop = on")
+    cursor.execute(sql, params)
+    rows = cursor.fetchall()
+    cursor.execute("SET LOCAL enable_nestloop = on")
+    return rows
 
 
 def _rescore(*, question_ids, before, after, batch, by, now, want_users: bool) -> list[int]:
@@ -612,24 +611,73 @@ def counting_scores(*, evaluation_id: int, user_ids: Iterable[int] | None = None
     return result
 
 
+def evaluation_max(*, evaluation_id: int, corrections) -> Decimal:
+    """The evaluation's maximum under these corrections (the largest of its versions')."""
+    versions = EvaluationVersion.objects.filter(evaluation_id=evaluation_id).values_list(
+        "pk", flat=True
+    )
+    best = ZERO
+    for questions in questions_of(version_ids=list(versions)).values():
+        rules = engine.fold({q.id: q for q in questions}, corrections)
+        best = max(best, sum((q.points for q in questions if not rules[q.id].dropped), ZERO))
+    return best
+
+
+def counting_scores_under(*, evaluation_id: int, corrections) -> dict[int, tuple]:
+    """Each user's counting attempt scored under these corrections instead of the applied
+    ones, as ``{user_id: (score, max)}``: the stored score plus the change of every question
+    either set corrects (one query for the sheets' changes; nothing written)."""
+    counting = counting_scores(evaluation_id=evaluation_id)
+    active = active_corrections(evaluation_id=evaluation_id)
+    qids = sorted(set(_targets(active)) | set(_targets(corrections)))
+    changes = {}
+    if qids:
+        plan = _plan(qids, active, list(corrections))
+        changes = {row[0]: (row[5], row[6]) for row in _sheet_deltas(plan)}
+    result = {}
+    for user_id, (sheet_id, score, maximum) in counting.items():
+        ds, dm = changes.get(sheet_id, (ZERO, ZERO))
+        result[user_id] = (score + ds, maximum + dm)
+    return result
+
+
+def mc_points_under(*, evaluation: Evaluation, corrections) -> tuple[dict[int, Decimal], Decimal]:
+    """The exam's MC points per participation and the MC maximum under these corrections."""
+    from assessment.models import Participation
+
+    scores = counting_scores_under(evaluation_id=evaluation.pk, corrections=corrections)
+    task = evaluation.task
+    participations = Participation.objects.filter(
+        among("user_id", scores), assessment_id=task.assessment_id
+    ).values_list("pk", "user_id")
+    points = {pk: scores[user_id][0] for pk, user_id in participations} if scores else {}
+    return points, evaluation_max(evaluation_id=evaluation.pk, corrections=corrections)
+
+
 def _flow_to_exam(evaluation: Evaluation, *, user_ids, by, reason: str) -> None:
-    """The MC task points follow the latest attempt's score; the exam's grades follow."""
+    """The MC task points follow the latest attempt's score and the task's maximum the
+    evaluation's; the exam's grades follow (the assessment is locked first, as the regrade
+    wants it)."""
     if evaluation.task_id is None or not user_ids:
         return
-    from assessment.models import Task
+    from assessment.models import Assessment, Task
     from assessment.services import set_task_points_bulk
 
     task = Task.objects.get(pk=evaluation.task_id)
+    lock_rows(Assessment, [task.assessment_id])
     latest = counting_scores(evaluation_id=evaluation.pk, user_ids=user_ids)
-    changed = set_task_points_bulk(
+    set_task_points_bulk(
         task=task,
         points_by_user={uid: score for uid, (_sheet, score, _max) in latest.items()},
         by=by,
         reason=reason,
         notify=not grading.regrades_whole_exam(),
+        max_points=evaluation_max(
+            evaluation_id=evaluation.pk,
+            corrections=active_corrections(evaluation_id=evaluation.pk),
+        ),
     )
-    if changed:
-        grading.regrade(assessment_id=task.assessment_id, by=by, reason=reason)
+    grading.regrade(assessment_id=task.assessment_id, by=by, reason=reason)
 
 
 # -- preview ------------------------------------------------------------------------------------
@@ -657,6 +705,7 @@ class Mover:
     new_points: Decimal | None
     old_grade: Decimal | None
     new_grade: Decimal | None
+    no_disadvantage: bool = False  # the outcome without the dropped questions counted
 
 
 @dataclass
@@ -669,6 +718,7 @@ class Preview:
     pass_to_fail: list[Mover] = field(default_factory=list)
     fail_to_pass: list[Mover] = field(default_factory=list)
     unchanged: list[Mover] = field(default_factory=list)
+    no_disadvantage: list[Mover] = field(default_factory=list)
     has_exam: bool = False
     pass_mark: Decimal | None = None
 
@@ -728,49 +778,61 @@ def preview_batch(*, batch: CorrectionBatch) -> Preview:
     if evaluation.task_id is None:
         return preview
     preview.has_exam = True
-    _preview_outcomes(preview, evaluation, moved)
+    _preview_outcomes(preview, evaluation, batch.payload)
     return preview
 
 
-def _preview_outcomes(preview: Preview, evaluation: Evaluation, moved: dict) -> None:
+def _preview_outcomes(preview: Preview, evaluation: Evaluation, draft: list) -> None:
+    """Pass/fail now and after the draft, under the exam's MC rule and scheme; with no
+    disadvantage, the outcome without the dropped questions counts where it is better."""
     from assessment.models import Participation
 
     assessment_id = evaluation.task.assessment_id
-    counting = counting_scores(evaluation_id=evaluation.pk)
-    new_points, new_max = {}, ZERO
-    for _uid, (sheet_id, score, maximum) in counting.items():
-        if sheet_id in moved:
-            row = moved[sheet_id]
-            score, maximum = score + row[5], maximum + row[6]
-        new_max = max(new_max, maximum)
-        new_points[_uid] = score
-    participations = list(
+    target = [*active_corrections(evaluation_id=evaluation.pk), *draft]
+    new_points, new_max = mc_points_under(evaluation=evaluation, corrections=target)
+    fallback = None
+    if any(c["kind"] == engine.DROP_ITEM for c in target):
+        fallback = mc_points_under(
+            evaluation=evaluation,
+            corrections=[c for c in target if c["kind"] != engine.DROP_ITEM],
+        )
+    old = grading.outcomes(assessment_id=assessment_id)
+    new = grading.outcomes(
+        assessment_id=assessment_id, mc_points=new_points, mc_max=new_max, fallback=fallback
+    )
+    preview.pass_mark = grading.pass_mark_of(new)
+    old_points = dict(_stored_task_points(task_id=evaluation.task_id))
+    participations = (
         Participation.objects.filter(assessment_id=assessment_id)
         .values_list("pk", "user_id", "user__name", "user__matriculation_number")
         .order_by("user__name", "pk")
     )
-    mc_points = {pk: new_points[uid] for pk, uid, *_rest in participations if uid in new_points}
-    old = grading.outcomes(assessment_id=assessment_id)
-    new = grading.outcomes(assessment_id=assessment_id, mc_points=mc_points, mc_max=new_max)
-    preview.pass_mark = getattr(new, "pass_mark", None)
     for pk, uid, name, matriculation in participations:
         before, after = old.by_participation.get(pk), new.by_participation.get(pk)
         if before is None or after is None or before.passed is None or after.passed is None:
             continue
-        old_points = counting[uid][1] if uid in counting else None
         mover = Mover(
             pk,
             uid,
             name,
             matriculation or "",
-            old_points,
-            new_points.get(uid),
+            old_points.get(pk),
+            new_points.get(pk),
             before.grade,
             after.grade,
+            bool(getattr(after, "used_fallback", False)),
         )
+        if mover.no_disadvantage:
+            preview.no_disadvantage.append(mover)
         if before.passed and not after.passed:
             preview.pass_to_fail.append(mover)
         elif after.passed and not before.passed:
             preview.fail_to_pass.append(mover)
         else:
             preview.unchanged.append(mover)
+
+
+def _stored_task_points(*, task_id: int):
+    from assessment.models import TaskPoint
+
+    return TaskPoint.objects.filter(task_id=task_id).values_list("participation_id", "points")

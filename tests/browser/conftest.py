@@ -215,7 +215,8 @@ def new_page(browser, live_server, _axe_hooks):
             base_url=live_server.url, locale=locale, java_script_enabled=javascript,
             viewport=viewport,
         )
-        context.set_default_timeout(5000)
+        # BROWSER_TIMEOUT_MS: more patience on a machine busy with other work than CI.
+        context.set_default_timeout(int(os.environ.get("BROWSER_TIMEOUT_MS", "5000")))
         contexts.append(context)
         return context
 

@@ -19,6 +19,7 @@ from assessment.models import (
     TaskPoint,
     TutorialPublication,
 )
+from grade_schemes.models import McConfig, McOutcome
 from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
 from performance.models import Certification
 from registration.models import (
@@ -206,7 +207,7 @@ def test_the_demo_has_a_graded_published_midterm_with_200_candidates(client):
     assert campaign.status == "completed" and not campaign.policies.exists()
     assessment = Assessment.objects.get(kind="exam", exam=midterm)
     assert assessment.results_published_at is not None
-    assert assessment.tasks.count() == 5
+    assert assessment.tasks.count() == 6  # five problems and the multiple-choice part
     rows = Participation.objects.filter(assessment=assessment)
     assert rows.count() == 200
     assert rows.filter(status=STATUS.ABSENT, grade_value=Decimal("5.0")).count() == 5
@@ -223,7 +224,17 @@ def test_the_demo_has_a_graded_published_midterm_with_200_candidates(client):
     # Every point went through the services: audited.
     assert GradeChange.objects.filter(assessment=assessment, field="points").count() == (
         TaskPoint.objects.filter(participation__assessment=assessment).count()
-    ) == 194 * 5
+    ) == 194 * 6
+    # The MC part: ÄApprO over the first attempts (the repeaters cohort is not), two stages.
+    config = McConfig.objects.get(assessment=assessment)
+    assert config.rule == "aeappro" and config.applied_pass_mark is not None
+    assert config.applied_derivation["reference"] == "first_attempts"
+    assert rows.filter(first_attempt=False).count() == 6
+    failed_mc = McOutcome.objects.filter(
+        participation__assessment=assessment, reason="mc_below_pass_mark"
+    )
+    assert failed_mc.exists() and not failed_mc.exclude(grade=Decimal("5.0")).exists()
+    assert McOutcome.objects.filter(participation__assessment=assessment).count() == 194
 
     assert f"/exams/{assessment.pk}/distribution/" in output
     assert f"/exams/{assessment.pk}/my-result/" in output

@@ -58,6 +58,7 @@ from assessment import pages as assessment_pages
 from assessment import services as assessment_services
 from assessment.errors import AssessmentError
 from assessment.models import Achievement, Assessment, Participation, Submission, SubmissionMember
+from grade_schemes import mc_config
 from grade_schemes import services as grade_services
 from mampf import catalogue_services
 from mampf.models import Cohort, Exam, Lecture, Talk, Term, Tutorial, User
@@ -202,6 +203,10 @@ MIDTERM_LAST_STUDENT = 201  # the printed login without registrations
 MIDTERM_PROBLEMS = (Decimal(12), Decimal(12), Decimal(12), Decimal(12), Decimal(12))
 MIDTERM_PASS, MIDTERM_BEST = Decimal(24), Decimal(54)  # the two-point generator's anchors
 MIDTERM_EXEMPT = 12  # medical certificate
+# The midterm's multiple-choice part: 20 questions of one point, 30 % of the grade, the ÄApprO
+# pass mark (first attempts; the repeaters cohort sat an earlier exam).
+MIDTERM_MC_QUESTIONS = Decimal(20)
+MIDTERM_MC_WEIGHT = Decimal("0.3")
 
 
 def _demo_pdf() -> bytes:
@@ -966,6 +971,14 @@ class Command(BaseCommand):
             )
             for index, maximum in enumerate(MIDTERM_PROBLEMS, start=1)
         ]
+        mc_task = assessment_services.add_task(
+            assessment=assessment, max_points=MIDTERM_MC_QUESTIONS, by=staff,
+            title="Multiple choice (20 questions)",
+        )
+        mc_config.configure_mc(
+            assessment=assessment, task=mc_task, by=staff, weight=MIDTERM_MC_WEIGHT,
+            rule="aeappro", step=1, mc_grading="share",
+        )
         rng = random.Random(SEED + 11)
         rows = Participation.objects.filter(assessment=assessment).select_related("user")
         by_user = {row.user_id: row for row in rows}
@@ -986,7 +999,11 @@ class Command(BaseCommand):
             for task in tasks:
                 share = min(max(ability + Decimal(rng.randint(-20, 20)) / 100, Decimal(0)), 1)
                 points[task] = (task.max_points * share * 2).quantize(Decimal(1)) / 2
+            guess = min(max(ability + Decimal(rng.randint(-25, 15)) / 100, Decimal(0)), 1)
+            points[mc_task] = (MIDTERM_MC_QUESTIONS * guess).quantize(Decimal(1))
             assessment_services.enter_points(participation=row, points=points, by=staff)
+            if number in REPEATERS:
+                mc_config.set_first_attempt(participation=row, first_attempt=False, by=staff)
         bands = grade_services.generate_bands(
             passing_points=MIDTERM_PASS, excellence_points=MIDTERM_BEST,
             max_points=sum(MIDTERM_PROBLEMS),
