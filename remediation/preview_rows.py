@@ -24,6 +24,7 @@ def _mover(mover) -> dict:
         "new_points": mover.new_points,
         "old_grade": mover.old_grade,
         "new_grade": mover.new_grade,
+        "no_disadvantage": mover.no_disadvantage,
     }
 
 
@@ -54,6 +55,7 @@ def preview_data(*, batch) -> dict:
         "pass_to_fail": [_mover(m) for m in preview.pass_to_fail],
         "fail_to_pass": [_mover(m) for m in preview.fail_to_pass],
         "unchanged": [_mover(m) for m in preview.unchanged],
+        "no_disadvantage": [_mover(m) for m in preview.no_disadvantage],
     }
 
 
@@ -84,6 +86,7 @@ def preview_csv_response(*, batch):
         _("Points after"),
         _("Grade before"),
         _("Grade after"),
+        _("No disadvantage applied"),
     ]
     groups = [
         (_("pass → fail"), preview.pass_to_fail),
@@ -99,6 +102,7 @@ def preview_csv_response(*, batch):
             m.new_points,
             m.old_grade,
             m.new_grade,
+            m.no_disadvantage,
         ]
         for label, movers in groups
         for m in movers

@@ -95,6 +95,9 @@ class MoverSerializer(serializers.Serializer):
     new_points = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
     old_grade = serializers.DecimalField(max_digits=3, decimal_places=1, allow_null=True)
     new_grade = serializers.DecimalField(max_digits=3, decimal_places=1, allow_null=True)
+    no_disadvantage = serializers.BooleanField(
+        help_text="The outcome without the dropped questions counted (it was better)."
+    )
 
 
 class ScoreChangeSerializer(serializers.Serializer):
@@ -122,6 +125,9 @@ class PreviewSerializer(serializers.Serializer):
     pass_to_fail = MoverSerializer(many=True)
     fail_to_pass = MoverSerializer(many=True)
     unchanged = MoverSerializer(many=True)
+    no_disadvantage = MoverSerializer(
+        many=True, help_text="Candidates for whom the no-disadvantage rule applied."
+    )
 
 
 class HistoryRowSerializer(serializers.Serializer):

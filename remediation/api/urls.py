@@ -22,5 +22,6 @@ urlpatterns = [
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    re_path(r"^.*$", views.not_found, name="not_found"),
+    # Every other path, control characters and line breaks included: a JSON 404.
+    re_path(r"^[\s\S]*\Z", views.not_found, name="not_found"),
 ]

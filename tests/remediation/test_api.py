@@ -407,6 +407,7 @@ def test_unknown_evaluation_batch_and_paths_are_json_404s(quiz):
     refused(api.get(f"{BATCHES}99999/"), 404, "not_found")
     refused(api.get(f"{BATCHES}99999999999999999999999/"), 404, "not_found")
     refused(api.get("/api/results/nothing-here/"), 404, "not_found")
+    refused(api.get(f"{BATCHES}%0A%1B/apply/"), 404, "not_found")
     refused(api.get("/api/results/answer-sheets/99999/history/"), 404, "not_found")
     refused(api.delete(f"{BATCHES}1/"), 405, "method_not_allowed")
     refused(api.get(BATCHES, {"status": "bogus"}), 400, "invalid")

@@ -282,3 +282,58 @@ def test_page_query_counts_do_not_grow_with_the_sheets(client, big, django_asser
     ):
         with django_assert_max_num_queries(16):
             assert client.get(url).status_code == 200, url
+
+
+def test_the_preview_names_for_whom_no_disadvantage_applies(client):
+    """A drop under an MC rule of 60 %: Ann (6 of 10, 5 of 9 without question 1) keeps her pass
+    through the no-disadvantage rule; the page, the API and the CSV name her."""
+    from assessment import services as assessment_services
+    from grade_schemes import mc_config
+    from grade_schemes import services as scheme_services
+    from tests.factories import ParticipationFactory
+
+    assessment = AssessmentFactory(kind="exam")
+    written = TaskFactory(assessment=assessment, position=1, max_points=D(10))
+    mc = TaskFactory(assessment=assessment, position=2, max_points=D(10), title="MC")
+    evaluation = EvaluationFactory(lecture=assessment.lecture, task=mc)
+    teacher = assessment.lecture.teacher
+    mc_config.configure_mc(
+        assessment=assessment,
+        task=mc,
+        by=teacher,
+        weight="0.5",
+        rule="custom",
+        absolute_percent="60",
+        relative="",
+        step="1",
+        mc_grading="share",
+    )
+    version = evaluation.versions.get()
+    for name, first in {"Ann": "A", "Carl": "B"}.items():
+        row = ParticipationFactory(assessment=assessment, user=UserFactory(name=name))
+        assessment_services.enter_points(participation=row, points={written: D(8)}, by=teacher)
+        answers = {1: first, 2: "A", 3: "A", 4: "A", 5: "A", 6: "A"}
+        AnswerSheetFactory(version=version, user=row.user, answers=answers)
+    scheme = scheme_services.create_scheme(
+        assessment=assessment,
+        bands=scheme_services.generate_bands(passing_points=4, excellence_points=9, step=D("0.5")),
+        by=teacher,
+    )
+    scheme_services.apply_scheme(scheme=scheme, by=teacher)
+    batch = services.create_batch(
+        evaluation=evaluation,
+        reason="question 1 was ambiguous",
+        corrections=[
+            {"kind": "drop_item", "question_version": version.questions.get(position=1).pk}
+        ],
+        by=teacher,
+    )
+    client.force_login(teacher)
+    page = client.get(reverse("remediation:batch_preview", args=[batch.pk])).content.decode()
+    table = page.split('id="no-disadvantage"')[1].split("</table>")[0]
+    assert "Ann" in table and "Carl" not in table
+    api = client.get(f"/api/results/correction-batches/{batch.pk}/preview/").json()
+    assert [m["user"]["name"] for m in api["no_disadvantage"]] == ["Ann"]
+    csv = client.get(reverse("remediation:batch_preview", args=[batch.pk]), {"format": "csv"})
+    ann = [line for line in b"".join(csv.streaming_content).decode().splitlines() if "Ann" in line]
+    assert ann[0].endswith(";yes")
