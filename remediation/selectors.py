@@ -108,3 +108,25 @@ def sheet_history(*, sheet) -> list[ScoreHistory]:
 
 def sheets_of(*, evaluation):
     return AnswerSheet.objects.filter(evaluation=evaluation).select_related("user", "version")
+
+
+def item_analysis(*, evaluation) -> dict:
+    """``{version: [analysis.ItemStats, ...]}`` for every version of the evaluation, under the
+    applied corrections (one query for the questions, one for the sheets' answers)."""
+    from remediation import analysis
+    from remediation.models import EvaluationVersion
+
+    versions = list(EvaluationVersion.objects.filter(evaluation=evaluation))
+    questions = questions_of(version_ids=[v.pk for v in versions])
+    corrections = active_corrections(evaluation_id=evaluation.pk)
+    answers: dict[int, list] = {v.pk: [] for v in versions}
+    for version_id, sheet_answers in AnswerSheet.objects.filter(evaluation=evaluation).values_list(
+        "version_id", "answers"
+    ):
+        answers[version_id].append(sheet_answers)
+    result = {}
+    for version in versions:
+        qs = questions[version.pk]
+        rules = engine.fold({q.id: q for q in qs}, corrections)
+        result[version] = analysis.analyse_version(qs, rules, answers[version.pk])
+    return result
