@@ -100,3 +100,17 @@ class ReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Say why: everyone affected may ask why their score changed."),
     )
+
+
+# Largest file accepted on the upload pages (bytes).
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class CSVUploadForm(forms.Form):
+    file = forms.FileField(label=_("File (CSV or XLSX)"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return upload

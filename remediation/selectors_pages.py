@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 
 from mampf import permissions
+from remediation import selectors
 from remediation.models import (
     AnswerSheet,
     CorrectionBatch,
@@ -118,6 +119,28 @@ def versions_with_questions(*, evaluation: Evaluation) -> list[EvaluationVersion
     )
 
 
+BAR_WIDTH = 100  # px of a 100 % bar in the item analysis table
+
+
+def _item_row(stats) -> dict:
+    """One question of the item analysis as the table shows it (percentages, bar widths)."""
+
+    def percent(share):
+        return None if share is None else round(share * 100, 1)
+
+    return {
+        "stats": stats,
+        "correct": percent(stats.share_correct),
+        "bar": 0 if stats.share_correct is None else round(stats.share_correct * BAR_WIDTH),
+        "options": [
+            (option, percent(stats.option_shares.get(option, 0.0)), option in stats.key)
+            for option in stats.options
+        ],
+        "blank": percent(stats.share_blank),
+        "discrimination": None if stats.discrimination is None else round(stats.discrimination, 2),
+    }
+
+
 def evaluation_overview(*, evaluation: Evaluation) -> dict:
     """The overview page: versions with questions and sheet counts, batch counts by status."""
     versions = versions_with_questions(evaluation=evaluation)
@@ -135,6 +158,9 @@ def evaluation_overview(*, evaluation: Evaluation) -> dict:
         .annotate(n=Count("pk"))
         .order_by()
     )
+    analysis = {v.pk: stats for v, stats in selectors.item_analysis(evaluation=evaluation).items()}
+    for version in versions:
+        version.items = {s.question_id: _item_row(s) for s in analysis.get(version.pk, [])}
     return {
         "versions": versions,
         "sheet_total": sum(sheet_counts.values()),
@@ -166,7 +192,5 @@ def no_disadvantage(*, batch: CorrectionBatch) -> list:
     """The students for whom the exam's "no disadvantage" rule kept the better outcome when this
     batch dropped a question: ``remediation.selectors.no_disadvantage_users(batch=...)`` (rows
     with ``name`` and ``matriculation_number``) where the services record it."""
-    from remediation import selectors
-
     reader = getattr(selectors, "no_disadvantage_users", None)
     return list(reader(batch=batch)) if reader is not None else []

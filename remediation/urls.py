@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from remediation import views, views_token
+from remediation import views, views_imports, views_token
 
 app_name = "remediation"
 urlpatterns = [
@@ -11,6 +11,14 @@ urlpatterns = [
     path("mc/<int:evaluation_id>/batches/", views.batches, name="batches"),
     path("mc/<int:evaluation_id>/batches/new/", views.batch_create, name="batch_create"),
     path("mc/<int:evaluation_id>/sheets/", views.sheets, name="sheets"),
+    path(
+        "mc/<int:evaluation_id>/import/questions/",
+        views_imports.import_questions,
+        name="import_questions",
+    ),
+    path(
+        "mc/<int:evaluation_id>/import/sheets/", views_imports.import_sheets, name="import_sheets"
+    ),
     path("mc/batches/<int:batch_id>/", views.batch_detail, name="batch_detail"),
     path("mc/batches/<int:batch_id>/preview/", views.batch_preview, name="batch_preview"),
     path("mc/batches/<int:batch_id>/apply/", views.batch_apply, name="batch_apply"),

@@ -74,6 +74,8 @@ def pages(exam_mc, batch, applied):
         reverse("remediation:batches", args=[ev]),
         reverse("remediation:batch_create", args=[ev]),
         reverse("remediation:sheets", args=[ev]),
+        reverse("remediation:import_questions", args=[ev]),
+        reverse("remediation:import_sheets", args=[ev]),
         reverse("remediation:batch_detail", args=[batch.pk]),
         reverse("remediation:batch_preview", args=[batch.pk]),
         reverse("remediation:batch_apply", args=[batch.pk]),
@@ -337,3 +339,49 @@ def test_the_preview_names_for_whom_no_disadvantage_applies(client):
     csv = client.get(reverse("remediation:batch_preview", args=[batch.pk]), {"format": "csv"})
     ann = [line for line in b"".join(csv.streaming_content).decode().splitlines() if "Ann" in line]
     assert ann[0].endswith(";yes")
+
+
+def test_item_analysis_flags_the_question_where_the_best_chose_a_distractor(client, exam_mc):
+    version = exam_mc["version"]
+    for _ in range(6):  # strong students: everything right except "B" on question 5
+        AnswerSheetFactory(
+            version=version,
+            user=UserFactory(),
+            answers={p: ("B" if p == 5 else "A") for p in range(1, 7)},
+        )
+    client.force_login(exam_mc["teacher"])
+    page = client.get(reverse("remediation:evaluation", args=[exam_mc["evaluation"].pk]))
+    table = page.content.decode().split(f'id="questions-{version.pk}"')[1].split("</table>")[0]
+    rows = table.split("<tr")[2:]
+    assert "Check the key" in rows[4] and "Check the key" not in rows[0]
+    assert "<svg" in rows[0]
+
+
+def test_the_upload_pages_check_the_whole_file_then_import(client, exam_mc):
+    client.force_login(exam_mc["teacher"])
+    from tests.factories import ParticipationFactory
+
+    ParticipationFactory(
+        assessment=exam_mc["assessment"],
+        user=UserFactory(name="New One", matriculation_number="7001"),
+    )
+    url = reverse("remediation:import_sheets", args=[exam_mc["evaluation"].pk])
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = SimpleUploadedFile("scan.csv", b"matriculation;variant;1;2\n7001;Z;A;A\n")
+    page = client.post(url, {"file": bad}).content.decode()
+    assert 'id="import-errors"' in page and "Line 2" in page
+    assert not AnswerSheet.objects.filter(user__matriculation_number="7001").exists()
+    good = SimpleUploadedFile("scan.csv", b"matriculation;variant;1;2\n7001;A;A;B\n")
+    page = client.post(url, {"file": good}).content.decode()
+    assert 'id="import-summary"' in page
+    assert not AnswerSheet.objects.filter(user__matriculation_number="7001").exists()
+    token = page.split('name="token" value="')[1].split('"')[0]
+    response = client.post(url, {"token": token})
+    assert response.status_code == 302
+    sheet = AnswerSheet.objects.get(user__matriculation_number="7001")
+    assert sheet.score == D(1)
+    assert client.post(url, {"token": token}).status_code == 302  # used: expired
+    assert AnswerSheet.objects.filter(user__matriculation_number="7001").count() == 1
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 403
