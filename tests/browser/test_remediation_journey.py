@@ -1,7 +1,7 @@
 """Issue 11 "Done when", through the real pages (axe checks every page state): after an MC exam
 with answer sheets and an applied grade scheme, staff open the MC corrections from the exam's
-grade pages (the item analysis that points to the flawed question is not built yet), create a
-correction batch for the flawed question with the form, preview it
+grade pages, find the flawed question in the item analysis, create a correction batch for it
+with the form, preview it
 (who moves from fail to pass), apply it through the confirm step, see the changed sheets,
 revert it with a reason, and read every step in one sheet's score history.
 
@@ -100,6 +100,10 @@ def test_remediation_journey_from_the_flawed_question_to_the_score_history(
     page.get_by_role("link", name="Multiple-choice corrections").click()
     expect(page.get_by_role("heading", name="Multiple-choice part: MC part")).to_be_visible()
     expect(page.locator("#sheet-total")).to_have_text("8")
+    # The item analysis flags question 3: the best candidates chose the distractor "B".
+    questions = page.locator(f"#questions-{mc_exam['version'].pk} tbody tr")
+    expect(questions.nth(2)).to_contain_text("Check the key")
+    expect(questions.nth(1)).not_to_contain_text("Check the key")
     screenshot(page, "remediation-evaluation")
 
     # A batch through the form: accept "B" on question 3 as well.
