@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "polymorphic",
     "axes",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs UI's files, served by the app (no CDN)
     "mampf.apps.MampfConfig",
     "rosters.apps.RostersConfig",
     "registration.apps.RegistrationConfig",
@@ -336,6 +340,44 @@ OPERATORS_EMAILS = env_list("OPERATORS_EMAILS", default=[])
 PERFORMANCE_RECOMPUTE_DELAY_SECONDS = int(
     os.environ.get("PERFORMANCE_RECOMPUTE_DELAY_SECONDS", "10")
 )
+
+# --- JSON API (Django REST framework) ---------------------------------------------------------
+# Session auth (with CSRF) for the browser, token auth for scripts; only JSON in and out; every
+# refusal is {"code", "message"} (remediation.api.exceptions). Lists are paginated.
+REST_FRAMEWORK = {
+    # Token first: an anonymous request is answered 401 with "WWW-Authenticate: Token".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["remediation.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "remediation.api.pagination.StrictPageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "remediation.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_THROTTLE_RATE") or "2000/minute"},
+}
+# Largest JSON body the API reads, in bytes; larger ones are refused with 413 before parsing.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES") or 1024 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MaMpf API",
+    "DESCRIPTION": (
+        "Result remediation: correction batches of multiple-choice evaluations. Session auth "
+        "with CSRF for the browser, `Authorization: Token <key>` for scripts. Every refusal is "
+        '`{"code": ..., "message": ...}` with a 4xx status.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+}
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")

@@ -65,6 +65,8 @@ urlpatterns = [
     path("", include("grade_schemes.urls")),
     path("", include("operations.urls")),
     path("", include("operations.reports.urls")),
+    path("", include("remediation.urls")),
+    path("api/", include("remediation.api.urls")),
 ]
 
 handler403 = "mampf.views.permission_denied"

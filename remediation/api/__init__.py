@@ -1,0 +1,1 @@
+"""The JSON API of result remediation (Django REST framework, OpenAPI through drf-spectacular)."""
