@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response and every log line of a request carries its X-Request-ID.
+    "mampf.log_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before everything that reads parameters: no NUL or control character reaches a query.
@@ -332,22 +334,42 @@ PERFORMANCE_RECOMPUTE_DELAY_SECONDS = int(
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
+# "json": one JSON object per line (for a log collector); anything else: readable lines.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusals_without_traceback": {"()": "mampf.log_filters.RefusalsWithoutTraceback"}},
+    "filters": {
+        "refusals_without_traceback": {"()": "mampf.log_filters.RefusalsWithoutTraceback"},
+        "request_context": {"()": "mampf.log_context.RequestContextFilter"},
+    },
+    "formatters": {
+        "json": {"()": "mampf.log_context.JsonFormatter"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s [%(request_id)s %(task_id)s] %(name)s: %(message)s"
+        },
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["refusals_without_traceback"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_context", "refusals_without_traceback"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's default adds a second console handler under DEBUG: every record (a 403's
         # traceback included) was printed twice. Now everything goes through the root's handler.
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # runserver's access lines: Django gives them their own handler; here they go through
+        # the root's, once, with the same format.
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # Who searched which lecture's students (never the term); kept at INFO in production.
         "rosters.search": {"level": "INFO"},
     },
 }
+# The Celery worker and beat keep this configuration (mampf.celery connects setup_logging), so
+# a task's lines have the same format, carry the task id, and are printed once.
 
 # --- Domain switches ------------------------------------------------------------------------
 # One switch for every row lock taken through mampf.db (the concurrency tests' controls).
