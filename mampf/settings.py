@@ -5,14 +5,18 @@ production sets ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``REDIS_URL``, ``SECRET
 ``DEBUG=0``, ``ALLOWED_HOSTS`` and ``EMAIL_URL``.
 """
 
+import base64
 import datetime
+import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
 import dj_email_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "polymorphic",
     "axes",
     "mampf.apps.MampfConfig",
@@ -74,6 +79,8 @@ MIDDLEWARE = [
     # Outermost: every response and every log line of a request carries its X-Request-ID.
     "mampf.log_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before everything that reads parameters: no NUL or control character reaches a query.
     "mampf.guards.CleanQueryMiddleware",
@@ -194,7 +201,7 @@ OIDC_TIMEOUT = 10
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 LOGIN_REDIRECT_URL_FAILURE = "login"
 if OIDC_RP_CLIENT_ID:
-    AUTHENTICATION_BACKENDS.append("mampf.sso.UniversityLoginBackend")
+    AUTHENTICATION_BACKENDS.append("mampf.sso_backend.UniversityLoginBackend")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -275,6 +282,37 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+
+def _inline_style_hashes() -> list[str]:
+    """The 500 page keeps its few inline rules (it must render when static files are broken):
+    their hashes are the only inline styles the policy allows."""
+    text = (BASE_DIR / "templates" / "500.html").read_text()
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
+        for block in re.findall(r"<style>(.*?)</style>", text, re.S)
+    ]
+
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. Templates put
+# scripts and styles in static files; htmx is told not to inject styles or evaluate code
+# (mampf.context_processors.HTMX_CONFIG). CSP_REPORT_URI: where browsers report violations.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, *_inline_style_hashes()],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if os.environ.get("CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [os.environ["CSP_REPORT_URI"]]
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

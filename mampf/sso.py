@@ -21,22 +21,19 @@ import functools
 import json
 import logging
 
-import jwt
-import requests
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import LoginView
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
     OIDCAuthenticationRequestView,
@@ -113,6 +110,8 @@ def sso_enabled() -> bool:
 
 @functools.lru_cache(maxsize=4)
 def _discovery(url: str) -> dict:
+    import requests  # only when somebody signs in through the provider: a slow import
+
     response = requests.get(url, timeout=settings.OIDC_TIMEOUT)
     response.raise_for_status()
     return response.json()
@@ -206,61 +205,6 @@ def account_for_claims(*, claims: dict, create: bool = True):
 # -- mozilla-django-oidc glue -------------------------------------------------------------------
 
 
-class UniversityLoginBackend(OIDCAuthenticationBackend):
-    """Reads the provider's endpoints only on a provider callback (never on a password login)."""
-
-    def __init__(self, *args, **kwargs):
-        self.UserModel = get_user_model()
-
-    def authenticate(self, request, **kwargs):
-        if request is None or "nonce" not in kwargs or not sso_enabled():
-            return None
-        for name in ENDPOINTS:
-            setattr(self, name, provider_setting(name))
-        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
-        self.OIDC_RP_CLIENT_SECRET = settings.OIDC_RP_CLIENT_SECRET
-        self.OIDC_RP_SIGN_ALGO = settings.OIDC_RP_SIGN_ALGO
-        self.OIDC_RP_IDP_SIGN_KEY = None
-        if not (self.OIDC_OP_TOKEN_ENDPOINT and self.OIDC_OP_JWKS_ENDPOINT):
-            raise ImproperlyConfigured("OIDC: token endpoint and JWKS URI are required.")
-        return super().authenticate(request, **kwargs)
-
-    def _verify_jws(self, payload, key):
-        """Signature, algorithm, audience (our client id), issuer and expiry: all checked."""
-        try:
-            header = jwt.get_unverified_header(payload)
-            if header.get("alg") != self.OIDC_RP_SIGN_ALGO:
-                raise SuspiciousOperation("OIDC: unexpected signing algorithm")
-            return jwt.decode(
-                payload,
-                key,
-                algorithms=[self.OIDC_RP_SIGN_ALGO],
-                audience=self.OIDC_RP_CLIENT_ID,
-                issuer=self.OIDC_OP_ISSUER or None,
-                leeway=60,
-                options={"require": ["exp", "iat", "aud", "sub"]},
-            )
-        except jwt.InvalidTokenError as exc:
-            raise SuspiciousOperation(f"OIDC: id_token refused ({exc})") from exc
-
-    def get_userinfo(self, access_token, id_token, payload):
-        """The id_token's claims, completed by the userinfo endpoint (same subject only)."""
-        claims = dict(payload)
-        if self.OIDC_OP_USER_ENDPOINT:
-            userinfo = super().get_userinfo(access_token, id_token, payload)
-            if userinfo.get("sub") != payload.get("sub"):
-                raise SuspiciousOperation("OIDC: userinfo is about another subject")
-            claims.update(userinfo)
-        return claims
-
-    def verify_claims(self, claims):
-        return True  # account_for_claims checks the address and says why it refuses
-
-    def get_or_create_user(self, access_token, id_token, payload):
-        claims = self.get_userinfo(access_token, id_token, payload)
-        return account_for_claims(claims=claims, create=settings.OIDC_CREATE_USER)
-
-
 class LoginPage(LoginView):
     """The password login, with the university login button above it when configured."""
 
@@ -275,6 +219,8 @@ class UniversityLoginStart(OIDCAuthenticationRequestView):
     def get(self, request):
         if not sso_enabled():
             raise Http404
+        import requests
+
         try:
             self.OIDC_OP_AUTH_ENDPOINT = provider_setting("OIDC_OP_AUTHORIZATION_ENDPOINT")
         except requests.RequestException:
@@ -291,6 +237,8 @@ class UniversityLoginCallback(OIDCAuthenticationCallbackView):
     def get(self, request):
         if not sso_enabled():
             raise Http404
+        import requests
+
         try:
             return super().get(request)
         except DomainError as exc:

@@ -24,7 +24,7 @@ def provider(settings):
         setattr(settings, name, value)
     settings.AUTHENTICATION_BACKENDS = [
         *settings.AUTHENTICATION_BACKENDS,
-        "mampf.sso.UniversityLoginBackend",
+        "mampf.sso_backend.UniversityLoginBackend",
     ]
     clear_discovery_cache()
     fake.next_claims = {
