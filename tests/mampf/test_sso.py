@@ -263,3 +263,14 @@ def test_guests_keep_the_password_login(client, provider):
     )
     assert response.status_code == 302
     assert signed_in(client) == str(guest.pk)
+
+
+def test_refused_university_logins_do_not_lock_out_the_address(client, provider, settings):
+    """Login throttling counts password guesses; a campus NAT's refused provider logins must not
+    lock everybody behind it out of the university login."""
+    provider.id_token_overrides = {"nonce": "replayed"}
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        sso_login(client, provider)
+    provider.id_token_overrides = {}
+    sso_login(client, provider)
+    assert signed_in(client)
