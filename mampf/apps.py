@@ -10,3 +10,6 @@ class MampfConfig(AppConfig):
     def ready(self):
         # Registers the deployment checks (manage.py check --deploy).
         from mampf import checks  # noqa: F401
+        from mampf.log_context import install_record_factory
+
+        install_record_factory()

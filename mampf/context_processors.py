@@ -92,24 +92,36 @@ class Layout:
         self.languages = [(code, str(name)) for code, name in settings.LANGUAGES]
         # The <head> links every page has, as one piece of markup.
         self.head = format_html(
-            '<link rel="icon" href="{}" type="image/svg+xml">\n'
+            '<meta name="htmx-config" content="{}">\n'
+            '  <link rel="icon" href="{}" type="image/svg+xml">\n'
             '  <link rel="icon" href="{}" sizes="32x32">\n'
             '  <link rel="stylesheet" href="{}">\n'
             "  {}\n"
             '  <script src="{}" defer></script>',
-            self.static["favicon_svg"], self.static["favicon_ico"], self.static["app_css"],
-            self.htmx_script, self.static["app_js"],
+            HTMX_CONFIG,
+            self.static["favicon_svg"],
+            self.static["favicon_ico"],
+            self.static["app_css"],
+            self.htmx_script,
+            self.static["app_js"],
         )
 
+
+# Content-Security-Policy: htmx must not inject its indicator <style> (app.css has the rule),
+# evaluate "js:" expressions or run <script> elements that arrive in swapped HTML.
+HTMX_CONFIG = '{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}'
 
 _LAYOUTS: dict[tuple, Layout] = {}
 
 
 def _current_layout() -> Layout:
-    key = (get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, settings.STATIC_URL,
-           get_language())
+    key = (
+        get_script_prefix(),
+        get_urlconf() or settings.ROOT_URLCONF,
+        settings.STATIC_URL,
+        get_language(),
+    )
     found = _LAYOUTS.get(key)
     if found is None:
         found = _LAYOUTS[key] = Layout()
     return found
-

@@ -5,14 +5,18 @@ production sets ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``REDIS_URL``, ``SECRET
 ``DEBUG=0``, ``ALLOWED_HOSTS`` and ``EMAIL_URL``.
 """
 
+import base64
 import datetime
+import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 
 import dj_database_url
 import dj_email_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "polymorphic",
     "axes",
     "rest_framework",
@@ -75,9 +80,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response and every log line of a request carries its X-Request-ID.
+    "mampf.log_context.RequestIdMiddleware",
     # First: /health/ answers the load balancer before host checks and the HTTPS redirect.
     "operations.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before everything that reads parameters: no NUL or control character reaches a query.
     "mampf.guards.CleanQueryMiddleware",
@@ -176,6 +185,29 @@ AXES_VERBOSE = False
 PASSWORD_RESET_LIMIT_PER_EMAIL = 3
 PASSWORD_RESET_LIMIT_PER_IP = 20  # a campus NAT shares one address
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for one day (and only once)
+# Single sign-on through the university's OpenID Connect provider (mampf.sso): off unless
+# OIDC_RP_CLIENT_ID is set. Endpoints from the environment or the provider's discovery document.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_DISCOVERY_URL = os.environ.get("OIDC_OP_DISCOVERY_URL", "")
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile")
+# The claim that carries the matriculation number (empty: none is taken over).
+OIDC_MATRICULATION_CLAIM = os.environ.get("OIDC_MATRICULATION_CLAIM", "")
+OIDC_CREATE_USER = env_bool("OIDC_CREATE_USER", default=True)
+# Only for a provider that releases nothing but institution-managed addresses without saying so.
+OIDC_REQUIRE_VERIFIED_EMAIL = env_bool("OIDC_REQUIRE_VERIFIED_EMAIL", default=True)
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("mampf.sso_backend.UniversityLoginBackend")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -256,6 +288,37 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+
+def _inline_style_hashes() -> list[str]:
+    """The 500 page keeps its few inline rules (it must render when static files are broken):
+    their hashes are the only inline styles the policy allows."""
+    text = (BASE_DIR / "templates" / "500.html").read_text()
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
+        for block in re.findall(r"<style>(.*?)</style>", text, re.S)
+    ]
+
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. Templates put
+# scripts and styles in static files; htmx is told not to inject styles or evaluate code
+# (mampf.context_processors.HTMX_CONFIG). CSP_REPORT_URI: where browsers report violations.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, *_inline_style_hashes()],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if os.environ.get("CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [os.environ["CSP_REPORT_URI"]]
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -381,22 +444,42 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
+# "json": one JSON object per line (for a log collector); anything else: readable lines.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusals_without_traceback": {"()": "mampf.log_filters.RefusalsWithoutTraceback"}},
+    "filters": {
+        "refusals_without_traceback": {"()": "mampf.log_filters.RefusalsWithoutTraceback"},
+        "request_context": {"()": "mampf.log_context.RequestContextFilter"},
+    },
+    "formatters": {
+        "json": {"()": "mampf.log_context.JsonFormatter"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s [%(request_id)s %(task_id)s] %(name)s: %(message)s"
+        },
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["refusals_without_traceback"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_context", "refusals_without_traceback"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's default adds a second console handler under DEBUG: every record (a 403's
         # traceback included) was printed twice. Now everything goes through the root's handler.
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # runserver's access lines: Django gives them their own handler; here they go through
+        # the root's, once, with the same format.
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # Who searched which lecture's students (never the term); kept at INFO in production.
         "rosters.search": {"level": "INFO"},
     },
 }
+# The Celery worker and beat keep this configuration (mampf.celery connects setup_logging), so
+# a task's lines have the same format, carry the task id, and are printed once.
 
 # --- Domain switches ------------------------------------------------------------------------
 # One switch for every row lock taken through mampf.db (the concurrency tests' controls).

@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from mampf import views
+from mampf import sso, views
 from mampf.forms import LoginForm, ThrottledPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        sso.LoginPage.as_view(
             template_name="mampf/login.html",
             authentication_form=LoginForm,
             redirect_authenticated_user=True,
@@ -17,6 +17,11 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (404 unless OIDC_RP_CLIENT_ID is set); the names mozilla-django-oidc uses.
+    path("oidc/authenticate/", sso.UniversityLoginStart.as_view(), name="oidc_authentication_init"),
+    path(
+        "oidc/callback/", sso.UniversityLoginCallback.as_view(), name="oidc_authentication_callback"
+    ),
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/change/done/",

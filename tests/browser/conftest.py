@@ -44,6 +44,8 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
 MARKER = "__mampfAxeChecked"
 # A new document has no marker; an htmx swap clears it so the changed page is checked again.
+# id(page) -> the CSP violation messages seen on that page (checked at teardown).
+CSP_VIOLATIONS: dict[int, list[str]] = {}
 INIT_SCRIPT = (
     f"document.addEventListener('htmx:afterSettle', () => {{ window.{MARKER} = false; }});"
 )
@@ -57,8 +59,21 @@ RUN_AXE = """async (options) => {
 # Locator and Page calls after which the test has moved on: the document it acted on must have
 # been checked before. Navigations are also checked right after they return.
 ACTIONS = (
-    "check", "clear", "click", "dblclick", "drag_to", "fill", "focus", "hover", "press",
-    "press_sequentially", "select_option", "set_checked", "set_input_files", "tap", "type",
+    "check",
+    "clear",
+    "click",
+    "dblclick",
+    "drag_to",
+    "fill",
+    "focus",
+    "hover",
+    "press",
+    "press_sequentially",
+    "select_option",
+    "set_checked",
+    "set_input_files",
+    "tap",
+    "type",
     "uncheck",
 )
 NAVIGATIONS = ("goto", "go_back", "go_forward", "reload")
@@ -119,9 +134,7 @@ class AxeWatch:
                     continue
                 raise
             if violations:
-                raise AssertionError(
-                    format_violations(url, violations, javascript=self.javascript)
-                )
+                raise AssertionError(format_violations(url, violations, javascript=self.javascript))
             return
 
     def _run(self, page) -> list[dict]:
@@ -137,7 +150,8 @@ class AxeWatch:
         checker.route(
             lambda address: address == url,
             lambda route: route.fulfill(
-                body=html, content_type="text/html; charset=utf-8",
+                body=html,
+                content_type="text/html; charset=utf-8",
                 headers={"Content-Security-Policy": "script-src 'none'"},
             ),
             times=1,
@@ -173,8 +187,9 @@ def _axe_hooks(monkeypatch):
     for cls in (Locator, Page):
         for name in ACTIONS:
             if hasattr(cls, name):
-                monkeypatch.setattr(cls, name, _watched(getattr(cls, name), before=True,
-                                                        after=False))
+                monkeypatch.setattr(
+                    cls, name, _watched(getattr(cls, name), before=True, after=False)
+                )
     for name in NAVIGATIONS:
         monkeypatch.setattr(Page, name, _watched(getattr(Page, name), before=True, after=True))
     yield WATCHES
@@ -191,8 +206,12 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
+    from django.urls import get_resolver
     from playwright.sync_api import sync_playwright
 
+    # Import every view module now: the live server would do it on its first request, which
+    # on a loaded machine took most of the first page's 5-second navigation timeout.
+    _ = get_resolver().url_patterns
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
@@ -208,11 +227,14 @@ def new_page(browser, live_server, _axe_hooks):
     Every page is checked with axe."""
     contexts = []
     watches = []
+    pages = []
     checker = {}
 
     def context_for(*, javascript: bool, viewport: dict, locale: str = "en-US"):
         context = browser.new_context(
-            base_url=live_server.url, locale=locale, java_script_enabled=javascript,
+            base_url=live_server.url,
+            locale=locale,
+            java_script_enabled=javascript,
             viewport=viewport,
         )
         # BROWSER_TIMEOUT_MS: more patience on a machine busy with other work than CI.
@@ -225,13 +247,23 @@ def new_page(browser, live_server, _axe_hooks):
             checker["page"] = context_for(javascript=True, viewport=DESKTOP).new_page()
         return checker["page"]
 
-    def open_page(
-        *, javascript: bool = True, viewport: dict | None = None, locale: str = "en-US"
-    ):
+    def open_page(*, javascript: bool = True, viewport: dict | None = None, locale: str = "en-US"):
         context = context_for(javascript=javascript, viewport=viewport or DESKTOP, locale=locale)
         context.add_init_script(INIT_SCRIPT)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())  # the data-confirm prompts
+        # Every page must pass the Content-Security-Policy: Chromium reports each blocked inline
+        # style, script or foreign source as a console message; any one fails the test.
+        violations = CSP_VIOLATIONS.setdefault(id(page), [])
+        page.on(
+            "console",
+            lambda message, found=violations, page=page: (
+                found.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        pages.append(page)
         watch = AxeWatch(page, javascript=javascript, checker_page=checker_page)
         WATCHES[id(page)] = watch
         watches.append(watch)
@@ -239,6 +271,10 @@ def new_page(browser, live_server, _axe_hooks):
 
     yield open_page
     failures = []
+    for opened in pages:
+        found = CSP_VIOLATIONS.pop(id(opened), [])
+        if found:
+            failures.append("Content-Security-Policy violations:\n" + "\n".join(found))
     for watch in watches:
         try:
             watch.check()
@@ -253,6 +289,16 @@ def new_page(browser, live_server, _axe_hooks):
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+@pytest.fixture
+def csp_violations():
+    """The page's Content-Security-Policy violations so far (a list the test may clear)."""
+
+    def found(page) -> list[str]:
+        return CSP_VIOLATIONS.setdefault(id(page), [])
+
+    return found
 
 
 @pytest.fixture
