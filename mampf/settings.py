@@ -384,6 +384,7 @@ _INTEGRITY_CHECKS = {
     "points_total_mismatch": crontab(minute=13, hour=4),  # daily: the totals
     "overdue_jobs": crontab(minute=3),  # hourly
     "group_members_missing_from_lecture": crontab(minute=17, hour=4),  # daily: roster integrity
+    "answer_sheet_score_mismatch": crontab(minute=19, hour=4),  # daily: the totals (remediation)
 }
 CELERY_BEAT_SCHEDULE.update(
     {

@@ -12,3 +12,7 @@ class RemediationConfig(AppConfig):
         from remediation.grading import fallback_provider
 
         register_fallback_provider(fallback_provider)
+        # -- the integrity monitor (issue 12): this app's check ----------------------------------
+        from remediation import integrity
+
+        integrity.register()
