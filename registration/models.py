@@ -334,6 +334,83 @@ class UserRegistration(models.Model):
         return f"{self.user_id} -> {self.item_id} ({self.status})"
 
 
+class RegistrationEvent(models.Model):
+    """Append-only trace of a registration row that was deleted: a student's withdrawal, a
+    replaced or withdrawn ranking, a staff cancellation. (Items with registrations cannot be
+    removed; forced placements an allocation rewrites are computed results, not the student's.)
+
+    Written by the deleting service in its transaction (one ``INSERT ... SELECT`` of the rows
+    about to go), so the registration audit can show who left what and when. References have
+    no database constraint (a constraint check would lock the referenced rows, and the event
+    outlives the item and the campaign); the student's own events go with their account.
+    """
+
+    class Action(models.TextChoices):
+        WITHDRAWN = "withdrawn", _("withdrawn")
+        PREFERENCES_WITHDRAWN = "preferences_withdrawn", _("ranking withdrawn")
+        PREFERENCES_REPLACED = "preferences_replaced", _("ranking replaced")
+        CANCELLED = "cancelled", _("cancelled by staff")
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the (campaign, at) index covers it
+        related_name="events",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,  # the (user, at) index covers it
+        related_name="registration_events",
+    )
+    item = models.ForeignKey(
+        Item,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    registerable = models.ForeignKey(
+        "mampf.Registerable",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    status = models.CharField(_("former status"), max_length=10, blank=True)
+    preference_rank = models.PositiveSmallIntegerField(
+        _("former preference rank"), null=True, blank=True
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("registration event")
+        verbose_name_plural = _("registration events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "at"], name="registration_event_campaign_at"),
+            models.Index(fields=["user", "at"], name="registration_event_user_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.user_id}: {self.action}"
+
+
 class Policy(models.Model):
     """One eligibility rule of a campaign; evaluated in ``position`` order by the engine."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,12 +40,37 @@ from registration.models import (
     CampaignTransition,
     Item,
     Policy,
+    RegistrationEvent,
     UserRegistration,
 )
 from rosters import selectors as roster_selectors
 
 Status = Campaign.Status
 RegStatus = UserRegistration.Status
+Event = RegistrationEvent.Action
+
+
+def _record_removals(*, campaign_id: int, user_id: int, action: str, by) -> int:
+    """Trace a student's registration rows in a campaign that are about to be deleted as
+    ``RegistrationEvent`` rows: one ``INSERT ... SELECT`` whatever the row count, in the
+    caller's transaction (under the student's lock). Returns how many rows it traced."""
+    qn = connection.ops.quote_name
+    actor = actor_or_none(by)
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    # Table names come from the models, values are parameters.
+    sql = (
+        f"INSERT INTO {qn(RegistrationEvent._meta.db_table)} "  # noqa: S608
+        "(campaign_id, user_id, item_id, registerable_id, action, status, preference_rank, "
+        "by_id, at) "
+        "SELECT r.campaign_id, r.user_id, r.item_id, i.registerable_id, %s, r.status, "
+        "r.preference_rank, %s, %s "
+        f"FROM {qn(UserRegistration._meta.db_table)} r "
+        f"JOIN {qn(Item._meta.db_table)} i ON i.id = r.item_id "
+        "WHERE r.campaign_id = %s AND r.user_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [action, getattr(actor, "pk", None), at, campaign_id, user_id])
+        return cursor.rowcount
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -795,6 +820,16 @@ def withdraw(*, user, item: Item) -> None:
         if registration is None:
             raise errors.NotRegistered()
         registration.delete()
+        RegistrationEvent.objects.create(
+            campaign_id=campaign.pk,
+            user_id=user.pk,
+            item_id=item.pk,
+            registerable_id=item.registerable_id,
+            action=Event.WITHDRAWN,
+            status=registration.status,
+            preference_rank=registration.preference_rank,
+            by_id=user.pk,
+        )
         if campaign.is_preference_based:
             _compact_ranks(campaign=campaign, user=user)
 
@@ -845,6 +880,9 @@ def submit_preferences(
         _lock_user(user)
         campaign = _share_lock_campaign(campaign.pk)
         _require_open(campaign)
+        _record_removals(
+            campaign_id=campaign.pk, user_id=user.pk, action=Event.PREFERENCES_REPLACED, by=user
+        )
         UserRegistration.objects.filter(campaign=campaign, user=user).delete()
         rows = [
             UserRegistration(
@@ -873,9 +911,12 @@ def withdraw_preferences(*, user, campaign: Campaign) -> int:
         _require_open(campaign)
         if not campaign.allow_withdrawal:
             raise errors.WithdrawalNotAllowed()
-        deleted, _details = UserRegistration.objects.filter(campaign=campaign, user=user).delete()
-        if not deleted:
+        traced = _record_removals(
+            campaign_id=campaign.pk, user_id=user.pk, action=Event.PREFERENCES_WITHDRAWN, by=user
+        )
+        if not traced:
             raise errors.NotRegistered(_("You have not ranked anything in this campaign."))
+        deleted, _details = UserRegistration.objects.filter(campaign=campaign, user=user).delete()
         return deleted
 
 
@@ -1119,6 +1160,7 @@ def staff_cancel(*, campaign: Campaign, user, by, reason: str) -> int:
             )
         if campaign.status not in STAFF_CANCEL_STATUSES:
             raise errors.CampaignNotOpen()
+        _record_removals(campaign_id=campaign.pk, user_id=user.pk, action=Event.CANCELLED, by=by)
         deleted, _details = UserRegistration.objects.filter(campaign=campaign, user=user).delete()
         if not deleted:
             raise errors.NotRegistered(

@@ -4,9 +4,9 @@ and when, newest first.
 
 The sources are the tables that exist: ``UserRegistration`` (a row's creation and, when it was
 decided later, its result), ``CampaignTransition`` (status changes and the staff hand actions,
-whose note names the student), ``AllocationRun`` and ``rosters.RosterChange``. A student's own
-withdrawal deletes the registration row without an audit row, so it cannot be shown (see
-docs/architecture.md "As built").
+whose note names the student), ``RegistrationEvent`` (a registration row that was deleted: a
+withdrawal, a withdrawn or replaced ranking, a staff cancellation), ``AllocationRun`` and
+``rosters.RosterChange``.
 
 Each source is one query ordered by time; the CSV reads them with server-side iterators and
 merges them (``heapq.merge``), so a lecture with 40,000 roster changes streams in flat memory.
@@ -25,7 +25,13 @@ from django.utils.translation import gettext_lazy
 
 from mampf.db import among
 from mampf.models import Registerable
-from registration.models import AllocationRun, Campaign, CampaignTransition, UserRegistration
+from registration.models import (
+    AllocationRun,
+    Campaign,
+    CampaignTransition,
+    RegistrationEvent,
+    UserRegistration,
+)
 from rosters.models import RosterChange
 
 from .errors import InvalidFilter
@@ -177,6 +183,42 @@ class LectureAudit:
                 ],
             )
 
+    def _events(self):
+        # Campaigns of the lecture by id: the events' campaign is no database foreign key.
+        qs = RegistrationEvent.objects.filter(among("campaign_id", list(self.campaigns)))
+        qs = self.flt.who(self.flt.when(qs, "at"))
+        actions = dict(RegistrationEvent.Action.choices)
+        labels = dict(UserRegistration.Status.choices)
+        for at, action, name, number, group, campaign, status, rank, by in self._read(
+            qs.order_by("-at", "-pk").values_list(
+                "at",
+                "action",
+                "user__name",
+                "user__matriculation_number",
+                "registerable_id",
+                "campaign_id",
+                "status",
+                "preference_rank",
+                "by__name",
+            )
+        ):
+            detail = [_("was: %(status)s") % {"status": labels.get(status, status)}]
+            if rank:
+                detail.append(_("choice %(rank)s") % {"rank": rank})
+            yield (
+                at,
+                [
+                    at,
+                    actions.get(action, action),
+                    name,
+                    number,
+                    self.groups.get(group, f"#{group}") if group else "",
+                    self._campaign(campaign),
+                    "; ".join(str(d) for d in detail),
+                    by or "",
+                ],
+            )
+
     def _results(self):
         qs = (
             UserRegistration.objects.filter(campaign__lecture_id=self.lecture.pk)
@@ -307,6 +349,7 @@ class LectureAudit:
         self.limit = limit
         sources = [
             self._registrations(),
+            self._events(),
             self._results(),
             self._transitions(),
             self._runs(),

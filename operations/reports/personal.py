@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -44,7 +44,7 @@ from assessment.models import (
 )
 from mampf.models import User
 from performance.models import Certification, CertificationChange, Record
-from registration.models import UserRegistration
+from registration.models import Campaign, RegistrationEvent, UserRegistration
 from rosters.models import RosterChange, RosterEntry
 
 # The change message of the admin log entry a staff export writes (``services``).
@@ -108,6 +108,7 @@ def personal_data(*, user: User, full: bool = False) -> list[Section]:
     sections = [
         _profile(user, full),
         _registrations(user),
+        _registration_history(user),
         _rosters(user),
         _roster_history(user),
         *_results(user, full),
@@ -171,6 +172,60 @@ def _registrations(user) -> Section:
             ("reason", gettext_lazy("Reason")),
             ("registered_at", gettext_lazy("Registered at")),
             ("changed_at", gettext_lazy("Last changed at")),
+        ],
+        rows,
+    )
+
+
+def _registration_history(user) -> Section:
+    """The student's registrations that were deleted (withdrawn, replaced, cancelled). The
+    campaign is no database foreign key and may be gone: its titles come from subqueries."""
+    campaign = Campaign.objects.filter(pk=OuterRef("campaign_id"))
+    actions = dict(RegistrationEvent.Action.choices)
+    labels = dict(UserRegistration.Status.choices)
+    rows = [
+        [
+            at,
+            actions.get(action, action),
+            lecture or "",
+            title or _("deleted campaign #%(id)s") % {"id": campaign_id},
+            group or "",
+            labels.get(status, status),
+            rank,
+            _actor(by, user),
+        ]
+        for at, action, lecture, title, campaign_id, group, status, rank, by in (
+            RegistrationEvent.objects.filter(user=user)
+            .annotate(
+                lecture_title=Subquery(campaign.values("lecture__title")[:1]),
+                campaign_title=Subquery(campaign.values("title")[:1]),
+            )
+            .order_by("-at", "-pk")
+            .values_list(
+                "at",
+                "action",
+                "lecture_title",
+                "campaign_title",
+                "campaign_id",
+                "registerable__title",
+                "status",
+                "preference_rank",
+                "by_id",
+            )
+        )
+    ]
+    return Section(
+        "registration_history",
+        gettext_lazy("Removed registrations"),
+        [
+            ("at", gettext_lazy("When")),
+            ("action", gettext_lazy("Change")),
+            ("lecture", gettext_lazy("Lecture")),
+            ("campaign", gettext_lazy("Campaign")),
+            ("choice", gettext_lazy("Choice")),
+            ("status", gettext_lazy("Status before")),
+            ("preference_rank", gettext_lazy("Preference rank")),
+            ("by", gettext_lazy("By")),
         ],
         rows,
     )

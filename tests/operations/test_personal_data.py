@@ -23,7 +23,8 @@ from assessment.models import (
     TutorialPublication,
 )
 from operations.reports.personal import personal_data
-from registration.models import UserRegistration
+from registration import services as registration_services
+from registration.models import Campaign, RegistrationEvent, UserRegistration
 from rosters.models import RosterChange, RosterEntry
 from tests.factories import (
     AssessmentFactory,
@@ -184,7 +185,12 @@ def test_downloads_in_three_formats(client, world):
 
     response = client.get(reverse("reports:my_data_export", args=["xlsx"]))
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames[:3] == ["Profile", "Registrations", "Lists you are on"]
+    assert book.sheetnames[:4] == [
+        "Profile",
+        "Registrations",
+        "Removed registrations",
+        "Lists you are on",
+    ]
     assert len(book.sheetnames) == len(data["sections"])
 
     response = client.get(
@@ -197,6 +203,38 @@ def test_downloads_in_three_formats(client, world):
     assert ["Profil", "1", "Matrikelnummer", "1234567"] in rows
     assert any(row[3] == "8,50" for row in rows)  # German decimal comma
     assert client.get(reverse("reports:my_data_export", args=["pdf"])).status_code == 404
+
+
+def test_my_data_includes_my_removed_registrations(client, world):
+    lecture = world["lecture"]
+    enrolment = CampaignFactory(lecture=lecture, title="Enrolment", status="open")
+    item = ItemFactory(campaign=enrolment, registerable=lecture)
+    for user in (world["ada"], world["bob"]):
+        registration_services.register(user=user, item=item)
+    registration_services.withdraw(user=world["ada"], item=item)
+    registration_services.staff_cancel(
+        campaign=enrolment, user=world["bob"], by=lecture.teacher, reason="duplicate"
+    )
+    rows = section(personal_data(user=world["ada"]), "registration_history")
+    assert len(rows) == 1  # Bob's cancellation is not Ada's data
+    assert {k: v for k, v in rows[0].items() if k != "at"} == {
+        "action": "withdrawn",
+        "lecture": "Algebra",
+        "campaign": "Enrolment",
+        "choice": "Algebra",
+        "status": "Confirmed",
+        "preference_rank": None,
+        "by": "you",
+    }
+    bob_rows = section(personal_data(user=world["bob"]), "registration_history")
+    assert [(r["action"], r["by"]) for r in bob_rows] == [("cancelled by staff", "course staff")]
+    # The record outlives the campaign.
+    Campaign.objects.filter(pk=enrolment.pk).delete()
+    rows = section(personal_data(user=world["ada"]), "registration_history")
+    assert rows[0]["campaign"] == f"deleted campaign #{enrolment.pk}"
+    client.force_login(world["ada"])
+    page = client.get(reverse("reports:my_data")).content.decode()
+    assert "Removed registrations" in page and "withdrawn" in page
 
 
 def test_my_data_needs_login(client):
@@ -215,6 +253,9 @@ def test_my_data_query_count_does_not_grow(client, world, django_assert_max_num_
         part = ParticipationFactory(assessment=sheet, user=ada, tutorial=world["group"])
         TaskPoint.objects.create(participation=part, task=task, points=Decimal("1"))
         RosterChange.objects.create(action="added", user=ada, registerable=world["group"])
+        RegistrationEvent.objects.create(
+            campaign=CampaignFactory(lecture=lecture), user=ada, action="withdrawn", by=ada
+        )
     client.force_login(ada)
     with django_assert_max_num_queries(30):
         response = client.get(reverse("reports:my_data"))

@@ -20,7 +20,13 @@ from assessment.models import (
     SubmissionMember,
     TaskPoint,
 )
-from registration.models import AllocationRun, CampaignTransition, UserRegistration
+from registration import services as registration_services
+from registration.models import (
+    AllocationRun,
+    CampaignTransition,
+    RegistrationEvent,
+    UserRegistration,
+)
 from rosters.models import RosterChange, RosterEntry
 from tests.factories import (
     AssessmentFactory,
@@ -416,6 +422,47 @@ def test_audit_page_and_bad_filter(client, course, audited):
     assert bad.status_code == 400
 
 
+def test_audit_shows_withdrawals_and_cancellations_by_name_and_date(client, course, audited):
+    lecture = course["lecture"]
+    # An enrolment campaign: both students already sit in a tutorial.
+    open_campaign = CampaignFactory(lecture=lecture, title="Enrolment", status="open")
+    item_b = ItemFactory(campaign=open_campaign, registerable=lecture)
+    registration_services.register(user=course["dora"], item=item_b)
+    registration_services.withdraw(user=course["dora"], item=item_b)
+    registration_services.register(user=course["ben"], item=item_b)
+    registration_services.staff_cancel(
+        campaign=open_campaign, user=course["ben"], by=lecture.teacher, reason="duplicate"
+    )
+    client.force_login(lecture.teacher)
+    rows = csv_rows(client.get(url_of("audit_export", lecture.pk, "csv", query="student=Dora")))
+    withdrawn = [row for row in rows[1:] if row[1] == "withdrawn"]
+    assert len(withdrawn) == 1
+    when = timezone.localtime(RegistrationEvent.objects.get(user=course["dora"]).at)
+    assert withdrawn[0][0].startswith(when.strftime("%Y-%m-%d"))
+    assert withdrawn[0][2:8] == [
+        "Dora Dunn",
+        "1000004",
+        "Analysis I",
+        "Enrolment",
+        "was: Confirmed",
+        "Dora Dunn",
+    ]
+    assert "cancelled by staff" not in [row[1] for row in rows[1:]]  # that was Ben
+    rows = xlsx_rows(client.get(url_of("audit_export", lecture.pk, "xlsx", query="student=Berg")))
+    cancelled = [row for row in rows[1:] if row[1] == "cancelled by staff"]
+    assert len(cancelled) == 1 and cancelled[0][2] == "Ben Berg"
+    assert cancelled[0][7] == lecture.teacher.name
+    page = client.get(url_of("audit", lecture.pk, query="student=1000004")).content.decode()
+    assert "withdrawn" in page and "Dora Dunn" in page
+    assert "leaves no audit entry" not in page
+    # Another lecture's withdrawal is not in this audit.
+    elsewhere = ItemFactory(campaign=CampaignFactory(status="open"))
+    registration_services.register(user=course["anna"], item=elsewhere)
+    registration_services.withdraw(user=course["anna"], item=elsewhere)
+    rows = csv_rows(client.get(url_of("audit_export", lecture.pk, "csv", query="student=Anna")))
+    assert "withdrawn" not in [row[1] for row in rows[1:]]
+
+
 def test_audit_refusals(client, course, audited):
     target = url_of("audit", course["lecture"].pk)
     assert client.get(target).status_code == 302
@@ -479,6 +526,18 @@ def big_course():
         RosterChange(action="added", user=u, registerable=groups[n % 4])
         for n, u in enumerate(users)
     )
+    RegistrationEvent.objects.bulk_create(
+        RegistrationEvent(
+            campaign=campaign,
+            user=u,
+            item=item,
+            registerable=groups[0],
+            action="withdrawn",
+            status="confirmed",
+            by=u,
+        )
+        for u in users[:100]
+    )
     for u in users[:200]:
         make_record(lecture, u)
         certify(lecture, u)
@@ -499,7 +558,7 @@ def test_reports_run_bounded_queries(client, big_course, django_assert_max_num_q
     assert len(rows) == 201
     with django_assert_max_num_queries(14):
         rows = csv_rows(client.get(url_of("audit_export", lecture.pk, "csv")))
-    assert len(rows) == 601
+    assert len(rows) == 701  # 300 registrations, 300 roster changes, 100 withdrawals
     with django_assert_max_num_queries(16):
         page = client.get(url_of("audit", lecture.pk))
     assert page.context["more"] is True
