@@ -4,9 +4,8 @@ points), their records and certifications, a completed tutorial campaign (1,500 
 registrations in 10 groups, every one on its roster) and an open exam campaign gated by the
 admission rule. Target: every check in under 2 s with a bounded number of queries.
 
-The issue's 20,000 MC answer sheets belong to ``remediation``, whose models are not built yet;
-when they exist (``remediation.models.AnswerSheet``) its check registers itself and this bench
-must seed them too -- it says so in its output.
+Plus the issue's 20,000 MC answer sheets (40 questions each, with their initial history rows),
+seeded by ``bench_remediation.build``, which remediation's check reads.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mampf_bench_integrity \
         python tests/benchmarks/bench_integrity.py [--students 1500] [--runs 5]
@@ -123,18 +122,17 @@ def main() -> None:
     parser.add_argument("--sheets", type=int, default=14)
     parser.add_argument("--tasks", type=int, default=8)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--mc-sheets", type=int, default=20000)
     parser.add_argument("--quick", action="store_true", help="150 students, 3 runs")
     args = parser.parse_args()
     if args.quick:
-        args.students, args.runs = 150, 3
+        args.students, args.runs, args.mc_sheets = 150, 3, 2000
     ensure_database(os.environ["DATABASE_URL"])
     import django
     from django.core.management import call_command
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
-    from django.apps import apps
-
     from operations import monitor
     from operations.models import Alert, MetricResult
 
@@ -148,11 +146,16 @@ def main() -> None:
         f"{GROUPS} tutorials (built in {time.perf_counter() - started:.1f} s; "
         f"load {os.getloadavg()[0]:.2f})"
     )
-    try:
-        apps.get_model("remediation", "AnswerSheet")
-        print("remediation.AnswerSheet exists: seed 20,000 MC answer sheets here (not done yet)")
-    except LookupError:
-        print("MC answer sheets: not seeded, the remediation models do not exist yet")
+    from tests.benchmarks import bench_remediation
+
+    seeded = time.perf_counter()
+    bench_remediation.build(args.mc_sheets, 40, "integrity", exam=False)
+    with django.db.connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        f"{args.mc_sheets} MC answer sheets x 40 questions with their history "
+        f"(built in {time.perf_counter() - seeded:.1f} s)"
+    )
 
     per_check = {}
     for check in monitor.checks():

@@ -120,8 +120,8 @@ def build(n_students: int, n_sheets: int, n_tasks: int) -> BenchContext:
             )
             cursor.execute(
                 "INSERT INTO assessment_participation (assessment_id, user_id, status, "
-                "points_total, grade_source, exempt_reason, note, version, updated_at) "
-                "SELECT a, u, 'reviewed', 0, '', '', '', 1, %s "
+                "points_total, grade_source, exempt_reason, first_attempt, note, version, "
+                "updated_at) SELECT a, u, 'reviewed', 0, '', '', TRUE, '', 1, %s "
                 "FROM unnest(%s::bigint[]) AS a CROSS JOIN unnest(%s::bigint[]) AS u",
                 [now, sheet_ids, ids],
             )
