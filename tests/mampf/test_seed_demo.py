@@ -30,6 +30,15 @@ from registration.models import (
     Policy,
     UserRegistration,
 )
+from remediation import selectors as remediation_selectors
+from remediation import services as remediation_services
+from remediation.models import (
+    AnswerSheet,
+    CorrectionBatch,
+    Evaluation,
+    QuestionVersion,
+    ScoreHistory,
+)
 from rosters.models import RosterChange, RosterEntry
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +113,17 @@ def _snapshot() -> dict[str, list]:
                                                         "value_type", "threshold"),
         "grade_changes": GradeChange.objects.values_list(
             "pk", "assessment_id", "participation_id", "field", "old", "new", "by_id", "at"),
+        "evaluations": Evaluation.objects.values_list("pk", "lecture_id", "task_id", "title",
+                                                      "created_at"),
+        "questions": QuestionVersion.objects.values_list(
+            "pk", "version_id", "version__label", "position", "options", "key", "points"),
+        "answer_sheets": AnswerSheet.objects.values_list(
+            "pk", "evaluation_id", "version_id", "user_id", "attempt", "answers", "score",
+            "max_score", "created_at"),
+        "score_history": ScoreHistory.objects.values_list(
+            "pk", "sheet_id", "batch_id", "score", "max_score", "at"),
+        "batches": CorrectionBatch.objects.values_list(
+            "pk", "evaluation_id", "status", "reason", "payload", "created_at"),
     }
     return {name: sorted(rows, key=repr) for name, rows in tables.items()}
 
@@ -235,6 +255,44 @@ def test_the_demo_has_a_graded_published_midterm_with_200_candidates(client):
     )
     assert failed_mc.exists() and not failed_mc.exclude(grade=Decimal("5.0")).exists()
     assert McOutcome.objects.filter(participation__assessment=assessment).count() == 194
+
+    # The MC points come from the answer sheets (variants A and B), imported like a scanner
+    # file: one sheet per reviewed candidate, the task's points equal the latest sheet scores.
+    evaluation = Evaluation.objects.get(task__assessment=assessment)
+    sheets = AnswerSheet.objects.filter(evaluation=evaluation)
+    assert set(sheets.values_list("user_id", flat=True)) == set(
+        reviewed.values_list("user_id", flat=True)
+    )
+    assert sheets.count() == 194 and not sheets.exclude(attempt=1).exists()
+    assert set(sheets.values_list("version__label", flat=True)) == {"A", "B"}
+    assert ScoreHistory.objects.filter(sheet__evaluation=evaluation, batch=None).count() == 194
+    mc_points = dict(
+        TaskPoint.objects.filter(task=evaluation.task).values_list(
+            "participation__user_id", "points"
+        )
+    )
+    assert mc_points == dict(sheets.values_list("user_id", "score"))
+    assert len(set(mc_points.values())) >= 10  # the generated ability keeps a spread
+    # The item analysis flags the flawed question (7 of A, 14 of B) and only that one.
+    flagged = {
+        (version.label, item.position)
+        for version, items in remediation_selectors.item_analysis(evaluation=evaluation).items()
+        for item in items
+        if item.flagged
+    }
+    assert flagged == {("A", 7), ("B", 14)}
+    # A draft batch drops it; nothing applied. Its preview: someone passes because of it
+    # (the ÄApprO pass mark falls with the mean), nobody fails because of it.
+    batch = CorrectionBatch.objects.get(evaluation=evaluation)
+    assert batch.status == "draft" and batch.reason.startswith("Question 7 (A)")
+    assert not ScoreHistory.objects.filter(sheet__evaluation=evaluation, batch__isnull=False)
+    preview = remediation_services.preview_batch(batch=batch)
+    assert preview.fail_to_pass and not preview.pass_to_fail
+    assert preview.pass_mark == config.applied_pass_mark - 1
+    passing = {m.participation_id for m in preview.fail_to_pass}
+    computed = rows.filter(pk__in=passing, grade_source="computed")  # not the one set by hand
+    assert computed.exists() and not computed.exclude(grade_value=Decimal("5.0")).exists()
+    assert f"/mc/{evaluation.pk}/" in output and f"/mc/{evaluation.pk}/batches/" in output
 
     assert f"/exams/{assessment.pk}/distribution/" in output
     assert f"/exams/{assessment.pk}/my-result/" in output

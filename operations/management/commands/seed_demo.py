@@ -29,7 +29,12 @@ seeding; the exam's date then moves to the past through the catalogue service (a
 refuses a deadline after the exam). Five problems, points for every candidate through
 ``assessment.services.enter_points`` (five absent, one exempt with a medical certificate), a
 two-point scheme (24 / 54 of 60) applied, one failed candidate set to 4.0 by hand with a note,
-the results published. No multiple-choice part (not built yet).
+the results published. The multiple-choice part (20 questions, ÄApprO, 30 %) takes its points
+from answer sheets (``ensure_midterm_mc``): an evaluation with variants A and B, the question list
+and the scanner file imported through ``remediation.imports`` before the scheme is applied.
+Question 7 of A (14 of B) has a wrong key, which the item analysis flags; a draft batch that
+drops it waits for staff to preview (dropping it lowers the pass mark by one point, so some
+candidates pass because of it); no batch is applied.
 
 It lives in ``operations``, the top of the layering, because it needs every app.
 """
@@ -49,6 +54,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -71,6 +77,9 @@ from registration import services as registration_services
 from registration.allocation import campaign_finalize
 from registration.errors import RegistrationError
 from registration.models import Campaign, Policy, UserRegistration
+from remediation import imports as remediation_imports
+from remediation import services as remediation_services
+from remediation.models import Evaluation, QuestionVersion
 from rosters import services as roster_services
 from rosters.errors import RosterError
 from rosters.models import RosterEntry
@@ -207,6 +216,72 @@ MIDTERM_EXEMPT = 12  # medical certificate
 # pass mark (first attempts; the repeaters cohort sat an earlier exam).
 MIDTERM_MC_QUESTIONS = Decimal(20)
 MIDTERM_MC_WEIGHT = Decimal("0.3")
+
+
+# The MC answer sheets (``Command.ensure_midterm_mc``): variants A and B hold the same questions
+# (B in reverse order); question 7 (A) / 14 (B) has a wrong key "A" ("B" is right).
+MIDTERM_MC_COUNT = 20
+MIDTERM_MC_VARIANTS = ("A", "B")
+MIDTERM_MC_KEYS = "CADBACABDCBADCABDBCA"  # the key of each question (A's order)
+MIDTERM_MC_FLAWED, MIDTERM_MC_TRUE = 7, "B"
+MIDTERM_MC_BATCH_REASON = "Question 7 (A) / 14 (B): key wrong, B is right"
+AEAPPRO_FACTOR = Decimal("0.78")
+
+
+def _mc_question(label: str, position: int) -> int:
+    """The question (numbered in A's order) at this position of the variant."""
+    return position if label == "A" else MIDTERM_MC_COUNT + 1 - position
+
+
+def _mc_position(label: str, question: int) -> int:
+    return _mc_question(label, question)  # the reversal is its own inverse
+
+
+def _mc_pass_mark(targets: dict[int, int], first: list[int], dropped: int = 0) -> int:
+    """The ÄApprO pass mark in whole points: min(60 % of the maximum, 78 % of the first
+    attempts' mean), rounded up; ``dropped`` points removed from the mean."""
+    maximum = MIDTERM_MC_QUESTIONS - (1 if dropped else 0)
+    mean = (Decimal(sum(targets[n] for n in first)) - dropped) / len(first)
+    raw = min(maximum * Decimal("0.6"), AEAPPRO_FACTOR * mean)
+    return int(raw.to_integral_value(rounding="ROUND_CEILING"))
+
+
+def _mc_key_choosers(targets: dict[int, int], first: list[int]) -> int:
+    """First attempts who chose the (wrong) key of the flawed question and lose a point."""
+    mark = _mc_pass_mark(targets, first)
+    return sum(1 for n in first if 1 <= targets[n] < mark - 1)
+
+
+def _nudge_mc_targets(targets: dict[int, int], first: list[int]) -> None:
+    """Take one point off a few first attempts (from the top) until dropping the flawed
+    question lowers the pass mark: the weaker candidates lose their point on it, the pass
+    mark follows the mean."""
+    order = sorted(first, key=lambda n: (-targets[n], n))
+    for step in range(len(order) * 3):
+        after = _mc_pass_mark(targets, first, dropped=_mc_key_choosers(targets, first))
+        if after < _mc_pass_mark(targets, first):
+            return
+        number = order[step % len(order)]
+        if targets[number] > 0:
+            targets[number] -= 1
+    raise CommandError("The MC targets could not be arranged.")  # pragma: no cover
+
+
+def _mc_answers(rng: random.Random, target: int, *, strong: bool) -> dict[int, str]:
+    """Answers by question (A's order) with ``target`` right under the key: a strong
+    candidate chooses the truly right "B" on the flawed question, a weaker one the key."""
+    answers = {}
+    on_flawed = MIDTERM_MC_TRUE if strong or target == 0 else "A"
+    answers[MIDTERM_MC_FLAWED] = on_flawed
+    right = min(target - (1 if on_flawed == "A" else 0), MIDTERM_MC_COUNT - 1)
+    others = [q for q in range(1, MIDTERM_MC_COUNT + 1) if q != MIDTERM_MC_FLAWED]
+    chosen = set(rng.sample(others, right))
+    for question in others:
+        key = MIDTERM_MC_KEYS[question - 1]
+        answers[question] = key if question in chosen else rng.choice(
+            [o for o in "ABCD" if o != key]
+        )
+    return answers
 
 
 def _demo_pdf() -> bytes:
@@ -980,6 +1055,7 @@ class Command(BaseCommand):
             rule="aeappro", step=1, mc_grading="share",
         )
         rng = random.Random(SEED + 11)
+        mc_targets: dict[int, int] = {}
         rows = Participation.objects.filter(assessment=assessment).select_related("user")
         by_user = {row.user_id: row for row in rows}
         for number in sorted(candidates):
@@ -1000,10 +1076,14 @@ class Command(BaseCommand):
                 share = min(max(ability + Decimal(rng.randint(-20, 20)) / 100, Decimal(0)), 1)
                 points[task] = (task.max_points * share * 2).quantize(Decimal(1)) / 2
             guess = min(max(ability + Decimal(rng.randint(-25, 15)) / 100, Decimal(0)), 1)
-            points[mc_task] = (MIDTERM_MC_QUESTIONS * guess).quantize(Decimal(1))
+            # The MC points come from the answer sheets (``ensure_midterm_mc`` below).
+            mc_targets[number] = int((MIDTERM_MC_QUESTIONS * guess).quantize(Decimal(1)))
             assessment_services.enter_points(participation=row, points=points, by=staff)
             if number in REPEATERS:
                 mc_config.set_first_attempt(participation=row, first_attempt=False, by=staff)
+        self.ensure_midterm_mc(
+            task=mc_task, staff=staff, candidates=candidates, targets=mc_targets
+        )
         bands = grade_services.generate_bands(
             passing_points=MIDTERM_PASS, excellence_points=MIDTERM_BEST,
             max_points=sum(MIDTERM_PROBLEMS),
@@ -1022,6 +1102,62 @@ class Command(BaseCommand):
             )
         assessment_services.publish_results(assessment=assessment, by=staff)
         return assessment
+
+    def ensure_midterm_mc(self, *, task, staff, candidates: dict[int, User],
+                          targets: dict[int, int]) -> Evaluation:
+        """The midterm's MC part as staff would enter it: an evaluation on the MC task, its
+        question list (variants A and B, the same 20 questions in reverse order) and the
+        scanner file imported through ``remediation.imports``, so the MC task's points are the
+        sheets' scores (one bulk import, before the scheme is applied).
+
+        Question 7 of A (14 of B) is flawed: its key says "A" but "B" is right. Every candidate
+        at or above the pass mark chose "B", the weaker ones the key, so the item analysis
+        flags it; the targets are nudged (one point off a few) so that dropping it lowers the
+        ÄApprO pass mark (78 % of the first attempts' mean) by one point and at least one
+        candidate passes because of it. A draft batch waits for staff to preview it; none is
+        applied."""
+        evaluation = Evaluation.objects.create(
+            lecture=task.assessment.lecture, task=task, title="Midterm multiple choice",
+        )
+        question_rows = [["variant", "position", "options", "key", "points"]]
+        for label in MIDTERM_MC_VARIANTS:
+            for position in range(1, MIDTERM_MC_COUNT + 1):
+                question = _mc_question(label, position)
+                question_rows.append(
+                    [label, str(position), "A,B,C,D", MIDTERM_MC_KEYS[question - 1], "1"]
+                )
+        remediation_imports.import_question_list(
+            evaluation=evaluation, rows=question_rows, by=staff
+        )
+        reviewed = sorted(targets)
+        for number in reviewed:  # nobody gets the flawed question right under its key
+            targets[number] = min(targets[number], MIDTERM_MC_COUNT - 1)
+        first = [n for n in reviewed if n not in REPEATERS]
+        _nudge_mc_targets(targets, first)
+        mark = _mc_pass_mark(targets, first)
+        rng = random.Random(SEED + 12)
+        sheet_rows = [["matriculation", "variant",
+                       *(str(p) for p in range(1, MIDTERM_MC_COUNT + 1))]]
+        for number in reviewed:
+            label = MIDTERM_MC_VARIANTS[number % 2]
+            by_question = _mc_answers(rng, targets[number], strong=targets[number] >= mark - 1)
+            cells = [by_question[_mc_question(label, p)] for p in range(1, MIDTERM_MC_COUNT + 1)]
+            sheet_rows.append([candidates[number].matriculation_number, label, *cells])
+        remediation_imports.import_answer_sheets(
+            evaluation=evaluation, rows=sheet_rows, by=staff
+        )
+        flawed = list(
+            QuestionVersion.objects.filter(version__evaluation=evaluation)
+            .filter(
+                Q(version__label="A", position=_mc_position("A", MIDTERM_MC_FLAWED))
+                | Q(version__label="B", position=_mc_position("B", MIDTERM_MC_FLAWED))
+            ).order_by("version__label").values_list("pk", flat=True)
+        )
+        remediation_services.create_batch(
+            evaluation=evaluation, reason=MIDTERM_MC_BATCH_REASON, by=staff,
+            corrections=[{"kind": "drop_item", "question_version": pk} for pk in flawed],
+        )
+        return evaluation
 
     # -- the whole semester ---------------------------------------------------------------------
 
@@ -1165,6 +1301,14 @@ class Command(BaseCommand):
               f"{reverse('grade_schemes:distribution', args=[midterm.pk])}")
         write(f"    {candidate.name} ({candidate.email}) sees their result at {base_url}"
               f"{reverse('grade_schemes:my_exam_result', args=[midterm.pk])}")
+        evaluation = Evaluation.objects.filter(task__assessment=midterm).first()
+        if evaluation is not None:
+            drafts = evaluation.batches.filter(status="draft").count()
+            write(f"    MC part: {evaluation.sheets.count()} answer sheets; item analysis (question"
+                  f" 7 of A / 14 of B flagged) {base_url}"
+                  f"{reverse('remediation:evaluation', args=[evaluation.pk])}")
+            write(f"    correction batches ({drafts} draft to preview) {base_url}"
+                  f"{reverse('remediation:batches', args=[evaluation.pk])}")
 
     def print_admission(self, summary: dict, base_url: str) -> None:
         """Exam admission: each lecture's certification counts, and whom to log in as."""
