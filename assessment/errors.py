@@ -59,6 +59,13 @@ class StatusForbids(AssessmentError):
     default_message = _("This is not possible in the participation's current status.")
 
 
+class TaskInUse(AssessmentError):
+    code = "task_in_use"
+    default_message = _(
+        "This task is the exam's multiple-choice part; remove the MC part first, then the task."
+    )
+
+
 class TaskHasPoints(AssessmentError):
     code = "task_has_points"
     default_message = _("This task already has points and cannot be deleted.")

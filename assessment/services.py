@@ -23,7 +23,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Sum
+from django.db.models import Count, F, Max, ProtectedError, RestrictedError, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -713,7 +713,11 @@ def delete_task(*, task: Task, by) -> None:
         if TaskPoint.objects.filter(task_id=task.pk).exists():
             raise errors.TaskHasPoints()
         label = str(task)
-        deleted, _counts = Task.objects.filter(pk=task.pk).delete()
+        try:
+            with transaction.atomic():
+                deleted, _counts = Task.objects.filter(pk=task.pk).delete()
+        except (ProtectedError, RestrictedError):
+            raise errors.TaskInUse() from None
         if not deleted:
             return
         audits = [

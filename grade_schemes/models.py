@@ -176,9 +176,11 @@ class McConfig(models.Model):
         related_name="mc_config",
         verbose_name=_("assessment"),
     )
+    # RESTRICT: the MC task cannot be deleted alone, but deleting the whole exam assessment
+    # (which takes this configuration along) works.
     task = models.OneToOneField(
         "assessment.Task",
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="mc_config",
         verbose_name=_("multiple-choice task"),
     )

@@ -268,3 +268,15 @@ def test_resit_rows_of_earlier_exam_takers_are_not_first_attempts(exam, cohort):
     row = Participation.objects.get(assessment=resit, user=newcomer)
     mc_config.set_first_attempt(participation=row, first_attempt=False, by=exam["teacher"])
     assert not Participation.objects.get(pk=row.pk).first_attempt
+
+
+def test_the_mc_task_cannot_be_deleted_alone_but_the_exam_can(exam):
+    from assessment.errors import TaskInUse
+    from assessment.models import Assessment, Task
+
+    configure(exam)
+    with pytest.raises(TaskInUse):
+        assessment_services.delete_task(task=exam["mc"], by=exam["teacher"])
+    assert Task.objects.filter(pk=exam["mc"].pk).exists()
+    Assessment.objects.filter(pk=exam["assessment"].pk).delete()
+    assert not McConfig.objects.exists() and not Task.objects.filter(pk=exam["mc"].pk).exists()
