@@ -81,3 +81,36 @@ class TryAgain(Busy):
 class NotAllowed(RemediationError):
     code = "not_allowed"
     default_message = _("Only the staff of this lecture may correct its results.")
+
+
+class EvaluationExists(RemediationError):
+    code = "evaluation_exists"
+    default_message = _("This task already has a multiple-choice test.")
+
+
+class TaskNotExam(RemediationError):
+    code = "task_not_exam"
+    default_message = _("A multiple-choice test can only be attached to a task of an exam.")
+
+
+class InvalidDefinition(RemediationError):
+    """A title, variant or question is refused; ``details["fields"]`` maps a field to messages."""
+
+    code = "invalid_definition"
+    default_message = _("Please correct the marked fields.")
+
+    def __init__(self, fields: dict, message=None):
+        super().__init__(
+            message, details={"fields": {k: [str(m) for m in v] for k, v in fields.items()}}
+        )
+        self.fields = fields
+
+
+class VersionExists(RemediationError):
+    code = "version_exists"
+    default_message = _("This test already has a variant with this label.")
+
+
+class UnknownStudent(RemediationError):
+    code = "unknown_student"
+    default_message = _("No candidate of this exam has this matriculation number.")

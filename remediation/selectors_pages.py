@@ -194,3 +194,31 @@ def no_disadvantage(*, batch: CorrectionBatch) -> list:
     with ``name`` and ``matriculation_number``) where the services record it."""
     reader = getattr(selectors, "no_disadvantage_users", None)
     return list(reader(batch=batch)) if reader is not None else []
+
+
+def free_tasks(*, assessment) -> list:
+    """The assessment's tasks without an MC test yet, by position (one query)."""
+    from assessment.models import Task
+
+    return list(
+        Task.objects.filter(assessment=assessment, evaluation__isnull=True).order_by(
+            "position", "pk"
+        )
+    )
+
+
+def mc_task_id(*, assessment) -> int | None:
+    """The task the exam's MC configuration names, if any (one query)."""
+    from grade_schemes.models import McConfig
+
+    return McConfig.objects.filter(assessment=assessment).values_list("task_id", flat=True).first()
+
+
+def entry_versions(*, evaluation: Evaluation) -> list[EvaluationVersion]:
+    """The variants a sheet can be entered for: each label's latest revision, with questions
+    (two queries)."""
+    latest: dict[str, EvaluationVersion] = {}
+    for version in versions_with_questions(evaluation=evaluation):
+        if version.label not in latest or version.revision > latest[version.label].revision:
+            latest[version.label] = version
+    return [latest[label] for label in sorted(latest)]

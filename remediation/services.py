@@ -24,8 +24,10 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -836,3 +838,254 @@ def _stored_task_points(*, task_id: int):
     from assessment.models import TaskPoint
 
     return TaskPoint.objects.filter(task_id=task_id).values_list("participation_id", "points")
+
+
+# -- defining an evaluation (pages; the question-list CSV is ``imports``) -------------------------
+
+MAX_TITLE = 200
+MAX_LABEL = 20
+MAX_OPTION_LENGTH = 10
+MAX_OPTIONS = 26
+MAX_POSITION = 1000
+MAX_POINTS = Decimal("99999.99")
+_SEPARATORS = set(",;|/+") | {" ", "\t", "\n"}
+
+
+def _audit(*, by, evaluation: Evaluation, flag: int, message: list[dict]) -> None:
+    """A ``django.contrib.admin`` ``LogEntry`` naming the evaluation (as the catalogue does);
+    the system (``by=None``) leaves none."""
+    actor = actor_or_none(by)
+    if actor is None:
+        return
+    LogEntry.objects.create(
+        user_id=actor.pk,
+        content_type=ContentType.objects.get_for_model(Evaluation),
+        object_id=str(evaluation.pk),
+        object_repr=str(evaluation)[:200],
+        action_flag=flag,
+        change_message=json.dumps(message, default=str),
+    )
+
+
+def _refuse_if_sheets(evaluation_id: int) -> None:
+    if AnswerSheet.objects.filter(evaluation_id=evaluation_id).exists():
+        raise errors.HasSheets(
+            _(
+                "This test already has answer sheets; its questions can only change through "
+                "correction batches."
+            )
+        )
+
+
+def _clean_text(value, *, field_name: str, limit: int, problems: dict) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        problems[field_name] = [_("This field is required.")]
+    elif len(text) > limit:
+        problems[field_name] = [
+            _("At most %(count)s characters, please.") % {"count": limit},
+        ]
+    return text
+
+
+@translate_db_errors(error=errors.TryAgain)
+def create_evaluation(*, task, title: str, by) -> Evaluation:
+    """The MC test of an exam's task (one per task) with an empty variant "A"."""
+    assessment = task.assessment
+    _require_manager(by, assessment.lecture)
+    if assessment.kind != "exam":
+        raise errors.TaskNotExam()
+    problems: dict = {}
+    text = _clean_text(title, field_name="title", limit=MAX_TITLE, problems=problems)
+    if problems:
+        raise errors.InvalidDefinition(problems)
+    from assessment.models import Task
+
+    with transaction.atomic():
+        if not lock_rows(Task, [task.pk]):
+            raise errors.RemediationError(_("This task no longer exists."))
+        if Evaluation.objects.filter(task_id=task.pk).exists():
+            raise errors.EvaluationExists()
+        evaluation = Evaluation.objects.create(lecture=assessment.lecture, task=task, title=text)
+        EvaluationVersion.objects.create(evaluation=evaluation, label="A")
+        _audit(by=by, evaluation=evaluation, flag=ADDITION, message=[{"added": {}}])
+    return evaluation
+
+
+@translate_db_errors(error=errors.TryAgain)
+def add_version(*, evaluation: Evaluation, label: str, by) -> EvaluationVersion:
+    """Another variant (no questions yet), while the test has no answer sheets."""
+    _require_manager(by, evaluation.lecture)
+    problems: dict = {}
+    text = _clean_text(label, field_name="label", limit=MAX_LABEL, problems=problems)
+    if problems:
+        raise errors.InvalidDefinition(problems)
+    with transaction.atomic():
+        _lock_evaluation(evaluation.pk)
+        _refuse_if_sheets(evaluation.pk)
+        if EvaluationVersion.objects.filter(evaluation=evaluation, label=text).exists():
+            raise errors.VersionExists()
+        version = EvaluationVersion.objects.create(evaluation=evaluation, label=text)
+        _audit(
+            by=by,
+            evaluation=evaluation,
+            flag=CHANGE,
+            message=[{"added": {"name": "evaluation version", "object": text}}],
+        )
+    return version
+
+
+def clean_question(*, position, options, key, points) -> tuple[int, list, list, Decimal]:
+    """The question's fields checked (``InvalidDefinition`` with every field's problems):
+    position 1, 2, ...; 2-26 distinct option labels; the key a non-empty subset of the options
+    (returned in the options' order); points a positive number with at most two decimals."""
+    problems: dict[str, list] = {}
+    number = _as_id(position)
+    if number is None or number > MAX_POSITION:
+        problems["position"] = [_("The position must be 1, 2, 3, ...")]
+    labels = (
+        [o.strip() if isinstance(o, str) else None for o in options]
+        if isinstance(options, list | tuple)
+        else None
+    )
+    if labels is None or any(not o for o in labels):
+        problems["options"] = [_("Every option needs a label (A, B, C, ...).")]
+    elif any(len(o) > MAX_OPTION_LENGTH or set(o) & _SEPARATORS for o in labels):
+        problems["options"] = [
+            _(
+                "An option label is short (at most %(count)s characters) and has no spaces or "
+                "commas."
+            )
+            % {"count": MAX_OPTION_LENGTH}
+        ]
+    elif len(set(labels)) != len(labels):
+        problems["options"] = [_("Each option label may appear only once.")]
+    elif not 2 <= len(labels) <= MAX_OPTIONS:
+        problems["options"] = [
+            _("A question has from 2 to %(count)s options.") % {"count": MAX_OPTIONS}
+        ]
+    chosen = (
+        [k.strip() if isinstance(k, str) else None for k in key]
+        if isinstance(key, list | tuple)
+        else None
+    )
+    if not chosen:
+        problems["key"] = [_("Please mark at least one option as correct.")]
+    elif len(set(chosen)) != len(chosen):
+        problems["key"] = [_("The key names an option twice.")]
+    elif "options" not in problems and not set(chosen) <= set(labels):
+        problems["key"] = [_("The key must name options of the question.")]
+    try:
+        amount = points if isinstance(points, Decimal) else Decimal(str(points).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        amount = None
+    if (
+        amount is None
+        or isinstance(points, bool)
+        or not amount.is_finite()
+        or amount <= 0
+        or amount > MAX_POINTS
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
+        problems["points"] = [_("The points must be a number above 0 with at most two decimals.")]
+    if problems:
+        raise errors.InvalidDefinition(problems)
+    return number, labels, [o for o in labels if o in chosen], amount.quantize(Decimal("0.01"))
+
+
+@translate_db_errors(error=errors.TryAgain)
+def save_question(*, version: EvaluationVersion, position, options, key, points, by):
+    """Create the question at ``position`` (the next free one at most: 1..n without gaps) or
+    update it, while the test has no answer sheets."""
+    evaluation = version.evaluation
+    _require_manager(by, evaluation.lecture)
+    number, labels, ordered_key, amount = clean_question(
+        position=position, options=options, key=key, points=points
+    )
+    with transaction.atomic():
+        _lock_evaluation(evaluation.pk)
+        _refuse_if_sheets(evaluation.pk)
+        count = QuestionVersion.objects.filter(version=version).count()
+        if number > count + 1:
+            raise errors.InvalidDefinition(
+                {
+                    "position": [
+                        _("The next question is number %(next)s.") % {"next": count + 1},
+                    ]
+                }
+            )
+        question, created = QuestionVersion.objects.update_or_create(
+            version=version,
+            position=number,
+            defaults={"options": labels, "key": ordered_key, "points": amount},
+        )
+        _audit(
+            by=by,
+            evaluation=evaluation,
+            flag=CHANGE,
+            message=[
+                {
+                    "added" if created else "changed": {
+                        "name": "question version",
+                        "object": f"{version.label} {number}",
+                        "options": labels,
+                        "key": ordered_key,
+                        "points": str(amount),
+                    }
+                }
+            ],
+        )
+    return question
+
+
+@translate_db_errors(error=errors.TryAgain)
+def delete_question(*, question: QuestionVersion, by) -> None:
+    """Remove a question while the test has no answer sheets; the later ones move up one
+    position, so a variant stays numbered 1..n."""
+    version = question.version
+    evaluation = version.evaluation
+    _require_manager(by, evaluation.lecture)
+    with transaction.atomic():
+        _lock_evaluation(evaluation.pk)
+        _refuse_if_sheets(evaluation.pk)
+        deleted, _rows = QuestionVersion.objects.filter(pk=question.pk).delete()
+        if not deleted:
+            raise errors.RemediationError(_("This question no longer exists."))
+        later = QuestionVersion.objects.filter(version=version, position__gt=question.position)
+        for pk, position in later.order_by("position").values_list("pk", "position"):
+            QuestionVersion.objects.filter(pk=pk).update(position=position - 1)
+        _audit(
+            by=by,
+            evaluation=evaluation,
+            flag=CHANGE,
+            message=[
+                {
+                    "deleted": {
+                        "name": "question version",
+                        "object": f"{version.label} {question.position}",
+                    }
+                }
+            ],
+        )
+
+
+def enter_sheet(
+    *, evaluation: Evaluation, matriculation_number: str, version: EvaluationVersion, answers, by
+) -> AnswerSheet:
+    """One answer sheet entered by hand: the candidate found by matriculation number (for an
+    exam's task, only someone with a participation in the exam), then ``create_sheet``."""
+    from django.contrib.auth import get_user_model
+
+    _require_manager(by, evaluation.lecture)
+    if version.evaluation_id != evaluation.pk:
+        raise errors.InvalidSheet(_("This variant belongs to another test."))
+    number = (matriculation_number or "").strip() if isinstance(matriculation_number, str) else ""
+    users = get_user_model().objects.filter(matriculation_number=number) if number else None
+    if users is not None and evaluation.task_id is not None:
+        users = users.filter(participations__assessment__tasks=evaluation.task_id)
+    user = users.first() if users is not None else None
+    if user is None:
+        raise errors.UnknownStudent()
+    if not QuestionVersion.objects.filter(version=version).exists():
+        raise errors.InvalidSheet(_("This variant has no questions yet."))
+    return create_sheet(version=version, user=user, answers=answers, by=by)

@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from remediation import views, views_imports, views_token
+from remediation import views, views_define, views_imports, views_token
 
 app_name = "remediation"
 urlpatterns = [
-    path("exams/<int:assessment_id>/mc/", views.exam_evaluations, name="exam_evaluations"),
+    path("exams/<int:assessment_id>/mc/", views_define.exam_evaluations, name="exam_evaluations"),
     path("mc/<int:evaluation_id>/", views.evaluation, name="evaluation"),
+    path("mc/<int:evaluation_id>/edit/", views_define.edit_questions, name="edit_questions"),
+    path("mc/<int:evaluation_id>/sheets/new/", views_define.enter_sheet, name="enter_sheet"),
     path("mc/<int:evaluation_id>/batches/", views.batches, name="batches"),
     path("mc/<int:evaluation_id>/batches/new/", views.batch_create, name="batch_create"),
     path("mc/<int:evaluation_id>/sheets/", views.sheets, name="sheets"),

@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from assessment.models import Assessment
 from mampf import permissions
 from mampf.errors import DomainError
 from mampf.selectors import is_valid_id
@@ -78,33 +77,11 @@ def _page(request, rows):
 
 @login_required
 @require_GET
-def exam_evaluations(request, assessment_id: int):
-    """The MC evaluations of an exam's tasks; straight to the evaluation when there is one."""
-    if not is_valid_id(assessment_id):
-        raise Http404
-    assessment = Assessment.objects.select_related("lecture").filter(pk=assessment_id).first()
-    if assessment is None:
-        raise Http404
-    permissions.require(permissions.can_manage_assessment(request.user, assessment))
-    evaluations = selectors_pages.evaluations_of_assessment(assessment=assessment)
-    if len(evaluations) == 1:
-        return redirect("remediation:evaluation", evaluations[0].pk)
-    return render(
-        request,
-        "remediation/exam_evaluations.html",
-        {"assessment": assessment, "lecture": assessment.lecture, "evaluations": evaluations},
-    )
-
-
-@login_required
-@require_GET
 def evaluation(request, evaluation_id: int):
-    evaluation = _evaluation(request, evaluation_id)
-    return render(
-        request,
-        "remediation/evaluation.html",
-        _context(evaluation, **selectors_pages.evaluation_overview(evaluation=evaluation)),
-    )
+    """Item analysis; while no answer sheet exists, the variants' questions to edit."""
+    from remediation.views_define import _overview
+
+    return _overview(request, _evaluation(request, evaluation_id))
 
 
 @login_required
