@@ -41,7 +41,8 @@ def _labels(text: str) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def exam_evaluations(request, assessment_id: int):
     """An exam's MC tests and the form to create one for a task that has none (by default the
-    task the exam's MC configuration names). With one test and no free task: straight there."""
+    task the exam's MC configuration names). With one test: straight there, unless ``?all=1``
+    (the overview links that, for a test of another task)."""
     if not is_valid_id(assessment_id):
         raise Http404
     assessment = Assessment.objects.select_related("lecture").filter(pk=assessment_id).first()
@@ -50,7 +51,7 @@ def exam_evaluations(request, assessment_id: int):
     permissions.require(permissions.can_manage_assessment(request.user, assessment))
     evaluations = selectors_pages.evaluations_of_assessment(assessment=assessment)
     tasks = selectors_pages.free_tasks(assessment=assessment) if assessment.kind == "exam" else []
-    if request.method == "GET" and len(evaluations) == 1 and not tasks:
+    if request.method == "GET" and len(evaluations) == 1 and not request.GET.get("all"):
         return redirect("remediation:evaluation", evaluations[0].pk)
     mc_task = selectors_pages.mc_task_id(assessment=assessment)
     form = EvaluationForm(

@@ -308,6 +308,13 @@ def test_staff_create_a_test_on_the_exam_page(client, exam):
     response = client.post(url, {"task": exam["mc"].pk, "title": "MC test"})
     evaluation = Evaluation.objects.get()
     assert response.status_code == 302 and evaluation.task == exam["mc"]
+    # With one test the page goes straight to it; ?all=1 lists it and offers the free tasks.
+    assert client.get(url)["Location"].endswith(f"/mc/{evaluation.pk}/")
+    listing = client.get(url + "?all=1").content.decode()
+    overview = client.get(reverse("remediation:evaluation", args=[evaluation.pk]))
+    assert f"/exams/{exam['assessment'].pk}/mc/?all=1" in overview.content.decode()
+    assert f'<option value="{exam["written"].pk}"' in listing
+    assert f'<option value="{exam["mc"].pk}"' not in listing
     # The MC task is taken: a second post for it is a refused choice, nothing created.
     response = client.post(url, {"task": exam["mc"].pk, "title": "Again"})
     assert response.status_code == 422 and Evaluation.objects.count() == 1
