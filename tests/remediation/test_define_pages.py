@@ -454,3 +454,6 @@ def test_page_queries_do_not_grow_with_the_questions(client, exam, django_assert
             counts[(evaluation.pk, name)] = len(captured)
     assert counts[(big.pk, "evaluation")] == counts[(small.pk, "evaluation")]
     assert counts[(big.pk, "enter_sheet")] == counts[(small.pk, "enter_sheet")]
+    listing = reverse("remediation:exam_evaluations", args=[exam["assessment"].pk]) + "?all=1"
+    with django_assert_max_num_queries(10):
+        assert client.get(listing).status_code == 200
