@@ -1252,6 +1252,12 @@ class Command(BaseCommand):
         self.print_coursework(summary, base_url)
         self.print_admission(summary, base_url)
         self.print_midterm(summary, base_url)
+        lecture = catalogue["linear_algebra"]
+        write(f"  Reports and exports of {lecture.title}: {base_url}"
+              f"{reverse('reports:lecture', args=[lecture.pk])}")
+        write(f"  Integrity monitor (site staff): {base_url}{reverse('operations:health')}; "
+              f"JSON API docs: {base_url}{reverse('api:docs')}; "
+              f"a student's own data: {base_url}{reverse('reports:my_data')}")
         write("")
         write(f"Open {base_url}/ (`make run` serves it there; by hand: "
               f"`python manage.py runserver`).")
@@ -1301,6 +1307,8 @@ class Command(BaseCommand):
               f"{reverse('grade_schemes:distribution', args=[midterm.pk])}")
         write(f"    {candidate.name} ({candidate.email}) sees their result at {base_url}"
               f"{reverse('grade_schemes:my_exam_result', args=[midterm.pk])}")
+        write(f"    MC pass mark   {base_url}"
+              f"{reverse('grade_schemes:mc_settings', args=[midterm.pk])}")
         evaluation = Evaluation.objects.filter(task__assessment=midterm).first()
         if evaluation is not None:
             drafts = evaluation.batches.filter(status="draft").count()
