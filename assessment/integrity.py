@@ -24,7 +24,7 @@ from assessment.hooks import assignment_changed, results_changed
 from assessment.models import Assessment, GradeChange, Participation, TaskPoint
 from assessment.services import _audit_row, _lock_assessment
 from mampf.db import lock_rows, translate_db_errors
-from mampf.integrity import Action, Finding, register_check
+from mampf.integrity import Action, Finding, counted_by_lecture, register_check
 
 REPAIR_REASON = "integrity repair: the points total did not match the sum of its task points"
 
@@ -45,10 +45,7 @@ def points_total_mismatch() -> list[Finding]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         rows = cursor.fetchall()
-    grouped: dict = defaultdict(list)
-    for lecture_id, pk in rows:
-        grouped[lecture_id].append(pk)
-    return [Finding(lecture_id=k, value=Decimal(len(v)), ids=tuple(v)) for k, v in grouped.items()]
+    return counted_by_lecture(rows)
 
 
 @translate_db_errors

@@ -61,6 +61,18 @@ class Finding:
     ids: tuple = ()
 
 
+def counted_by_lecture(rows) -> list[Finding]:
+    """``(lecture_id, object_id)`` rows (in id order) as one ``Finding`` per lecture whose value
+    is the number of its objects: the shape of most checks."""
+    grouped: dict = {}
+    for lecture_id, pk in rows:
+        grouped.setdefault(lecture_id, []).append(pk)
+    return [
+        Finding(lecture_id=lecture_id, value=Decimal(len(ids)), ids=tuple(ids))
+        for lecture_id, ids in grouped.items()
+    ]
+
+
 @dataclass(frozen=True)
 class Check:
     name: str

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mampf.integrity import Action, Finding, register_check
+from mampf.integrity import Action, Finding, counted_by_lecture, register_check
 from performance import records
 from performance.models import Certification, Record
 from performance.notifications import stale_certifications as stale_queryset
@@ -71,10 +71,7 @@ def pending_certifications() -> list[Finding]:
         .order_by("pk")
         .values_list("lecture_id", "pk")
     )
-    grouped: dict = defaultdict(list)
-    for lecture_id, pk in rows:
-        grouped[lecture_id].append(pk)
-    return [Finding(lecture_id=k, value=Decimal(len(v)), ids=tuple(v)) for k, v in grouped.items()]
+    return counted_by_lecture(rows)
 
 
 def stale_certifications() -> list[Finding]:

@@ -27,19 +27,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mampf.integrity import Action, Finding, register_check
+from mampf.integrity import Action, Finding, counted_by_lecture, register_check
 from mampf.models import Registerable
 from registration.models import AllocationRun, Campaign, Item, UserRegistration
 from rosters.models import RosterEntry
 
 DRIFT_THRESHOLD = 5
-
-
-def _by_lecture(rows) -> dict:
-    grouped: dict = defaultdict(list)
-    for lecture_id, pk in rows:
-        grouped[lecture_id].append(pk)
-    return grouped
 
 
 def orphan_registrations() -> list[Finding]:
@@ -56,10 +49,7 @@ def orphan_registrations() -> list[Finding]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         rows = cursor.fetchall()
-    return [
-        Finding(lecture_id=lecture_id, value=Decimal(len(ids)), ids=tuple(ids))
-        for lecture_id, ids in _by_lecture(rows).items()
-    ]
+    return counted_by_lecture(rows)
 
 
 def failed_allocation_runs(*, now=None) -> list[Finding]:
@@ -71,10 +61,7 @@ def failed_allocation_runs(*, now=None) -> list[Finding]:
         .order_by("pk")
         .values_list("campaign__lecture_id", "pk")
     )
-    return [
-        Finding(lecture_id=lecture_id, value=Decimal(len(ids)), ids=tuple(ids))
-        for lecture_id, ids in _by_lecture(rows).items()
-    ]
+    return counted_by_lecture(rows)
 
 
 def count_drift(*, threshold: int = DRIFT_THRESHOLD) -> list[Finding]:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from mampf.integrity import Action, Finding, register_check
+from mampf.integrity import Action, Finding, counted_by_lecture, register_check
 from remediation.models import AnswerSheet, Evaluation, ScoreHistory
 
 logger = logging.getLogger(__name__)
@@ -57,10 +56,9 @@ def _mismatches() -> list[tuple[int, int, int]]:
 
 
 def sheet_score_mismatch() -> list[Finding]:
-    grouped: dict = defaultdict(list)
-    for lecture_id, _evaluation_id, sheet_id in _mismatches():
-        grouped[lecture_id].append(sheet_id)
-    return [Finding(lecture_id=k, value=Decimal(len(v)), ids=tuple(v)) for k, v in grouped.items()]
+    return counted_by_lecture(
+        (lecture_id, sheet_id) for lecture_id, _evaluation_id, sheet_id in _mismatches()
+    )
 
 
 def repair_sheet_scores(*, sheet_ids, by=None) -> int:

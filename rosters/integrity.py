@@ -9,15 +9,13 @@ nothing is changed by machine: whether the student belongs to the lecture is the
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db import connection
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from mampf.integrity import Action, Finding, register_check
+from mampf.integrity import Action, Finding, counted_by_lecture, register_check
 from mampf.models import Cohort, Talk, Tutorial
 from rosters.models import RosterEntry
 
@@ -49,10 +47,7 @@ def group_members_missing_from_lecture() -> list[Finding]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         rows = cursor.fetchall()
-    grouped: dict = defaultdict(list)
-    for lecture_id, pk in rows:
-        grouped[lecture_id].append(pk)
-    return [Finding(lecture_id=k, value=Decimal(len(v)), ids=tuple(v)) for k, v in grouped.items()]
+    return counted_by_lecture(rows)
 
 
 def entry_links(ids) -> dict:
