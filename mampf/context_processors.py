@@ -78,6 +78,7 @@ class Layout:
         "favicon_ico": "favicon.ico",
         "app_css": "css/app.css",
         "app_js": "js/app.js",
+        "preferences_js": "js/preferences.js",  # the students' ranking form
     }
 
     def __init__(self):

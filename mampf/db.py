@@ -213,9 +213,10 @@ class PreparedQuery:
     microseconds of CPU, more than running it on a hot path. ``build(**names)`` returns a
     queryset (usually ``values_list``: its rows come back as tuples, through the same field
     converters as the ORM's) or ``(sql, params)`` of a statement assembled from querysets' SQL
-    (its columns then need no conversion: ids, counts, text). It is called once per database
-    vendor and ``key`` with negative stand-ins for the names; each later call swaps in the real
-    values::
+    (its columns then need no conversion: ids, counts, text), or ``(sql, params, queryset)``
+    when the statement's leading columns are that queryset's (converted as the ORM would). It
+    is called once per database vendor and ``key`` with negative stand-ins for the names; each
+    later call swaps in the real values::
 
         CHECK = PreparedQuery(lambda user_id: Thing.objects.filter(user_id=user_id)
                               .values_list("id", "title"))
@@ -242,6 +243,14 @@ class PreparedQuery:
             compiler = built.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
             sql += suffix
+            columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
+            converters = sorted(compiler.get_converters(columns).items())
+        elif len(built) == 3:
+            # (sql, params, queryset): the statement's leading columns are the queryset's
+            # (``SELECT q.*, ... FROM (<its SQL>) q ...``) and are converted as the ORM would.
+            sql, params, leading = built
+            compiler = leading.query.get_compiler(using=using)
+            compiler.setup_query()
             columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
             converters = sorted(compiler.get_converters(columns).items())
         else:

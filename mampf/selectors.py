@@ -9,7 +9,16 @@ from django.db.models.functions import Coalesce
 
 from mampf import permissions
 from mampf.db import PreparedQuery
-from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Term, Tutorial
+from mampf.models import (
+    Cohort,
+    Exam,
+    Lecture,
+    Registerable,
+    Talk,
+    Term,
+    Tutorial,
+    tutorial_schedule,
+)
 from mampf.pending import PendingPlace, pending_places_of
 
 
@@ -126,7 +135,7 @@ def memberships_of_student(*, user) -> dict[str, list]:
          exam_date, location, season, year, lecture_title) in rows:
         kind = kinds.get(ctype_id)
         if kind == "tutorials":
-            schedule = Tutorial(weekday=weekday, starts_at=starts_at, ends_at=ends_at).schedule
+            schedule = tutorial_schedule(weekday=weekday, starts_at=starts_at, ends_at=ends_at)
             found[kind].append(Membership(pk, title, lecture_title or "", schedule=schedule,
                                           room=room or ""))
         elif kind == "talks":

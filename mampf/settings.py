@@ -125,6 +125,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's widget templates, with the stock input, select and textarea widgets written in Python
+# (the same markup; see mampf/form_renderer.py).
+FORM_RENDERER = "mampf.form_renderer.FastWidgetRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(

@@ -31,6 +31,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from assessment.models import Assessment, Participation, TutorialPublication
+from mampf.db import PreparedQuery
 from mampf.models import Lecture
 from performance import evaluator
 from performance.evaluator import RecordFigures, RuleSpec, SheetFigures, Verdict
@@ -276,32 +277,58 @@ def _lecture_ids(policies, campaign) -> list[int]:
     return sorted(set(ids))
 
 
+_ADMISSION_COLUMNS = (
+    "lecture_id", "status", "source", "record_fingerprint", "current_fingerprint", "rule_id",
+    "rule_version", "certified_at", "active_rule_id", "active_rule_version",
+)
+
+
+def _admission_rows_query(**ids):
+    """The user's certifications in these lectures, each with the record's current fingerprint
+    and the lecture's active rule (id, version): what ``is_stale`` compares."""
+    user_id = ids.pop("user_id")
+    record = Record.objects.filter(
+        lecture_id=OuterRef("lecture_id"), user_id=OuterRef("user_id")
+    ).order_by()
+    active = Rule.objects.filter(lecture_id=OuterRef("lecture_id"), is_active=True).order_by()
+    return (
+        Certification.objects.filter(lecture_id__in=list(ids.values()), user_id=user_id)
+        .order_by()
+        .annotate(
+            current_fingerprint=Subquery(record.values("fingerprint")[:1]),
+            active_rule_id=Subquery(active.values("pk")[:1]),
+            active_rule_version=Subquery(active.values("version")[:1]),
+        )
+        .values_list(*_ADMISSION_COLUMNS)
+    )
+
+
+_ADMISSION_ROWS = PreparedQuery(_admission_rows_query)
+
+
+class _ActiveRule:
+    """The two columns of the active rule that ``is_stale`` reads."""
+
+    __slots__ = ("pk", "version")
+
+    def __init__(self, pk: int, version: int):
+        self.pk, self.version = pk, version
+
+
 def admission_states(*, user_id: int, lecture_ids) -> dict[int, tuple[str, dict | None]]:
     """For each lecture: (passed | failed | pending | stale | missing, the certification row).
-    Two queries whatever the number of lectures; nothing is recomputed."""
+    One query whatever the number of lectures (its SQL built once per process and number of
+    lectures: this is on the exam registration page); nothing is recomputed."""
     ids = list(lecture_ids)
-    current = Record.objects.filter(lecture_id=OuterRef("lecture_id"), user_id=OuterRef("user_id"))
-    rows = {
-        row["lecture_id"]: row
-        for row in Certification.objects.filter(lecture_id__in=ids, user_id=user_id)
-        .annotate(current_fingerprint=Subquery(current.values("fingerprint")[:1]))
-        .values(
-            "lecture_id",
-            "status",
-            "source",
-            "record_fingerprint",
-            "current_fingerprint",
-            "rule_id",
-            "rule_version",
-            "certified_at",
-        )
-    }
-    rules = {
-        rule.lecture_id: rule
-        for rule in Rule.objects.filter(lecture_id__in=ids, is_active=True).only(
-            "pk", "version", "lecture_id"
-        )
-    }
+    rows, rules = {}, {}
+    if ids:
+        named = {f"lecture{index}": pk for index, pk in enumerate(ids)}
+        for values in _ADMISSION_ROWS.fetchall(key=len(ids), user_id=user_id, **named):
+            row = dict(zip(_ADMISSION_COLUMNS, values, strict=True))
+            rows[row["lecture_id"]] = row
+            if row["active_rule_id"] is not None:
+                rules[row["lecture_id"]] = _ActiveRule(row["active_rule_id"],
+                                                       row["active_rule_version"])
     states = {}
     for lecture_id in ids:
         row = rows.get(lecture_id)

@@ -20,7 +20,8 @@ def confirmed_not_materialized(
     """``(registerable_id, user_id)`` of confirmed registrations in campaigns whose results are
     not in the rosters yet (every campaign not completed)."""
     rows = UserRegistration.objects.filter(
-        item__registerable_id__in=list(registerable_ids),
+        item__registerable_id__in=(registerable_ids if isinstance(registerable_ids, QuerySet)
+                                   else list(registerable_ids)),
         status=UserRegistration.Status.CONFIRMED,
     ).exclude(campaign__status=Campaign.Status.COMPLETED)
     if excluding_campaign_id is not None:

@@ -52,7 +52,8 @@ def roster_size(registerable) -> int:
 # in at ``AppConfig.ready()``. Each person counts once per group.
 
 #: ``source(registerable_ids, *, excluding_campaign_id) -> QuerySet`` of
-#: ``(registerable_id, user_id)`` value rows (``values_list`` with exactly those two columns).
+#: ``(registerable_id, user_id)`` value rows (``values_list`` with exactly those two columns);
+#: ``registerable_ids`` is a list of ids or a one-column ``values`` queryset of them (a subquery).
 PendingSeatSource = Callable[..., QuerySet]
 _PENDING_SEAT_SOURCES: list[PendingSeatSource] = []
 
@@ -70,12 +71,17 @@ def unregister_pending_seat_source(source: PendingSeatSource) -> None:
 
 
 def seat_holders_query(
-    registerable_ids: Iterable[int], *, excluding_campaign_id: int | None = None
+    registerable_ids: Iterable[int] | QuerySet, *, excluding_campaign_id: int | None = None
 ) -> QuerySet:
     """``(registerable_id, user_id)`` rows of everyone holding a place of these groups: the
     roster ``UNION`` every pending seat source (a pair appears once). For ``seat_holders`` and
-    for callers that count inside a larger statement (``registration.services.seat_check``)."""
-    ids = sorted({int(pk) for pk in registerable_ids if pk is not None})
+    for callers that count inside a larger statement (``registration.services.seat_check``, the
+    students' seat table). The groups are ids, or a ``values`` queryset of ids (a subquery:
+    the groups of one campaign, say)."""
+    if isinstance(registerable_ids, QuerySet):
+        ids = registerable_ids
+    else:
+        ids = sorted({int(pk) for pk in registerable_ids if pk is not None})
     on_roster = RosterEntry.objects.filter(registerable_id__in=ids)
     if excluding_campaign_id is not None:
         on_roster = on_roster.exclude(source_campaign_id=excluding_campaign_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -55,26 +55,43 @@ class PreferenceForm(forms.Form):
             for position, row in enumerate(ranking, start=1)
         }
 
-    def rank_fields(self):
-        """The rank fields, each with ``options_html``: its ``<option>`` elements, written here
-        once for all selects (the template loop over every choice of every select was the
-        most expensive part of the ranking page), the current choice marked ``selected``."""
+    def rank_rows(self) -> str:
+        """The ``<li>`` of each rank: label, select (its options written once for all selects,
+        the current choice ``selected``) and the field's errors linked by
+        ``aria-describedby``. Written here rather than by Django's widget templates or a
+        template loop (about 1 ms per select, then 0.1 ms per row): the ranking form is on
+        every preference campaign's page."""
         fields = [self[rank_field_name(rank)] for rank in range(1, self.rank_count + 1)]
         if not fields:
-            return fields
+            return ""
         options = [
             (str(value), format_html('<option value="{}"', value), escape(label))
             for value, label in fields[0].field.choices
         ]
-        for field in fields:
+        rows = []
+        for rank, field in enumerate(fields, start=1):
             current = field.value()
             current = "" if current is None else str(current)
-            field.options_html = mark_safe("".join(  # noqa: S308 - built from escaped parts
+            options_html = mark_safe("".join(  # noqa: S308 - built from escaped parts
                 f"{start} selected>{label}</option>" if value == current
                 else f"{start}>{label}</option>"
                 for value, start, label in options
             ))
-        return fields
+            field_id, errors = field.auto_id, field.errors
+            invalid = (format_html(' aria-invalid="true" aria-describedby="{}_error"', field_id)
+                       if errors else "")
+            error_html = (format_html('<div id="{}_error">{}</div>', field_id, format_html_join(
+                "", '<p class="error" role="alert">{}</p>', ((error,) for error in errors)))
+                if errors else "")
+            rows.append(format_html(
+                '<li data-rank-row{}><label for="{}">{}</label>'
+                '<select name="{}" id="{}" data-rank="{}"{}{}>{}</select>{}</li>',
+                mark_safe(' class="field-error"') if errors else "",  # noqa: S308 - constant
+                field_id, field.label, field.html_name, field_id, rank,
+                mark_safe(" required") if field.field.required else "",  # noqa: S308 - constant
+                invalid, options_html, error_html,
+            ))
+        return mark_safe("\n".join(rows))  # noqa: S308 - each row is format_html output
 
     def clean(self):
         cleaned = super().clean()

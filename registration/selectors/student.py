@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, prefetch_related_objects
+from django.db.models import Exists, FilteredRelation, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from mampf.db import PreparedQuery, instance_from_row
 from mampf.links import path_for
-from mampf.models import Cohort, Exam, Lecture, Registerable, Talk, Term, Tutorial
+from mampf.models import Exam, Lecture, Registerable, Talk, Term, Tutorial, tutorial_schedule
 from mampf.selectors import is_valid_id
 from registration import policies
 from registration.models import Campaign, Item, Policy, UserRegistration
@@ -110,59 +110,66 @@ _ITEM_COLUMNS = (
 )
 
 
-def _group_from_row(row: tuple) -> Registerable:
-    """An unsaved stand-in of the item's concrete group with the columns the pages show (read
-    only: it is never saved, and has no lecture)."""
-    (_id, _position, _exclusive, registerable_id, ctype_id, title, capacity,
-     weekday, starts_at, ends_at, room, talk_date, exam_date, location) = row
-    model = ContentType.objects.get_for_id(ctype_id).model_class() if ctype_id else None
-    # ``id`` as well as ``pk`` (the child's parent link): assigning the stand-in to
-    # ``item.registerable`` copies its ``id`` into ``item.registerable_id``.
-    common = {"pk": registerable_id, "id": registerable_id, "title": title, "capacity": capacity}
+_GROUP_COLUMNS = ("id", "polymorphic_ctype_id", "title", "capacity")
+
+
+def _when_and_where(model, row: tuple) -> tuple[str, str]:
+    """Schedule and place of a group, as far as its kind has them, from the item row's columns
+    (no model rows for the concrete groups: building one cost more than the whole row)."""
+    (weekday, starts_at, ends_at, room, talk_date, exam_date, location) = row[7:]
     if model is Tutorial:
-        return Tutorial(**common, weekday=weekday, starts_at=starts_at, ends_at=ends_at,
-                        room=room or "")
-    if model is Talk:
-        return Talk(**common, date=talk_date)
+        where = _("room %(room)s") % {"room": room} if room else ""
+        return tutorial_schedule(weekday=weekday, starts_at=starts_at, ends_at=ends_at), where
     if model is Exam:
-        return Exam(**common, date=exam_date, location=location or "")
-    if model in (Cohort, Lecture):
-        return model(**common)
-    return Registerable(**common)
-
-
-def _when_and_where(target: Registerable) -> tuple[str, str]:
-    """Schedule and place of a group, as far as its kind has them."""
-    if isinstance(target, Tutorial):
-        where = _("room %(room)s") % {"room": target.room} if target.room else ""
-        return target.schedule, where
-    if isinstance(target, Exam):
-        when = (
-            formats.date_format(timezone.localtime(target.date), "SHORT_DATETIME_FORMAT")
-            if target.date
-            else ""
-        )
-        return when, target.location
-    if isinstance(target, Talk):
-        when = formats.date_format(target.date, "SHORT_DATE_FORMAT") if target.date else ""
-        return when, ""
+        when = (formats.date_format(timezone.localtime(exam_date), "SHORT_DATETIME_FORMAT")
+                if exam_date else "")
+        return when, location or ""
+    if model is Talk:
+        return (formats.date_format(talk_date, "SHORT_DATE_FORMAT") if talk_date else ""), ""
     return "", ""
 
 
 def _item_from_row(campaign: Campaign, row: tuple, taken: dict[int, int]) -> Item:
-    """An item with its concrete group, schedule and places taken per group (no queries)."""
-    item = Item(id=row[0], position=row[1], exclusive=row[2], registerable_id=row[3],
-                campaign=campaign)
-    target = _group_from_row(row)
-    item.registerable = target  # so that item.registerable (and str(item)) need no query either
-    item.target = target
-    item.title = target.title
-    item.when, item.where = _when_and_where(target)
-    item.summary = ", ".join(part for part in (target.title, item.when, item.where) if part)
-    item.seat_capacity = target.capacity
+    """An item with its group (the base row: id, kind, title, capacity), schedule and places
+    taken per group (no queries). ``group_model`` is the group's concrete class."""
+    item = instance_from_row(Item, ("id", "position", "exclusive", "registerable_id"), row[:4])
+    item.campaign = campaign
+    group = instance_from_row(Registerable, _GROUP_COLUMNS, (row[3], row[4], row[5], row[6]))
+    item.registerable = group  # so that item.registerable (and str(item)) need no query either
+    item.group_model = ContentType.objects.get_for_id(row[4]).model_class() if row[4] else None
+    item.title = group.title
+    item.when, item.where = _when_and_where(item.group_model, row)
+    item.summary = ", ".join(part for part in (group.title, item.when, item.where) if part)
+    item.seat_capacity = group.capacity
     item.taken = taken.get(row[3], 0)
-    item.is_full = target.capacity is not None and item.taken >= target.capacity
+    item.is_full = group.capacity is not None and item.taken >= group.capacity
     return item
+
+
+def seats_text(*, preference_based: bool, capacity: int | None, taken: int) -> str:
+    """The seat table's cell: places offered (preference-based: nobody holds a seat before the
+    allocation) or places taken of the capacity (first come, first served)."""
+    if preference_based:
+        if capacity is None:
+            return _("no limit")
+        return ngettext("%(counter)s place", "%(counter)s places", capacity) % {
+            "counter": capacity
+        }
+    if capacity is None:
+        return ngettext("%(counter)s registered, no limit", "%(counter)s registered, no limit",
+                        taken) % {"counter": taken}
+    return _("%(taken)s of %(capacity)s taken") % {"taken": taken, "capacity": capacity}
+
+
+def _describe_seats(campaign: Campaign, items: list[Item]) -> None:
+    """``seats_text`` and ``shows_full`` (the "full" badge: first come, first served only) of
+    each item, in Python rather than in the seat table's template: the table is on every
+    student's campaign page and is polled every 15 seconds."""
+    preference_based = campaign.is_preference_based
+    for item in items:
+        item.seats_text = seats_text(preference_based=preference_based,
+                                     capacity=item.seat_capacity, taken=item.taken)
+        item.shows_full = item.is_full and not preference_based
 
 
 _CAMPAIGN_ITEMS = PreparedQuery(
@@ -172,17 +179,52 @@ _CAMPAIGN_ITEMS = PreparedQuery(
 )
 
 
+def _with_taken_sql(rows, *, campaign_id):
+    """``rows`` (a ``values_list`` of a campaign's items) plus the places taken of each group,
+    in one statement: the seat holders (``rosters.selectors.seat_holders_query``, the one
+    definition, for the groups of this campaign as a subquery) counted per group and joined in
+    as the last column. Rows come back unordered (the caller sorts them)."""
+    items, item_params = rows.query.sql_with_params()
+    groups = Item.objects.filter(campaign_id=campaign_id).order_by().values("registerable_id")
+    holders, holder_params = roster_selectors.seat_holders_query(groups).query.sql_with_params()
+    # Only ORM-compiled SQL is pasted together here; every value stays a query parameter. Both
+    # the items' and the holders' group column are named ``registerable_id``.
+    sql = (
+        f"SELECT items.*, COALESCE(taken.n, 0) FROM ({items}) items "  # noqa: S608
+        f"LEFT JOIN (SELECT holders.registerable_id AS g, COUNT(*) AS n FROM ({holders}) holders "
+        f"GROUP BY holders.registerable_id) taken ON taken.g = items.registerable_id"
+    )
+    return sql, [*item_params, *holder_params], rows
+
+
+def _items_with_taken_sql(*, campaign_id):
+    return _with_taken_sql(
+        Item.objects.filter(campaign_id=campaign_id).order_by().values_list(*_ITEM_COLUMNS),
+        campaign_id=campaign_id,
+    )
+
+
+_CAMPAIGN_ITEMS_WITH_TAKEN = PreparedQuery(_items_with_taken_sql)
+
+
 def campaign_items(campaign: Campaign, *, with_counts: bool = True) -> list[Item]:
     """The campaign's items in order, with their concrete group's details and (unless
-    ``with_counts`` is false) the places taken: two queries, one without counts.
+    ``with_counts`` is false) the places taken: one query.
 
     "Taken" is what the capacity decision counts, ``rosters.selectors.seats_taken``: everyone
     on the group's roster plus the confirmed places of every campaign not on it yet (one
     query, fresh from the database, never cached: it is what the seat table shows while a rush
     is on)."""
-    rows = _CAMPAIGN_ITEMS.fetchall(campaign_id=campaign.pk)
-    taken = roster_selectors.seats_taken([row[3] for row in rows]) if with_counts and rows else {}
-    return [_item_from_row(campaign, row, taken) for row in rows]
+    if not with_counts:
+        return [_item_from_row(campaign, row, {}) for row in
+                _CAMPAIGN_ITEMS.fetchall(campaign_id=campaign.pk)]
+    rows = _CAMPAIGN_ITEMS_WITH_TAKEN.fetchall(
+        key=roster_selectors.pending_seat_sources_key(), campaign_id=campaign.pk
+    )
+    rows.sort(key=lambda row: (row[1], row[0]))  # position, id
+    items = [_item_from_row(campaign, row[:-1], {row[3]: row[-1]}) for row in rows]
+    _describe_seats(campaign, items)
+    return items
 
 
 # -- one student's view of one campaign -----------------------------------------------------------
@@ -229,53 +271,55 @@ def outcome_for(campaign: Campaign, registrations: list[UserRegistration]) -> My
 
 
 _REGISTRATION_COLUMNS = tuple(field.attname for field in UserRegistration._meta.concrete_fields)
-_MY_REGISTRATIONS = PreparedQuery(
-    lambda *, campaign_id, user_id: UserRegistration.objects.filter(
-        campaign_id=campaign_id, user_id=user_id
-    )
-    .order_by("preference_rank", "id")
-    .values_list(*_REGISTRATION_COLUMNS)
-)
-
-
-def my_registrations(campaign: Campaign, *, user) -> list[UserRegistration]:
-    return [
-        instance_from_row(UserRegistration, _REGISTRATION_COLUMNS, row)
-        for row in _MY_REGISTRATIONS.fetchall(campaign_id=campaign.pk, user_id=user.pk)
-    ]
-
-
 _CAMPAIGN_COLUMNS = tuple(field.attname for field in Campaign._meta.concrete_fields)
 _PAGE_LECTURE_COLUMNS = ("id", "registerable_ptr_id", "title", "term_id")
 _TERM_COLUMNS = tuple(field.attname for field in Term._meta.concrete_fields)
+_POLICY_COLUMNS = tuple(field.attname for field in Policy._meta.concrete_fields)
+# One row per policy of the campaign (a LEFT JOIN: one row with empty policy columns when it has
+# none), so the page reads the campaign, its lecture, term and rules in one round trip.
 _CAMPAIGN_FOR_STUDENT = PreparedQuery(
     lambda *, campaign_id: visible_campaigns()
     .filter(pk=campaign_id)
-    .annotate(has_policies=Exists(Policy.objects.filter(campaign=OuterRef("pk"))))
-    .order_by()
+    .order_by("policies__position", "policies__id")
     .values_list(
         *_CAMPAIGN_COLUMNS,
         *(f"lecture__{name}" for name in _PAGE_LECTURE_COLUMNS),
         *(f"lecture__term__{name}" for name in _TERM_COLUMNS),
-        "has_policies",
+        *(f"policies__{name}" for name in _POLICY_COLUMNS),
     )
 )
 
 
+_POLICIES_OF = PreparedQuery(
+    lambda *, campaign_id: Policy.objects.filter(campaign_id=campaign_id)
+    .order_by("position", "id")
+    .values_list(*_POLICY_COLUMNS)
+)
+
+
+def _prefetch_policies(campaign: Campaign, policies: list[Policy]) -> None:
+    """Hand the campaign its policies as if prefetched: ``campaign.policies.all()`` needs no
+    query (a further ``.filter()`` queries afresh, as after a real prefetch)."""
+    for policy in policies:
+        policy.campaign = campaign
+    prefetched = (Policy.objects.filter(campaign_id=campaign.pk) if policies
+                  else Policy.objects.none())
+    prefetched._result_cache, prefetched._prefetch_done = policies, True
+    campaign._prefetched_objects_cache = {"policies": prefetched}
+
+
 def _attach_policies(campaign: Campaign, *, has_policies: bool) -> None:
-    """The campaign's policies as if prefetched: read when it has any, none read otherwise."""
-    if has_policies:
-        prefetch_related_objects([campaign], "policies")
-        return
-    no_policies = Policy.objects.none()
-    no_policies._result_cache, no_policies._prefetch_done = [], True
-    campaign._prefetched_objects_cache = {"policies": no_policies}
+    """The campaign's policies as if prefetched: read when it has any (one query whose SQL is
+    built once per process; the ORM's prefetch built it on every request, about 1 ms of CPU),
+    none read otherwise."""
+    rows = _POLICIES_OF.fetchall(campaign_id=campaign.pk) if has_policies else []
+    _prefetch_policies(campaign, [instance_from_row(Policy, _POLICY_COLUMNS, row) for row in rows])
 
 
 def campaign_for_student(campaign_id: int, *, with_policies: bool = True) -> Campaign:
     """A visible campaign with its lecture and term (the columns the pages show; the rest of
     the lecture loads on first use) and its policies; raises Campaign.DoesNotExist otherwise.
-    One query, its SQL built once per process; a second for the policies when it has any."""
+    One query (its SQL built once per process), the policies joined in."""
     if not is_valid_id(campaign_id):
         raise Campaign.DoesNotExist
     rows = _CAMPAIGN_FOR_STUDENT.fetchall(campaign_id=campaign_id)
@@ -283,13 +327,17 @@ def campaign_for_student(campaign_id: int, *, with_policies: bool = True) -> Cam
         raise Campaign.DoesNotExist
     row = rows[0]
     campaigns, lectures = len(_CAMPAIGN_COLUMNS), len(_PAGE_LECTURE_COLUMNS)
+    terms = campaigns + lectures + len(_TERM_COLUMNS)
     campaign = instance_from_row(Campaign, _CAMPAIGN_COLUMNS, row[:campaigns])
     lecture = instance_from_row(Lecture, _PAGE_LECTURE_COLUMNS,
                               row[campaigns:campaigns + lectures])
-    lecture.term = instance_from_row(Term, _TERM_COLUMNS, row[campaigns + lectures:-1])
+    lecture.term = instance_from_row(Term, _TERM_COLUMNS, row[campaigns + lectures:terms])
     campaign.lecture = lecture
     if with_policies:
-        _attach_policies(campaign, has_policies=row[-1])
+        _prefetch_policies(campaign, [
+            instance_from_row(Policy, _POLICY_COLUMNS, policy_row[terms:])
+            for policy_row in rows if policy_row[terms] is not None  # the policy's id
+        ])
     return campaign
 
 
@@ -347,17 +395,6 @@ def item_for_student_action(campaign_id: int, item_id: int) -> Item:
     return item
 
 
-def items_by_id(campaign: Campaign) -> dict[int, Item]:
-    return {item.pk: item for item in campaign_items(campaign)}
-
-
-def attach_items(registrations: list[UserRegistration], items: dict[int, Item]) -> None:
-    """Point each registration at the decorated item (no extra queries)."""
-    for registration in registrations:
-        if registration.item_id in items:
-            registration.item = items[registration.item_id]
-
-
 @dataclass
 class CampaignPage:
     campaign: Campaign
@@ -370,12 +407,55 @@ class CampaignPage:
     is_exam: bool
 
 
+def _page_rows_queryset(*, campaign_id, user_id):
+    """The campaign's items, each with the student's row for it when there is one (at most one:
+    unique per campaign, user and item), through a LEFT JOIN."""
+    return (
+        Item.objects.filter(campaign_id=campaign_id)
+        .annotate(my=FilteredRelation("registrations",
+                                      condition=Q(registrations__user_id=user_id)))
+        .order_by()
+        .values_list(*_ITEM_COLUMNS, *(f"my__{name}" for name in _REGISTRATION_COLUMNS))
+    )
+
+
+_PAGE_ROWS = PreparedQuery(_page_rows_queryset)
+_PAGE_ROWS_WITH_TAKEN = PreparedQuery(
+    lambda *, campaign_id, user_id: _with_taken_sql(
+        _page_rows_queryset(campaign_id=campaign_id, user_id=user_id), campaign_id=campaign_id
+    )
+)
+
+
+def _page_rows(campaign: Campaign, *, user, with_counts: bool):
+    """Items, my rows and (with counts) the places taken: one query, its SQL built once per
+    process."""
+    if with_counts:
+        return _PAGE_ROWS_WITH_TAKEN.fetchall(key=roster_selectors.pending_seat_sources_key(),
+                                              campaign_id=campaign.pk, user_id=user.pk)
+    return _PAGE_ROWS.fetchall(campaign_id=campaign.pk, user_id=user.pk)
+
+
 def campaign_page(campaign: Campaign, *, user, with_counts: bool = True) -> CampaignPage:
     """Everything the student's campaign page shows, except eligibility (a service call);
-    without the seat counts for the result page."""
-    items = campaign_items(campaign, with_counts=with_counts)
-    mine = my_registrations(campaign, user=user)
-    attach_items(mine, {item.pk: item for item in items})
+    without the seat counts for the result page. One query: the items, the student's rows and
+    the places taken (``campaign_items`` and ``my_registrations`` in one round trip)."""
+    rows = _page_rows(campaign, user=user, with_counts=with_counts)
+    width, mine_width = len(_ITEM_COLUMNS), len(_REGISTRATION_COLUMNS)
+    rows.sort(key=lambda row: (row[1], row[0]))  # the items' position, id
+    items, mine = [], []
+    for row in rows:
+        taken = {row[3]: row[-1]} if with_counts else {}
+        item = _item_from_row(campaign, row[:width], taken)
+        items.append(item)
+        if row[width] is not None:  # my row's id
+            registration = instance_from_row(UserRegistration, _REGISTRATION_COLUMNS,
+                                             row[width:width + mine_width])
+            registration.item = item
+            mine.append(registration)
+    mine.sort(key=lambda r: (r.preference_rank is None, r.preference_rank or 0, r.pk))
+    if with_counts:
+        _describe_seats(campaign, items)
     outcome = outcome_for(campaign, mine)
     confirmed_ids = {r.item_id for r in mine if r.status == RegStatus.CONFIRMED}
     for item in items:
@@ -390,7 +470,7 @@ def campaign_page(campaign: Campaign, *, user, with_counts: bool = True) -> Camp
         has_exclusive_place=any(
             r.status == RegStatus.CONFIRMED and r.exclusive for r in mine
         ),
-        is_exam=bool(items) and all(isinstance(item.target, Exam) for item in items),
+        is_exam=bool(items) and all(item.group_model is Exam for item in items),
     )
 
 
@@ -399,6 +479,7 @@ def mark_registerable_items(page: CampaignPage, *, may_register: bool) -> None:
 
     The service decides for real; this only avoids offering buttons that would be refused.
     """
+    campaign_id = page.campaign.pk
     for item in page.items:
         item.can_register = (
             may_register
@@ -406,6 +487,10 @@ def mark_registerable_items(page: CampaignPage, *, may_register: bool) -> None:
             and not item.is_full
             and not (item.exclusive and page.has_exclusive_place)
         )
+        if item.can_register:
+            item.register_url = path_for("registration:register", campaign_id, item.pk)
+        elif item.is_mine:
+            item.withdraw_url = path_for("registration:withdraw", campaign_id, item.pk)
 
 
 # -- the index ----------------------------------------------------------------------------------
@@ -420,6 +505,16 @@ class IndexEntry:
     @property
     def url(self) -> str:
         return path_for("registration:student_campaign", self.campaign.pk)
+
+    @property
+    def mode_label(self) -> str:
+        """Not ``get_allocation_mode_display()``: it hashes (so translates) every label of the
+        choices on each call."""
+        mode = self.campaign.allocation_mode
+        return str(_MODE_LABELS.get(mode, mode))
+
+
+_MODE_LABELS = dict(Campaign.AllocationMode.choices)
 
 
 @dataclass

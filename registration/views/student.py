@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mampf.links import path_for
 from registration import errors, services
 from registration.errors import RegistrationError
 from registration.forms.student import PreferenceForm
@@ -48,10 +49,32 @@ def _campaign_url(campaign: Campaign) -> str:
     return reverse("registration:student_campaign", args=[campaign.pk])
 
 
+class _CampaignUrls:
+    """``urls`` in the campaign's templates: its pages and forms, by ``mampf.links.path_for``
+    (``{% url %}`` resolves the URL configuration on every call), each built when first read."""
+
+    _ROUTES = {
+        "campaign": "registration:student_campaign",
+        "seats": "registration:student_campaign_seats",
+        "result": "registration:student_result",
+        "submit_preferences": "registration:submit_preferences",
+        "withdraw_preferences": "registration:withdraw_preferences",
+    }
+
+    def __init__(self, campaign_id: int):
+        self._campaign_id = campaign_id
+
+    def __getattr__(self, name: str) -> str:
+        route = self._ROUTES.get(name)
+        if route is None:
+            raise AttributeError(name)
+        return path_for(route, self._campaign_id)
+
+
 def _result_context(request, campaign: Campaign) -> dict:
     """The result page: my rows and the items they name, no seat counts, rules or form."""
     page = selectors.campaign_page(campaign, user=request.user, with_counts=False)
-    return {"campaign": campaign, "page": page,
+    return {"campaign": campaign, "page": page, "urls": _CampaignUrls(campaign.pk),
             "is_open": page.state == selectors.STATE_OPEN}
 
 
@@ -73,6 +96,7 @@ def _page_context(request, campaign: Campaign, *, preference_form=None) -> dict:
     return {
         "campaign": campaign,
         "page": page,
+        "urls": _CampaignUrls(campaign.pk),
         "is_open": is_open,
         "eligibility": eligibility,
         "eligible": eligible,

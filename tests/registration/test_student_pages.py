@@ -915,3 +915,32 @@ def test_register_post_reads_and_decides_in_a_fixed_small_number_of_queries(
     with django_assert_max_num_queries(11):  # a double click: the place it already has
         client_for.post(url("register", campaign.pk, items[0].pk))
     assert rows_of(student) == [(items[0].pk, CONFIRMED)]
+
+
+def test_seat_rows_escape_titles_and_mark_mine_full_and_actions(client_for, student):
+    """The seat table's rows are written in Python (``{% seat_rows %}``): a group title is
+    escaped everywhere it appears, my row says "Your place" with a Withdraw form, a full group
+    says "full" and offers no Register button, the others a Register form with the CSRF token."""
+    campaign = CampaignFactory(status="open", allow_withdrawal=True)
+    evil, full, free = (
+        ItemFactory(campaign=campaign, registerable=TutorialFactory(
+            lecture=campaign.lecture, title=title, capacity=capacity, weekday=0, room="E.07"))
+        for title, capacity in (('<b>"Mine"</b>', 5), ("Full", 1), ("Free", 3))
+    )
+    UserRegistration.objects.create(campaign=campaign, item=evil, user=student,
+                                    status=CONFIRMED, exclusive=False)
+    UserRegistration.objects.create(campaign=campaign, item=full, user=UserFactory(),
+                                    status=CONFIRMED)
+    body = client_for.get(url("student_campaign_seats", campaign.pk),
+                          HTTP_HX_REQUEST="true").content.decode()
+    assert "<b>" not in body and "&lt;b&gt;&quot;Mine&quot;&lt;/b&gt;" in body
+    mine = body[body.index(f'data-item="{evil.pk}"'):body.index(f'data-item="{full.pk}"')]
+    assert 'class="row-mine"' in body and "Your place" in mine and "room E.07" in mine
+    assert url("withdraw", campaign.pk, evil.pk) in mine and "csrfmiddlewaretoken" in mine
+    assert "1 of 5 taken" in mine and 'data-label="Seats" data-seats="1"' in mine
+    full_row = body[body.index(f'data-item="{full.pk}"'):body.index(f'data-item="{free.pk}"')]
+    assert 'badge-rejected">full</span>' in full_row and "1 of 1 taken" in full_row
+    assert url("register", campaign.pk, full.pk) not in full_row
+    free_row = body[body.index(f'data-item="{free.pk}"'):]
+    assert url("register", campaign.pk, free.pk) in free_row
+    assert f'id="seat-action-{free.pk}"' in free_row and "Register" in free_row
