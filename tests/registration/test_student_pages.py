@@ -944,3 +944,27 @@ def test_seat_rows_escape_titles_and_mark_mine_full_and_actions(client_for, stud
     free_row = body[body.index(f'data-item="{free.pk}"'):]
     assert url("register", campaign.pk, free.pk) in free_row
     assert f'id="seat-action-{free.pk}"' in free_row and "Register" in free_row
+
+
+def test_index_rows_escape_titles_and_speak_the_students_language(client_for, student):
+    """The index's rows are written in Python (``registration/templatetags/student_index.py``):
+    titles are escaped, and the badges, the time left and the next step are in German for a
+    German page."""
+    evil = CampaignFactory(status="open", title='<i>"Open"</i> & co', allocation_mode=PREFERENCE,
+                           registration_deadline=timezone.now() + datetime.timedelta(days=3))
+    ranked = ItemFactory(campaign=evil)
+    UserRegistration.objects.create(campaign=evil, item=ranked, user=student, status=PENDING,
+                                    preference_rank=1)
+    fresh = CampaignFactory(status="open", title="Fresh FCFS")
+    ItemFactory(campaign=fresh)
+    done = CampaignFactory(status="completed", title="<b>Done</b>")
+    UserRegistration.objects.create(campaign=done, item=ItemFactory(campaign=done), user=student,
+                                    status=CONFIRMED)
+    body = client_for.get(url("student_index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "<i>" not in body and "<b>Done" not in body
+    assert "&lt;i&gt;&quot;Open&quot;&lt;/i&gt; &amp; co" in body and "&lt;b&gt;Done" in body
+    assert "1 Wunsch angegeben" in body and "noch 2\xa0Tage" in body
+    assert "Zugeteilt" in body
+    open_rows = body[body.index('id="open-heading"'):body.index('id="mine-heading"')]
+    assert f'data-campaign="{fresh.pk}"' in open_rows and "btn btn-small btn-primary" in open_rows
+    assert ">Anmelden<" in open_rows
