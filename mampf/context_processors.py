@@ -72,6 +72,10 @@ class Layout:
         "admin": "admin:index",
         "set_language": "set_language",
         "logout": "logout",
+        # Fixed pages the profile links to (``{% url %}`` resolves on every call).
+        "password_change": "password_change",
+        "my_data": "reports:my_data",
+        "resend_confirmation": "resend_institutional_email_confirmation",
     }
     STATIC_FILES = {
         "favicon_svg": "favicon.svg",

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Subquery
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from assessment.models import Assessment, Participation, TutorialPublication
 from mampf.db import PreparedQuery
+from mampf.links import path_for
 from mampf.models import Lecture
 from performance import evaluator
 from performance.evaluator import RecordFigures, RuleSpec, SheetFigures, Verdict
@@ -388,7 +388,7 @@ def admission_notices(campaign, user) -> list[CampaignNotice]:
         return []
 
     def link(lecture_id: int) -> str:
-        return reverse("performance:my_performance", args=[lecture_id])
+        return path_for("performance:my_performance", lecture_id)
 
     failed = [pk for pk in lecture_ids if states[pk][0] == Certification.Status.FAILED]
     open_ = [

@@ -419,34 +419,24 @@ def _page_rows_queryset(*, campaign_id, user_id):
     )
 
 
-_PAGE_ROWS = PreparedQuery(_page_rows_queryset)
-_PAGE_ROWS_WITH_TAKEN = PreparedQuery(
+_PAGE_ROWS = PreparedQuery(
     lambda *, campaign_id, user_id: _with_taken_sql(
         _page_rows_queryset(campaign_id=campaign_id, user_id=user_id), campaign_id=campaign_id
     )
 )
 
 
-def _page_rows(campaign: Campaign, *, user, with_counts: bool):
-    """Items, my rows and (with counts) the places taken: one query, its SQL built once per
-    process."""
-    if with_counts:
-        return _PAGE_ROWS_WITH_TAKEN.fetchall(key=roster_selectors.pending_seat_sources_key(),
-                                              campaign_id=campaign.pk, user_id=user.pk)
-    return _PAGE_ROWS.fetchall(campaign_id=campaign.pk, user_id=user.pk)
-
-
-def campaign_page(campaign: Campaign, *, user, with_counts: bool = True) -> CampaignPage:
-    """Everything the student's campaign page shows, except eligibility (a service call);
-    without the seat counts for the result page. One query: the items, the student's rows and
-    the places taken (``campaign_items`` and ``my_registrations`` in one round trip)."""
-    rows = _page_rows(campaign, user=user, with_counts=with_counts)
+def campaign_page(campaign: Campaign, *, user) -> CampaignPage:
+    """Everything the student's campaign page shows, except eligibility (a service call). One
+    query, its SQL built once per process: the items, the places taken and the student's rows
+    (``campaign_items`` and the student's registrations in one round trip)."""
+    rows = _PAGE_ROWS.fetchall(key=roster_selectors.pending_seat_sources_key(),
+                               campaign_id=campaign.pk, user_id=user.pk)
     width, mine_width = len(_ITEM_COLUMNS), len(_REGISTRATION_COLUMNS)
     rows.sort(key=lambda row: (row[1], row[0]))  # the items' position, id
     items, mine = [], []
     for row in rows:
-        taken = {row[3]: row[-1]} if with_counts else {}
-        item = _item_from_row(campaign, row[:width], taken)
+        item = _item_from_row(campaign, row[:width], {row[3]: row[-1]})
         items.append(item)
         if row[width] is not None:  # my row's id
             registration = instance_from_row(UserRegistration, _REGISTRATION_COLUMNS,
@@ -454,8 +444,7 @@ def campaign_page(campaign: Campaign, *, user, with_counts: bool = True) -> Camp
             registration.item = item
             mine.append(registration)
     mine.sort(key=lambda r: (r.preference_rank is None, r.preference_rank or 0, r.pk))
-    if with_counts:
-        _describe_seats(campaign, items)
+    _describe_seats(campaign, items)
     outcome = outcome_for(campaign, mine)
     confirmed_ids = {r.item_id for r in mine if r.status == RegStatus.CONFIRMED}
     for item in items:
@@ -470,6 +459,46 @@ def campaign_page(campaign: Campaign, *, user, with_counts: bool = True) -> Camp
         has_exclusive_place=any(
             r.status == RegStatus.CONFIRMED and r.exclusive for r in mine
         ),
+        is_exam=bool(items) and all(item.group_model is Exam for item in items),
+    )
+
+
+def _my_rows_queryset(*, campaign_id, user_id):
+    """The student's rows in the campaign with the columns of the items they name."""
+    return (
+        UserRegistration.objects.filter(campaign_id=campaign_id, user_id=user_id)
+        .order_by()
+        .values_list(*(f"item__{name}" for name in _ITEM_COLUMNS), *_REGISTRATION_COLUMNS)
+    )
+
+
+_MY_ROWS = PreparedQuery(_my_rows_queryset)
+
+
+def result_page(campaign: Campaign, *, user) -> CampaignPage:
+    """The result page's part of ``campaign_page``: only my rows and the items they name (no
+    other group, no seat counts), one query. ``items`` holds just those items."""
+    width = len(_ITEM_COLUMNS)
+    items, mine = [], []
+    for row in _MY_ROWS.fetchall(campaign_id=campaign.pk, user_id=user.pk):
+        item = _item_from_row(campaign, row[:width], {})
+        registration = instance_from_row(UserRegistration, _REGISTRATION_COLUMNS, row[width:])
+        registration.item = item
+        items.append(item)
+        mine.append(registration)
+    items.sort(key=lambda item: (item.position, item.pk))
+    mine.sort(key=lambda r: (r.preference_rank is None, r.preference_rank or 0, r.pk))
+    confirmed_ids = {r.item_id for r in mine if r.status == RegStatus.CONFIRMED}
+    for item in items:
+        item.is_mine = item.pk in confirmed_ids
+    return CampaignPage(
+        campaign=campaign,
+        state=student_state(campaign),
+        items=items,
+        mine=mine,
+        outcome=outcome_for(campaign, mine),
+        my_item_ids=confirmed_ids,
+        has_exclusive_place=any(r.status == RegStatus.CONFIRMED and r.exclusive for r in mine),
         is_exam=bool(items) and all(item.group_model is Exam for item in items),
     )
 

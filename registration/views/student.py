@@ -73,7 +73,7 @@ class _CampaignUrls:
 
 def _result_context(request, campaign: Campaign) -> dict:
     """The result page: my rows and the items they name, no seat counts, rules or form."""
-    page = selectors.campaign_page(campaign, user=request.user, with_counts=False)
+    page = selectors.result_page(campaign, user=request.user)
     return {"campaign": campaign, "page": page, "urls": _CampaignUrls(campaign.pk),
             "is_open": page.state == selectors.STATE_OPEN}
 
