@@ -44,7 +44,6 @@ class PreferenceForm(forms.Form):
                         "Please choose again."
                     ),
                 },
-                widget=forms.Select(attrs={"data-rank": rank}),
             )
 
     @classmethod

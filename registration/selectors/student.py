@@ -17,7 +17,16 @@ from django.utils.translation import ngettext, pgettext
 
 from mampf.db import PreparedQuery, instance_from_row
 from mampf.links import path_for
-from mampf.models import Exam, Lecture, Registerable, Talk, Term, Tutorial, tutorial_schedule
+from mampf.models import (
+    WEEKDAY_LABELS,
+    Exam,
+    Lecture,
+    Registerable,
+    Talk,
+    Term,
+    Tutorial,
+    tutorial_schedule,
+)
 from mampf.selectors import is_valid_id
 from registration import policies
 from registration.models import Campaign, Item, Policy, UserRegistration
@@ -113,13 +122,28 @@ _ITEM_COLUMNS = (
 _GROUP_COLUMNS = ("id", "polymorphic_ctype_id", "title", "capacity")
 
 
-def _when_and_where(model, row: tuple) -> tuple[str, str]:
+class _Words(dict):
+    """Translations looked up once per page (each lookup costs a few microseconds, and a page
+    of groups repeats the same few words)."""
+
+    def __missing__(self, key):
+        if isinstance(key, int):  # a weekday
+            value = str(WEEKDAY_LABELS.get(key, key))
+        else:
+            value = _(key)
+        self[key] = value
+        return value
+
+
+def _when_and_where(model, row: tuple, words: _Words) -> tuple[str, str]:
     """Schedule and place of a group, as far as its kind has them, from the item row's columns
     (no model rows for the concrete groups: building one cost more than the whole row)."""
     (weekday, starts_at, ends_at, room, talk_date, exam_date, location) = row[7:]
     if model is Tutorial:
-        where = _("room %(room)s") % {"room": room} if room else ""
-        return tutorial_schedule(weekday=weekday, starts_at=starts_at, ends_at=ends_at), where
+        where = words["room %(room)s"] % {"room": room} if room else ""
+        label = words[weekday] if weekday is not None else None
+        return tutorial_schedule(weekday=weekday, starts_at=starts_at, ends_at=ends_at,
+                                 weekday_label=label), where
     if model is Exam:
         when = (formats.date_format(timezone.localtime(exam_date), "SHORT_DATETIME_FORMAT")
                 if exam_date else "")
@@ -129,7 +153,8 @@ def _when_and_where(model, row: tuple) -> tuple[str, str]:
     return "", ""
 
 
-def _item_from_row(campaign: Campaign, row: tuple, taken: dict[int, int]) -> Item:
+def _item_from_row(campaign: Campaign, row: tuple, taken: dict[int, int],
+                   words: _Words | None = None) -> Item:
     """An item with its group (the base row: id, kind, title, capacity), schedule and places
     taken per group (no queries). ``group_model`` is the group's concrete class."""
     item = instance_from_row(Item, ("id", "position", "exclusive", "registerable_id"), row[:4])
@@ -138,7 +163,8 @@ def _item_from_row(campaign: Campaign, row: tuple, taken: dict[int, int]) -> Ite
     item.registerable = group  # so that item.registerable (and str(item)) need no query either
     item.group_model = ContentType.objects.get_for_id(row[4]).model_class() if row[4] else None
     item.title = group.title
-    item.when, item.where = _when_and_where(item.group_model, row)
+    item.when, item.where = _when_and_where(item.group_model, row,
+                                            _Words() if words is None else words)
     item.summary = ", ".join(part for part in (group.title, item.when, item.where) if part)
     item.seat_capacity = group.capacity
     item.taken = taken.get(row[3], 0)
@@ -166,9 +192,13 @@ def _describe_seats(campaign: Campaign, items: list[Item]) -> None:
     each item, in Python rather than in the seat table's template: the table is on every
     student's campaign page and is polled every 15 seconds."""
     preference_based = campaign.is_preference_based
+    texts: dict[tuple, str] = {}  # the same capacity (and count) reads the same
     for item in items:
-        item.seats_text = seats_text(preference_based=preference_based,
-                                     capacity=item.seat_capacity, taken=item.taken)
+        key = (item.seat_capacity, None if preference_based else item.taken)
+        if key not in texts:
+            texts[key] = seats_text(preference_based=preference_based,
+                                    capacity=item.seat_capacity, taken=item.taken)
+        item.seats_text = texts[key]
         item.shows_full = item.is_full and not preference_based
 
 
@@ -434,9 +464,9 @@ def campaign_page(campaign: Campaign, *, user) -> CampaignPage:
                                campaign_id=campaign.pk, user_id=user.pk)
     width, mine_width = len(_ITEM_COLUMNS), len(_REGISTRATION_COLUMNS)
     rows.sort(key=lambda row: (row[1], row[0]))  # the items' position, id
-    items, mine = [], []
+    items, mine, words = [], [], _Words()
     for row in rows:
-        item = _item_from_row(campaign, row[:width], {row[3]: row[-1]})
+        item = _item_from_row(campaign, row[:width], {row[3]: row[-1]}, words)
         items.append(item)
         if row[width] is not None:  # my row's id
             registration = instance_from_row(UserRegistration, _REGISTRATION_COLUMNS,
