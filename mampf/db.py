@@ -269,11 +269,11 @@ class PreparedQuery:
         return sql, slots, converters
 
     def sql(self, *, key=(), using: str = "default", **values) -> tuple[str, list]:
-        return self._prepared(key, using, values)[:2]
+        return self._prepared(key, using, values, connections[using].vendor)[:2]
 
-    def _prepared(self, key, using: str, values: dict) -> tuple[str, list, list]:
+    def _prepared(self, key, using: str, values: dict, vendor: str) -> tuple[str, list, list]:
         names = tuple(sorted(values))
-        cache_key = (connections[using].vendor, key, names)
+        cache_key = (vendor, key, names)
         compiled = self._compiled.get(cache_key)
         if compiled is None:
             compiled = self._compiled[cache_key] = self._compile(using, key, names)
@@ -281,8 +281,8 @@ class PreparedQuery:
         return sql, [values[value] if is_name else value for is_name, value in slots], converters
 
     def fetchall(self, *, key=(), using: str = "default", **values) -> list:
-        sql, params, converters = self._prepared(key, using, values)
         connection = connections[using]
+        sql, params, converters = self._prepared(key, using, values, connection.vendor)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

@@ -968,3 +968,22 @@ def test_index_rows_escape_titles_and_speak_the_students_language(client_for, st
     open_rows = body[body.index('id="open-heading"'):body.index('id="mine-heading"')]
     assert f'data-campaign="{fresh.pk}"' in open_rows and "btn btn-small btn-primary" in open_rows
     assert ">Anmelden<" in open_rows
+
+
+def test_a_campaigns_prefetched_policies_filter_afresh_like_a_real_prefetch(student):
+    """``campaign_for_student`` hands over the policies as if prefetched: ``all()`` reads no
+    query, and a further ``filter()`` queries this campaign's policies only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from registration.selectors.student import campaign_for_student
+
+    campaign = CampaignFactory(status="open")
+    mine = PolicyFactory(campaign=campaign, config={"domains": ["example.org"]})
+    PolicyFactory(campaign=CampaignFactory(status="open"), config={"domains": ["example.org"]})
+    found = campaign_for_student(campaign.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert list(found.policies.all()) == [mine]
+    assert len(queries.captured_queries) == 0
+    assert list(found.policies.filter(active=True)) == [mine]
+    assert list(found.policies.exclude(pk=mine.pk)) == []
