@@ -55,42 +55,16 @@ class PreferenceForm(forms.Form):
         }
 
     def rank_rows(self) -> str:
-        """The ``<li>`` of each rank: label, select (its options written once for all selects,
-        the current choice ``selected``) and the field's errors linked by
-        ``aria-describedby``. Written here rather than by Django's widget templates or a
-        template loop (about 1 ms per select, then 0.1 ms per row): the ranking form is on
-        every preference campaign's page."""
+        """The ``<li>`` of each rank (``rank_rows_html``) with the form's current choices and
+        each field's errors."""
         fields = [self[rank_field_name(rank)] for rank in range(1, self.rank_count + 1)]
         if not fields:
             return ""
-        options = [
-            (str(value), format_html('<option value="{}"', value), escape(label))
-            for value, label in fields[0].field.choices
-        ]
-        rows = []
-        for rank, field in enumerate(fields, start=1):
-            current = field.value()
-            current = "" if current is None else str(current)
-            options_html = mark_safe("".join(  # noqa: S308 - built from escaped parts
-                f"{start} selected>{label}</option>" if value == current
-                else f"{start}>{label}</option>"
-                for value, start, label in options
-            ))
-            field_id, errors = field.auto_id, field.errors
-            invalid = (format_html(' aria-invalid="true" aria-describedby="{}_error"', field_id)
-                       if errors else "")
-            error_html = (format_html('<div id="{}_error">{}</div>', field_id, format_html_join(
-                "", '<p class="error" role="alert">{}</p>', ((error,) for error in errors)))
-                if errors else "")
-            rows.append(format_html(
-                '<li data-rank-row{}><label for="{}">{}</label>'
-                '<select name="{}" id="{}" data-rank="{}"{}{}>{}</select>{}</li>',
-                mark_safe(' class="field-error"') if errors else "",  # noqa: S308 - constant
-                field_id, field.label, field.html_name, field_id, rank,
-                mark_safe(" required") if field.field.required else "",  # noqa: S308 - constant
-                invalid, options_html, error_html,
-            ))
-        return mark_safe("\n".join(rows))  # noqa: S308 - each row is format_html output
+        return rank_rows_html(
+            choices=fields[0].field.choices,
+            rows=[(field.auto_id, field.html_name, field.label, field.field.required,
+                   field.value(), field.errors) for field in fields],
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -140,3 +114,66 @@ class PreferenceForm(forms.Form):
             if value:
                 ranked.append(self.items[value])
         return ranked
+
+
+def rank_rows_html(*, choices, rows) -> str:
+    """The ``<li>`` of each rank: label, select (its options written once for all selects,
+    the current choice ``selected``) and the field's errors linked by ``aria-describedby``.
+    ``rows``: ``(id, name, label, required, current value, errors)`` per rank. Written here
+    rather than by Django's widget templates or a template loop (about 1 ms per select, then
+    0.1 ms per row): the ranking form is on every preference campaign's page."""
+    options = [
+        (str(value), format_html('<option value="{}"', value), escape(label))
+        for value, label in choices
+    ]
+    html = []
+    for rank, (field_id, name, label, required, current, errors) in enumerate(rows, start=1):
+        current = "" if current is None else str(current)
+        options_html = mark_safe("".join(  # noqa: S308 - built from escaped parts
+            f"{start} selected>{text}</option>" if value == current
+            else f"{start}>{text}</option>"
+            for value, start, text in options
+        ))
+        invalid = (format_html(' aria-invalid="true" aria-describedby="{}_error"', field_id)
+                   if errors else "")
+        error_html = (format_html('<div id="{}_error">{}</div>', field_id, format_html_join(
+            "", '<p class="error" role="alert">{}</p>', ((error,) for error in errors)))
+            if errors else "")
+        html.append(format_html(
+            '<li data-rank-row{}><label for="{}">{}</label>'
+            '<select name="{}" id="{}" data-rank="{}"{}{}>{}</select>{}</li>',
+            mark_safe(' class="field-error"') if errors else "",  # noqa: S308 - constant
+            field_id, label, name, field_id, rank,
+            mark_safe(" required") if required else "",  # noqa: S308 - constant
+            invalid, options_html, error_html,
+        ))
+    return mark_safe("\n".join(html))  # noqa: S308 - each row is format_html output
+
+
+class RankingOffer:
+    """The ranking form as a GET shows it (``preference_form`` in the templates): the student's
+    saved ranking preselected, no errors. The same markup as an unbound ``PreferenceForm``
+    (``rank_rows_html``), without building a Django form and its fields on every page view;
+    a POST is always checked by ``PreferenceForm``."""
+
+    def __init__(self, *, items, rank_count: int, ranking):
+        self.items, self.rank_count = items, rank_count
+        self.initial = {rank_field_name(rank): str(row.item_id)
+                         for rank, row in enumerate(ranking, start=1)}
+
+    def non_field_errors(self) -> list:
+        return []
+
+    def rank_rows(self) -> str:
+        if not self.rank_count:
+            return ""
+        choices = [("", _("— no choice —"))] + [
+            (str(item.pk), getattr(item, "summary", str(item))) for item in self.items
+        ]
+        return rank_rows_html(choices=choices, rows=[
+            (f"id_{name}", name, ordinal_choice_label(rank), rank == 1, self.initial.get(name))
+            + ([],)
+            for rank in range(1, self.rank_count + 1)
+            for name in (rank_field_name(rank),)
+        ])
+

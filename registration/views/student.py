@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from mampf.links import path_for
 from registration import errors, services
 from registration.errors import RegistrationError
-from registration.forms.student import PreferenceForm
+from registration.forms.student import PreferenceForm, RankingOffer
 from registration.models import Campaign, Item
 from registration.selectors import student as selectors
 
@@ -86,11 +86,8 @@ def _page_context(request, campaign: Campaign, *, preference_form=None) -> dict:
     eligible = bool(eligibility and eligibility.passed)
     rank_count = services.max_ranks(campaign, item_count=len(page.items))
     if campaign.is_preference_based and is_open and eligible and preference_form is None:
-        preference_form = PreferenceForm(
-            items=page.items,
-            rank_count=rank_count,
-            initial=PreferenceForm.initial_from(page.outcome.ranking),
-        )
+        preference_form = RankingOffer(items=page.items, rank_count=rank_count,
+                                       ranking=page.outcome.ranking)
     can_register = is_open and eligible and campaign.is_fcfs
     selectors.mark_registerable_items(page, may_register=can_register)
     return {

@@ -987,3 +987,28 @@ def test_a_campaigns_prefetched_policies_filter_afresh_like_a_real_prefetch(stud
     assert len(queries.captured_queries) == 0
     assert list(found.policies.filter(active=True)) == [mine]
     assert list(found.policies.exclude(pk=mine.pk)) == []
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_ranking_offer_writes_what_the_unbound_form_writes(pref, student, language):
+    """A GET shows ``RankingOffer`` (no Django form built); a POST with errors re-shows the
+    ``PreferenceForm``: both write the same rows for the same ranking."""
+    from django.utils import translation
+
+    from registration.forms.student import PreferenceForm, RankingOffer
+    from registration.selectors.student import campaign_for_student, campaign_page
+
+    campaign, items = pref
+    with translation.override(language):
+        for ranked in ([], items[:1], [items[2], items[0]], items[:3]):
+            UserRegistration.objects.filter(user=student).delete()
+            for rank, item in enumerate(ranked, start=1):
+                UserRegistration.objects.create(campaign=campaign, item=item, user=student,
+                                                status=PENDING, preference_rank=rank)
+            page = campaign_page(campaign_for_student(campaign.pk), user=student)
+            form = PreferenceForm(items=page.items, rank_count=3,
+                                  initial=PreferenceForm.initial_from(page.outcome.ranking))
+            offer = RankingOffer(items=page.items, rank_count=3, ranking=page.outcome.ranking)
+            assert offer.rank_rows() == form.rank_rows()
+            assert offer.non_field_errors() == list(form.non_field_errors()) == []
+            assert offer.rank_rows().count(" selected>") == len(ranked) + (3 - len(ranked))
