@@ -110,7 +110,9 @@ ASGI_APPLICATION = "mampf.asgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's backend; its tag-library check knows the intended i18n replacement below.
+        "BACKEND": "mampf.template_backend.SiteDjangoTemplates",
+        "NAME": "django",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {

@@ -48,3 +48,17 @@ def test_the_site_loads_the_fast_library_for_i18n():
     assert node is not None
     with translation.override("de"):
         assert template.render({}) == "Anmelden"
+
+
+def test_the_tag_library_check_accepts_the_i18n_replacement_and_still_reports_a_clash():
+    from mampf.template_backend import SiteDjangoTemplates
+
+    def warnings_for(libraries):
+        backend = SiteDjangoTemplates({"NAME": "t", "DIRS": [], "APP_DIRS": False,
+                                       "OPTIONS": {"libraries": libraries}})
+        return [w.msg for w in backend._check_for_template_tags_with_the_same_name()]
+
+    assert warnings_for({"i18n": "mampf.templatetags.fast_i18n"}) == []
+    clash = warnings_for({"i18n": "mampf.templatetags.fast_i18n",
+                          "static": "mampf.templatetags.layout"})
+    assert len(clash) == 1 and "'static' is used for multiple" in clash[0]
