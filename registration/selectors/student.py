@@ -153,10 +153,10 @@ def _when_and_where(model, row: tuple, words: _Words) -> tuple[str, str]:
     return "", ""
 
 
-def _item_from_row(campaign: Campaign, row: tuple, taken: dict[int, int],
+def _item_from_row(campaign: Campaign, row: tuple, *, taken: int = 0,
                    words: _Words | None = None) -> Item:
-    """An item with its group (the base row: id, kind, title, capacity), schedule and places
-    taken per group (no queries). ``group_model`` is the group's concrete class."""
+    """An item with its group (the base row: id, kind, title, capacity), schedule and the
+    places taken of its group (no queries). ``group_model`` is the group's concrete class."""
     item = instance_from_row(Item, ("id", "position", "exclusive", "registerable_id"), row[:4])
     item.campaign = campaign
     group = instance_from_row(Registerable, _GROUP_COLUMNS, (row[3], row[4], row[5], row[6]))
@@ -167,7 +167,7 @@ def _item_from_row(campaign: Campaign, row: tuple, taken: dict[int, int],
                                             _Words() if words is None else words)
     item.summary = ", ".join(part for part in (group.title, item.when, item.where) if part)
     item.seat_capacity = group.capacity
-    item.taken = taken.get(row[3], 0)
+    item.taken = taken
     item.is_full = group.capacity is not None and item.taken >= group.capacity
     return item
 
@@ -227,34 +227,11 @@ def _with_taken_sql(rows, *, campaign_id):
     return sql, [*item_params, *holder_params], rows
 
 
-def _items_with_taken_sql(*, campaign_id):
-    return _with_taken_sql(
-        Item.objects.filter(campaign_id=campaign_id).order_by().values_list(*_ITEM_COLUMNS),
-        campaign_id=campaign_id,
-    )
-
-
-_CAMPAIGN_ITEMS_WITH_TAKEN = PreparedQuery(_items_with_taken_sql)
-
-
-def campaign_items(campaign: Campaign, *, with_counts: bool = True) -> list[Item]:
-    """The campaign's items in order, with their concrete group's details and (unless
-    ``with_counts`` is false) the places taken: one query.
-
-    "Taken" is what the capacity decision counts, ``rosters.selectors.seats_taken``: everyone
-    on the group's roster plus the confirmed places of every campaign not on it yet (one
-    query, fresh from the database, never cached: it is what the seat table shows while a rush
-    is on)."""
-    if not with_counts:
-        return [_item_from_row(campaign, row, {}) for row in
-                _CAMPAIGN_ITEMS.fetchall(campaign_id=campaign.pk)]
-    rows = _CAMPAIGN_ITEMS_WITH_TAKEN.fetchall(
-        key=roster_selectors.pending_seat_sources_key(), campaign_id=campaign.pk
-    )
-    rows.sort(key=lambda row: (row[1], row[0]))  # position, id
-    items = [_item_from_row(campaign, row[:-1], {row[3]: row[-1]}) for row in rows]
-    _describe_seats(campaign, items)
-    return items
+def campaign_items(campaign: Campaign) -> list[Item]:
+    """The campaign's items in order with their group's details, no seat counts (the ranking
+    POST checks against them; the pages read ``campaign_page``): one query."""
+    return [_item_from_row(campaign, row) for row in
+            _CAMPAIGN_ITEMS.fetchall(campaign_id=campaign.pk)]
 
 
 # -- one student's view of one campaign -----------------------------------------------------------
@@ -465,38 +442,22 @@ _PAGE_ROWS = PreparedQuery(
 def campaign_page(campaign: Campaign, *, user) -> CampaignPage:
     """Everything the student's campaign page shows, except eligibility (a service call). One
     query, its SQL built once per process: the items, the places taken and the student's rows
-    (``campaign_items`` and the student's registrations in one round trip)."""
+    (three round trips before)."""
     rows = _PAGE_ROWS.fetchall(key=roster_selectors.pending_seat_sources_key(),
                                campaign_id=campaign.pk, user_id=user.pk)
     width, mine_width = len(_ITEM_COLUMNS), len(_REGISTRATION_COLUMNS)
     rows.sort(key=lambda row: (row[1], row[0]))  # the items' position, id
     items, mine, words = [], [], _Words()
     for row in rows:
-        item = _item_from_row(campaign, row[:width], {row[3]: row[-1]}, words)
+        item = _item_from_row(campaign, row[:width], taken=row[-1], words=words)
         items.append(item)
         if row[width] is not None:  # my row's id
             registration = instance_from_row(UserRegistration, _REGISTRATION_COLUMNS,
                                              row[width:width + mine_width])
             registration.item = item
             mine.append(registration)
-    mine.sort(key=lambda r: (r.preference_rank is None, r.preference_rank or 0, r.pk))
     _describe_seats(campaign, items)
-    outcome = outcome_for(campaign, mine)
-    confirmed_ids = {r.item_id for r in mine if r.status == RegStatus.CONFIRMED}
-    for item in items:
-        item.is_mine = item.pk in confirmed_ids
-    return CampaignPage(
-        campaign=campaign,
-        state=student_state(campaign),
-        items=items,
-        mine=mine,
-        outcome=outcome,
-        my_item_ids=confirmed_ids,
-        has_exclusive_place=any(
-            r.status == RegStatus.CONFIRMED and r.exclusive for r in mine
-        ),
-        is_exam=bool(items) and all(item.group_model is Exam for item in items),
-    )
+    return _page_of(campaign, items=items, mine=mine)
 
 
 def _my_rows_queryset(*, campaign_id, user_id):
@@ -515,14 +476,21 @@ def result_page(campaign: Campaign, *, user) -> CampaignPage:
     """The result page's part of ``campaign_page``: only my rows and the items they name (no
     other group, no seat counts), one query. ``items`` holds just those items."""
     width = len(_ITEM_COLUMNS)
-    items, mine = [], []
+    items, mine, words = [], [], _Words()
     for row in _MY_ROWS.fetchall(campaign_id=campaign.pk, user_id=user.pk):
-        item = _item_from_row(campaign, row[:width], {})
+        item = _item_from_row(campaign, row[:width], words=words)
         registration = instance_from_row(UserRegistration, _REGISTRATION_COLUMNS, row[width:])
         registration.item = item
         items.append(item)
         mine.append(registration)
     items.sort(key=lambda item: (item.position, item.pk))
+    return _page_of(campaign, items=items, mine=mine)
+
+
+def _page_of(campaign: Campaign, *, items: list[Item], mine: list[UserRegistration]
+             ) -> CampaignPage:
+    """The page of the campaign page and the result page from the items and the student's rows
+    (each already pointing at its item): my rows best first, my places marked, the outcome."""
     mine.sort(key=lambda r: (r.preference_rank is None, r.preference_rank or 0, r.pk))
     confirmed_ids = {r.item_id for r in mine if r.status == RegStatus.CONFIRMED}
     for item in items:

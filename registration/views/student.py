@@ -190,7 +190,7 @@ def _ranking_refusal(campaign: Campaign) -> RegistrationError | None:
 @require_POST
 def submit_preferences(request, campaign_id: int):
     campaign = _visible_campaign_or_404(campaign_id)
-    items = selectors.campaign_items(campaign, with_counts=False)
+    items = selectors.campaign_items(campaign)
     form = PreferenceForm(
         request.POST, items=items, rank_count=services.max_ranks(campaign, item_count=len(items))
     )
