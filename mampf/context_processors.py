@@ -4,9 +4,12 @@
 The role flags are computed only when a template reads one (an htmx partial or a page without
 the layout never does; the layout reads ``tutors_groups``), at most once per request, together in
 one small query (``mampf.selectors.staff_roles``), so the lecture banners' "does this user manage
-any lecture?" costs nothing more. Nothing is cached beyond the request: a new tutor sees "My
-groups" on the next page.
+any lecture?" costs nothing more; a page that reads its own rows in one round trip sends that
+query along (``Navigation.along_with_page``). Nothing is cached beyond the request: a new tutor
+sees "My groups" on the next page.
 """
+
+from __future__ import annotations
 
 from django.conf import settings
 from django.templatetags.static import static
@@ -26,11 +29,29 @@ class Navigation:
     def __init__(self, user, *, manages_lectures=None, tutors_groups=None):
         """A view that already knows a flag (the start page reads both) passes it in."""
         self._user = user
+        self._roles_read = None
         self.authenticated = bool(user is not None and user.is_authenticated)
         if manages_lectures is not None:
             self.__dict__["manages_lectures"] = bool(manages_lectures)
         if tutors_groups is not None:
             self.__dict__["tutors_groups"] = bool(tutors_groups)
+
+    @classmethod
+    def along_with_page(cls, user) -> Navigation:
+        """For a view that reads its page in one round trip (``mampf.db.fetch_together``): it
+        passes ``reads`` along with its own, and the flags come from their rows. Should the
+        view not run them, the flags query on first use as usual."""
+        from mampf.selectors import staff_roles_read
+
+        navigation = cls(user)
+        if navigation.authenticated:
+            navigation._roles_read = staff_roles_read(user=user)
+        return navigation
+
+    @property
+    def reads(self) -> tuple:
+        """The layout's reads for a view to run along with its own."""
+        return (self._roles_read,) if self._roles_read is not None else ()
 
     @property
     def is_site_staff(self) -> bool:
@@ -38,8 +59,11 @@ class Navigation:
 
     @cached_property
     def _roles(self):
-        from mampf.selectors import staff_roles
+        from mampf.selectors import staff_roles, staff_roles_from
 
+        read = self._roles_read
+        if read is not None and read.rows is not None:
+            return staff_roles_from(read.rows, user=self._user)
         return staff_roles(user=self._user)
 
     @cached_property

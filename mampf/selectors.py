@@ -8,7 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
 
 from mampf import permissions
-from mampf.db import PreparedQuery
+from mampf.db import BoundRead, PreparedQuery
 from mampf.models import (
     Cohort,
     Exam,
@@ -73,9 +73,22 @@ def staff_roles(*, user) -> StaffRoles:
     """Whether the user manages a lecture or tutors a group: one query for both (site staff
     manage every lecture without asking), so that a student pays nothing for the staff
     sections of the start page."""
+    read = staff_roles_read(user=user)
+    return staff_roles_from(read.fetch() if read is not None else [], user=user)
+
+
+def staff_roles_read(*, user) -> BoundRead | None:
+    """The query of ``staff_roles``, for a page that runs it along with its own reads
+    (``mampf.db.fetch_together``); ``None`` for a user who has no roles to look up."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    return _STAFF_ROLES.bind(user_id=user.pk)
+
+
+def staff_roles_from(rows: list, *, user) -> StaffRoles:
+    """``staff_roles`` from the rows of ``staff_roles_read``."""
     if not (user.is_authenticated and user.is_active):
         return StaffRoles(False, False, False)
-    rows = _STAFF_ROLES.fetchall(user_id=user.pk)
     row = rows[0] if rows else (False, False)
     is_staff = permissions.is_site_staff(user)
     return StaffRoles(manages_lectures=is_staff or bool(row[0]), tutors_groups=bool(row[1]),

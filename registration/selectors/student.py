@@ -7,6 +7,7 @@ completed: before that the allocation is not published.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
@@ -15,7 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-from mampf.db import PreparedQuery, instance_from_row
+from mampf.db import BoundRead, PreparedQuery, fetch_together, instance_from_row
 from mampf.links import path_for
 from mampf.models import (
     WEEKDAY_LABELS,
@@ -335,7 +336,11 @@ def campaign_for_student(campaign_id: int, *, with_policies: bool = True) -> Cam
     One query (its SQL built once per process), the policies joined in."""
     if not is_valid_id(campaign_id):
         raise Campaign.DoesNotExist
-    rows = _CAMPAIGN_FOR_STUDENT.fetchall(campaign_id=campaign_id)
+    return _campaign_from_rows(_CAMPAIGN_FOR_STUDENT.fetchall(campaign_id=campaign_id),
+                               with_policies=with_policies)
+
+
+def _campaign_from_rows(rows: list, *, with_policies: bool = True) -> Campaign:
     if not rows:
         raise Campaign.DoesNotExist
     row = rows[0]
@@ -443,8 +448,30 @@ def campaign_page(campaign: Campaign, *, user) -> CampaignPage:
     """Everything the student's campaign page shows, except eligibility (a service call). One
     query, its SQL built once per process: the items, the places taken and the student's rows
     (three round trips before)."""
-    rows = _PAGE_ROWS.fetchall(key=roster_selectors.pending_seat_sources_key(),
-                               campaign_id=campaign.pk, user_id=user.pk)
+    return _campaign_page_from_rows(campaign, _page_read(campaign.pk, user=user).fetch())
+
+
+def student_campaign_page(campaign_id: int, *, user, along: Iterable[BoundRead] = ()
+                          ) -> CampaignPage:
+    """``campaign_for_student`` and ``campaign_page`` in one round trip, with the reads
+    ``along`` (the layout's, ``mampf.context_processors.Navigation.reads``). Raises
+    Campaign.DoesNotExist as ``campaign_for_student`` does."""
+    if not is_valid_id(campaign_id):
+        raise Campaign.DoesNotExist
+    campaign_rows, page_rows, *_ = fetch_together(
+        _CAMPAIGN_FOR_STUDENT.bind(campaign_id=campaign_id),
+        _page_read(campaign_id, user=user),
+        *along,
+    )
+    return _campaign_page_from_rows(_campaign_from_rows(campaign_rows), page_rows)
+
+
+def _page_read(campaign_id: int, *, user) -> BoundRead:
+    return _PAGE_ROWS.bind(key=roster_selectors.pending_seat_sources_key(),
+                           campaign_id=campaign_id, user_id=user.pk)
+
+
+def _campaign_page_from_rows(campaign: Campaign, rows: list) -> CampaignPage:
     width, mine_width = len(_ITEM_COLUMNS), len(_REGISTRATION_COLUMNS)
     rows.sort(key=lambda row: (row[1], row[0]))  # the items' position, id
     items, mine, words = [], [], _Words()
@@ -475,9 +502,29 @@ _MY_ROWS = PreparedQuery(_my_rows_queryset)
 def result_page(campaign: Campaign, *, user) -> CampaignPage:
     """The result page's part of ``campaign_page``: only my rows and the items they name (no
     other group, no seat counts), one query. ``items`` holds just those items."""
+    return _result_page_from_rows(
+        campaign, _MY_ROWS.fetchall(campaign_id=campaign.pk, user_id=user.pk)
+    )
+
+
+def student_result_page(campaign_id: int, *, user, along: Iterable[BoundRead] = ()
+                        ) -> CampaignPage:
+    """``campaign_for_student`` and ``result_page`` in one round trip, with the reads
+    ``along``. Raises Campaign.DoesNotExist as ``campaign_for_student`` does."""
+    if not is_valid_id(campaign_id):
+        raise Campaign.DoesNotExist
+    campaign_rows, my_rows, *_ = fetch_together(
+        _CAMPAIGN_FOR_STUDENT.bind(campaign_id=campaign_id),
+        _MY_ROWS.bind(campaign_id=campaign_id, user_id=user.pk),
+        *along,
+    )
+    return _result_page_from_rows(_campaign_from_rows(campaign_rows), my_rows)
+
+
+def _result_page_from_rows(campaign: Campaign, rows: list) -> CampaignPage:
     width = len(_ITEM_COLUMNS)
     items, mine, words = [], [], _Words()
-    for row in _MY_ROWS.fetchall(campaign_id=campaign.pk, user_id=user.pk):
+    for row in rows:
         item = _item_from_row(campaign, row[:width], words=words)
         registration = instance_from_row(UserRegistration, _REGISTRATION_COLUMNS, row[width:])
         registration.item = item
@@ -594,14 +641,14 @@ _INDEX_CAMPAIGNS = PreparedQuery(
 _INDEX_CAMPAIGN_COLUMNS = ("id", "lecture_id", *_INDEX_CAMPAIGN_FIELDS[:5])
 
 
-def _index_campaigns() -> list[Campaign]:
+def _index_campaigns(rows: list) -> list[Campaign]:
     """Every visible campaign with the columns the index shows, its lecture's title and term and
-    the exam flags: one query (its SQL built once per process), campaigns as model rows with
-    only those columns (others load on first use, as with ``only``)."""
+    the exam flags (the rows of ``_INDEX_CAMPAIGNS``, its SQL built once per process), as model
+    rows with only those columns (others load on first use, as with ``only``)."""
     campaigns = []
     width = len(_INDEX_CAMPAIGN_COLUMNS)
     terms: dict[int, Term] = {}
-    for row in _INDEX_CAMPAIGNS.fetchall():
+    for row in rows:
         campaign = instance_from_row(Campaign, _INDEX_CAMPAIGN_COLUMNS, row[:width])
         term_id, lecture_title, season, year, has_exams, has_others = row[width:]
         lecture = instance_from_row(Lecture, ("id", "registerable_ptr_id", "title", "term_id"),
@@ -630,11 +677,12 @@ _INDEX_REGISTRATIONS = PreparedQuery(
 )
 
 
-def _index_registrations(*, user_id: int) -> list[UserRegistration]:
-    """My registrations in every visible campaign, with their group's title (one query)."""
+def _index_registrations(rows: list) -> list[UserRegistration]:
+    """My registrations in every visible campaign, with their group's title (the rows of
+    ``_INDEX_REGISTRATIONS``)."""
     found = []
     width = len(_INDEX_REGISTRATION_COLUMNS)
-    for row in _INDEX_REGISTRATIONS.fetchall(user_id=user_id):
+    for row in rows:
         registration = instance_from_row(UserRegistration, _INDEX_REGISTRATION_COLUMNS,
                                                  row[:width])
         registerable_id, title = row[width:]
@@ -647,16 +695,21 @@ def _index_registrations(*, user_id: int) -> list[UserRegistration]:
     return found
 
 
-def student_index(*, user, tab: str = TAB_COURSES) -> StudentIndex:
+def student_index(*, user, tab: str = TAB_COURSES, along: Iterable[BoundRead] = ()
+                  ) -> StudentIndex:
     """My registrations: open campaigns, finished ones I took part in, finished ones I did not.
 
-    Two queries whatever the number of campaigns: the campaigns (with their lecture and an
-    exam flag) and my registrations in them.
+    Two queries whatever the number of campaigns, in one round trip with the reads ``along``
+    (the layout's): the campaigns (with their lecture and an exam flag) and my registrations in
+    them.
     """
     tab = tab if tab in TABS else TAB_COURSES
-    campaigns = _index_campaigns()
+    campaign_rows, registration_rows, *_ = fetch_together(
+        _INDEX_CAMPAIGNS.bind(), _INDEX_REGISTRATIONS.bind(user_id=user.pk), *along
+    )
+    campaigns = _index_campaigns(campaign_rows)
     registrations: dict[int, list[UserRegistration]] = {}
-    for row in _index_registrations(user_id=user.pk):
+    for row in _index_registrations(registration_rows):
         registrations.setdefault(row.campaign_id, []).append(row)
 
     now = timezone.now()

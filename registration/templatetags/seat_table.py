@@ -1,18 +1,18 @@
-"""``{% seat_rows %}``: the rows of the students' seat table, written in Python.
+"""``{% seat_table %}``: the students' seat table, written in Python.
 
 The seat table is on every student's campaign page and htmx polls it every 15 seconds while a
-campaign is open, so its rows are the most rendered markup of the site. Like the admin's change
-list (``items_for_result``), the rows are built with ``format_html`` from the decorated items of
-``registration.selectors.student.campaign_page`` (``seats_text``, ``register_url``, ...): a
-template loop cost about 60 microseconds per row, this about 8. The table's frame, caption and
-headers stay in ``_seat_table.html``; every string here is translated with the same messages
-the template used.
+campaign is open, so it is the most rendered markup of the site. Like the admin's change list
+(``items_for_result``), it is built with ``format_html`` (``mampf.html``) from the decorated
+items of ``registration.selectors.student.campaign_page`` (``seats_text``, ``register_url``,
+...): a template loop cost about 60 microseconds per row, this about 8, and the frame as a
+template another 0.1 ms. Every string is translated with the messages the template used.
 """
 
 from django import template
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+
+from mampf.html import format_html
 
 register = template.Library()
 
@@ -41,7 +41,46 @@ def _action_cell(item, *, can_withdraw: bool, csrf_input: str) -> str:
     return ""
 
 
+_POLL = (' hx-get="{}" hx-trigger="every 15s [document.visibilityState === \'visible\']"'
+         ' hx-swap="outerHTML"')
+
+
 @register.simple_tag(takes_context=True)
+def seat_table(context) -> str:
+    """The table of ``page``'s items with their seats (and the Register / Withdraw buttons when
+    ``show_actions``); it refreshes itself through htmx when ``poll_seats``."""
+    page, poll = context["page"], bool(context.get("poll_seats"))
+    show_actions = bool(context.get("show_actions"))
+    return format_html(
+        '<div id="seat-table"{}>\n'
+        '  <div class="table-wrap"><table class="table table-stack">\n'
+        '    <caption class="visually-hidden">{}</caption>\n'
+        "    <thead><tr>\n"
+        '      <th scope="col">{}</th>\n'
+        '      <th scope="col">{}</th>\n'
+        '      <th scope="col">{}</th>\n'
+        '      <th scope="col" class="num">{}</th>{}\n'
+        "    </tr></thead>\n"
+        "    <tbody>\n"
+        "    {}\n"
+        "    </tbody>\n"
+        "  </table></div>{}\n"
+        "</div>",
+        format_html(_POLL, context["urls"].seats) if poll else "",
+        _("Groups and seats"),
+        _("Exam") if page.is_exam else _("Group"),
+        _("Time"),
+        _("Place"),
+        _("Seats"),
+        format_html('\n      <th scope="col"><span class="visually-hidden">{}</span></th>',
+                    _("Action")) if show_actions else "",
+        seat_rows(context),
+        format_html('\n  <p class="muted"><small>{}</small></p>',
+                    _("Seat counts update by themselves every few seconds; reload the page if "
+                      "they do not.")) if poll else "",
+    )
+
+
 def seat_rows(context) -> str:
     """One ``<tr>`` per item of ``page``; an action cell when ``show_actions``."""
     items = context["page"].items

@@ -10,12 +10,12 @@ headings and table headers stay in ``index.html``; the strings are the template'
 
 from django import template
 from django.utils import formats, timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mampf.html import format_html
 from registration.selectors.student import (
     OUTCOME_CONFIRMED,
     OUTCOME_PENDING,

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mampf.context_processors import Navigation
 from mampf.links import path_for
 from registration import errors, services
 from registration.errors import RegistrationError
@@ -24,6 +25,15 @@ from registration.selectors import student as selectors
 def _visible_campaign_or_404(campaign_id: int, *, with_policies: bool = True) -> Campaign:
     try:
         return selectors.campaign_for_student(campaign_id, with_policies=with_policies)
+    except Campaign.DoesNotExist:
+        raise Http404(_("No such registration.")) from None
+
+
+def _student_page_or_404(read, campaign_id: int, *, user, along=()) -> selectors.CampaignPage:
+    """A campaign page's reads (``selectors.student_campaign_page`` or ``student_result_page``)
+    in one round trip with the layout's (``along``); 404 for a draft or unknown campaign."""
+    try:
+        return read(campaign_id, user=user, along=along)
     except Campaign.DoesNotExist:
         raise Http404(_("No such registration.")) from None
 
@@ -71,16 +81,16 @@ class _CampaignUrls:
         return path_for(route, self._campaign_id)
 
 
-def _result_context(request, campaign: Campaign) -> dict:
+def _result_context(request, page: selectors.CampaignPage) -> dict:
     """The result page: my rows and the items they name, no seat counts, rules or form."""
-    page = selectors.result_page(campaign, user=request.user)
+    campaign = page.campaign
     return {"campaign": campaign, "page": page, "urls": _CampaignUrls(campaign.pk),
             "is_open": page.state == selectors.STATE_OPEN}
 
 
-def _page_context(request, campaign: Campaign, *, preference_form=None) -> dict:
+def _page_context(request, page: selectors.CampaignPage, *, preference_form=None) -> dict:
     """What the campaign page and its seat table share."""
-    page = selectors.campaign_page(campaign, user=request.user)
+    campaign = page.campaign
     is_open = page.state == selectors.STATE_OPEN
     eligibility = services.evaluate_policies_for(campaign, request.user) if is_open else None
     eligible = bool(eligibility and eligibility.passed)
@@ -109,36 +119,40 @@ def _page_context(request, campaign: Campaign, *, preference_form=None) -> dict:
 @login_required
 @require_GET
 def index(request):
-    overview = selectors.student_index(user=request.user, tab=request.GET.get("tab", ""))
-    return render(request, "registration/student/index.html", {"overview": overview})
+    nav = Navigation.along_with_page(request.user)  # the layout's query in the same round trip
+    overview = selectors.student_index(user=request.user, tab=request.GET.get("tab", ""),
+                                       along=nav.reads)
+    return render(request, "registration/student/index.html", {"overview": overview, "nav": nav})
 
 
 @login_required
 @require_GET
 def campaign_detail(request, campaign_id: int):
-    campaign = _visible_campaign_or_404(campaign_id)
-    return render(
-        request, "registration/student/campaign.html", _page_context(request, campaign)
-    )
+    nav = Navigation.along_with_page(request.user)  # the layout's query in the same round trip
+    page = _student_page_or_404(selectors.student_campaign_page, campaign_id,
+                                user=request.user, along=nav.reads)
+    context = _page_context(request, page)
+    context["nav"] = nav
+    return render(request, "registration/student/campaign.html", context)
 
 
 @login_required
 @require_GET
 def campaign_seats(request, campaign_id: int):
     """The item table alone, polled by htmx for live seat counts."""
-    campaign = _visible_campaign_or_404(campaign_id)
-    return render(
-        request, "registration/student/_seat_table.html", _page_context(request, campaign)
-    )
+    page = _student_page_or_404(selectors.student_campaign_page, campaign_id, user=request.user)
+    return render(request, "registration/student/_seat_table.html", _page_context(request, page))
 
 
 @login_required
 @require_GET
 def result(request, campaign_id: int):
-    # Policies are read only when the campaign has any: the notices of higher apps (exam
-    # admission) look at them; a campaign without rules costs no query for them.
-    campaign = _visible_campaign_or_404(campaign_id)
-    return render(request, "registration/student/result.html", _result_context(request, campaign))
+    nav = Navigation.along_with_page(request.user)
+    page = _student_page_or_404(selectors.student_result_page, campaign_id,
+                                user=request.user, along=nav.reads)
+    context = _result_context(request, page)
+    context["nav"] = nav
+    return render(request, "registration/student/result.html", context)
 
 
 @login_required
@@ -200,7 +214,8 @@ def submit_preferences(request, campaign_id: int):
             messages.error(request, str(refusal))
             return redirect(_campaign_url(campaign))
         messages.error(request, _("Your ranking was not saved. Please correct the marked choices."))
-        context = _page_context(request, campaign, preference_form=form)
+        page = selectors.campaign_page(campaign, user=request.user)
+        context = _page_context(request, page, preference_form=form)
         return render(request, "registration/student/campaign.html", context)
     try:
         services.submit_preferences(

@@ -658,10 +658,11 @@ def test_campaign_page_query_count_is_bounded(client_for, student, django_assert
 # -- every student page, realistic sizes, tight query bounds (issue 7, item 19) ------------------
 #
 # With database sessions (the test settings) every logged-in request pays 2 queries (session,
-# user); the layout 1 more (the "My groups" flag); a campaign page 1 for the campaign with its
-# lecture and term, 1 for its policies only when it has any (not on the result page). The
-# bounds below are the counts measured after the pages were made lighter; a new query per row,
-# per group kind or per include fails here.
+# user). A campaign page, its result page and "My registrations" send their reads -- the
+# campaign with its lecture, term and policies, its items with the places taken and my rows,
+# and the layout's "My groups" flag -- in one round trip (``mampf.db.fetch_together``); the
+# counts below are round trips, as measured after the pages were made lighter. A new query per
+# row, per group kind or per include fails here.
 
 
 @pytest.fixture
@@ -717,11 +718,11 @@ def busy_world(student):
     ("page", "bound", "expected"),
     [
         ("home", 6, "Analysis I"),
-        ("index", 5, "Tutorials Algebra"),
-        ("fcfs", 8, "26 of 30 taken"),
-        ("seats", 7, "26 of 30 taken"),
-        ("pref", 7, 'id="id_rank_3"'),
-        ("result", 7, "Your choices"),  # the preference campaign has rules: one query for them
+        ("index", 3, "Tutorials Algebra"),
+        ("fcfs", 3, "26 of 30 taken"),
+        ("seats", 3, "26 of 30 taken"),
+        ("pref", 3, 'id="id_rank_3"'),
+        ("result", 3, "Your choices"),
         ("profile", 3, "Ada Student"),
     ],
 )
@@ -778,20 +779,25 @@ def test_ranking_form_preselects_my_ranking_and_marks_errors(client_for, busy_wo
 
 
 def test_layout_navigation_flags_follow_the_user(client, busy_world):
-    """The lazily computed flags still show "My groups" to tutors and "Admin" to site staff."""
+    """The flags still show "My groups" to tutors and "Admin" to site staff, also on the pages
+    that read them in the same round trip as their own rows (``Navigation.along_with_page``)."""
     from tests.factories import StaffFactory
 
+    paths = [url("student_index"), url("student_campaign", busy_world["fcfs"].pk),
+             url("student_campaign", busy_world["pref"].pk),
+             url("student_result", busy_world["pref"].pk)]
     tutor = UserFactory()
     busy_world["fcfs_items"][0].registerable.tutorial.tutors.add(tutor)
-    client.force_login(tutor)
-    page = text(client.get(url("student_index")))
-    assert "My groups" in page and ">Admin<" not in page
-    client.force_login(StaffFactory())
-    page = text(client.get(url("student_index")))
-    assert ">Admin<" in page and "My groups" not in page
-    client.force_login(UserFactory())
-    page = text(client.get(url("student_index")))
-    assert "My groups" not in page and ">Admin<" not in page
+    for path in paths:
+        client.force_login(tutor)
+        page = text(client.get(path))
+        assert "My groups" in page and ">Admin<" not in page, path
+        client.force_login(StaffFactory())
+        page = text(client.get(path))
+        assert ">Admin<" in page and "My groups" not in page, path
+        client.force_login(UserFactory())
+        page = text(client.get(path))
+        assert "My groups" not in page and ">Admin<" not in page, path
 
 
 def test_start_page_shows_every_membership_from_one_query(client_for, busy_world):
@@ -1012,3 +1018,87 @@ def test_the_ranking_offer_writes_what_the_unbound_form_writes(pref, student, la
             assert offer.rank_rows() == form.rank_rows()
             assert offer.non_field_errors() == list(form.non_field_errors()) == []
             assert offer.rank_rows().count(" selected>") == len(ranked) + (3 - len(ranked))
+
+
+def test_facts_card_escapes_and_speaks_the_students_language(client_for):
+    """The facts card is written in Python (``{% campaign_facts %}``): the title, lecture and
+    description are escaped (line breaks kept), an exam without a date says so, the time left
+    shows only while the campaign is open, and all of it is German on a German page."""
+    lecture = LectureFactory(title="<i>Lineare</i> Algebra")
+    campaign = CampaignFactory(
+        lecture=lecture, status="open", title="<b>Klausur</b>",
+        description="Erste Zeile\n<script>alert(1)</script>",
+        registration_deadline=timezone.now() + datetime.timedelta(days=3, hours=1),
+    )
+    ItemFactory(campaign=campaign, registerable=ExamFactory(lecture=lecture, date=None,
+                                                            location="", title="Klausur 1"))
+    body = client_for.get(url("student_campaign", campaign.pk),
+                          HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    facts = body[body.index('<dl class="facts">'):body.index("</section>", body.index("facts"))]
+    assert "<i>" not in body and "<script>" not in body and "<b>Klausur" not in body
+    assert "&lt;i&gt;Lineare&lt;/i&gt; Algebra" in facts
+    assert "Erste Zeile<br>&lt;script&gt;alert(1)&lt;/script&gt;" in facts
+    assert '<dd class="exam-fact">Klausur 1</dd>' in facts
+    assert facts.count("noch nicht festgelegt") == 2  # date and place
+    assert "Anmeldeschluss" in facts and "noch 3\xa0Tage" in facts
+    assert "Nach Anmeldereihenfolge" in facts and 'badge-open">Offen<' in facts
+
+    Campaign.objects.filter(pk=campaign.pk).update(status="completed")
+    body = client_for.get(url("student_campaign", campaign.pk)).content.decode()
+    facts = body[body.index('<dl class="facts">'):]
+    assert " left)" not in facts and 'badge-completed">Completed<' in facts
+
+
+def test_eligibility_notice_and_campaign_notices_escape_what_they_show(client_for, student):
+    """The eligibility notice (``{% eligibility_notice %}``) and the higher apps' notices
+    (``{% campaign_notices %}``) are written in Python: what a policy or a provider says is
+    escaped, a notice's link text defaults to "More", and the ids stay unique."""
+    from registration.notices import (
+        CampaignNotice,
+        register_campaign_notice,
+        unregister_campaign_notice,
+    )
+
+    campaign = CampaignFactory(status="open")
+    ItemFactory(campaign=campaign)
+    PolicyFactory(campaign=campaign, config={"domains": ["uni-heidelberg.de"]})
+
+    def provider(campaign, user):
+        return [CampaignNotice(level="info", title="<b>First</b>", lines=("a < b", "c & d"),
+                               link_url="/x?a=1&b=2", code="first"),
+                CampaignNotice(level="warning", title="Second", code="second")]
+
+    register_campaign_notice(provider, name="tests.escaping")
+    try:
+        body = client_for.get(url("student_campaign", campaign.pk)).content.decode()
+    finally:
+        unregister_campaign_notice("tests.escaping")
+    assert '<h2 id="notice-1" class="notice-title">&lt;b&gt;First&lt;/b&gt;</h2>' in body
+    assert "<p>a &lt; b</p><p>c &amp; d</p>" in body
+    assert '<a href="/x?a=1&amp;b=2">More</a>' in body
+    assert 'aria-labelledby="notice-2" data-notice="second"' in body
+    second = body[body.index('data-notice="second"'):]
+    assert "<a " not in second[:second.index("</section>")]  # no link without a URL
+    warning = body[body.index('id="eligibility"') - 120:]
+    assert 'role="alert"' in warning and "You cannot register" in warning
+    assert "uni-heidelberg.de" in warning and "What to do:" in warning
+    assert f'href="{reverse("profile")}">Go to my profile</a>' in warning
+
+
+def test_seat_table_frame_polls_only_an_open_first_come_campaign(client_for):
+    """The seat table (``{% seat_table %}``) polls itself and has an action column on an open
+    FCFS campaign's page; the preference campaign's table of places does neither."""
+    fcfs = CampaignFactory(status="open")
+    ItemFactory(campaign=fcfs)
+    pref = CampaignFactory(status="open", allocation_mode=PREFERENCE)
+    ItemFactory(campaign=pref)
+    seats_url = url("student_campaign_seats", fcfs.pk)
+    body = client_for.get(url("student_campaign", fcfs.pk)).content.decode()
+    assert f'<div id="seat-table" hx-get="{seats_url}" hx-trigger="every 15s' in body
+    assert '<span class="visually-hidden">Action</span>' in body and "update by themselves" in body
+    partial = client_for.get(seats_url, HTTP_HX_REQUEST="true").content.decode()
+    assert partial.startswith(f'<div id="seat-table" hx-get="{seats_url}"')
+    assert "<html" not in partial and partial.count("<table") == 1
+    body = client_for.get(url("student_campaign", pref.pk)).content.decode()
+    assert '<div id="seat-table">' in body and "hx-get" not in body
+    assert ">Action<" not in body and "update by themselves" not in body
