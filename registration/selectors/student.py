@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, FilteredRelation, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import gettext_noop, ngettext, pgettext
 
 from mampf.db import BoundRead, PreparedQuery, fetch_together, instance_from_row
 from mampf.links import path_for
@@ -136,12 +136,15 @@ class _Words(dict):
         return value
 
 
+_ROOM = gettext_noop("room %(room)s")  # translated through _Words, once per page
+
+
 def _when_and_where(model, row: tuple, words: _Words) -> tuple[str, str]:
     """Schedule and place of a group, as far as its kind has them, from the item row's columns
     (no model rows for the concrete groups: building one cost more than the whole row)."""
     (weekday, starts_at, ends_at, room, talk_date, exam_date, location) = row[7:]
     if model is Tutorial:
-        where = words["room %(room)s"] % {"room": room} if room else ""
+        where = words[_ROOM] % {"room": room} if room else ""
         label = words[weekday] if weekday is not None else None
         return tutorial_schedule(weekday=weekday, starts_at=starts_at, ends_at=ends_at,
                                  weekday_label=label), where

@@ -1102,3 +1102,14 @@ def test_seat_table_frame_polls_only_an_open_first_come_campaign(client_for):
     body = client_for.get(url("student_campaign", pref.pk)).content.decode()
     assert '<div id="seat-table">' in body and "hx-get" not in body
     assert ">Action<" not in body and "update by themselves" not in body
+
+
+def test_seat_table_speaks_german_down_to_the_room(client_for):
+    """Every word of a tutorial's row is translated, also those looked up once per page
+    (``_Words``): weekday and "room" (a message makemessages must still find)."""
+    campaign = CampaignFactory(status="open")
+    ItemFactory(campaign=campaign, registerable=TutorialFactory(
+        lecture=campaign.lecture, weekday=0, room="E.07", capacity=5))
+    body = client_for.get(url("student_campaign_seats", campaign.pk), HTTP_HX_REQUEST="true",
+                          HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Raum E.07" in body and "Montag" in body and "0 von 5 belegt" in body
