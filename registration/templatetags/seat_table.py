@@ -20,6 +20,14 @@ _CSRF_INPUT = '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
 ROW_MINE = mark_safe(' class="row-mine"')
 
 
+def csrf_input(context) -> str:
+    """What ``{% csrf_token %}`` writes: the hidden input with the request's (masked) token."""
+    token = context.get("csrf_token")
+    if not token or str(token) == "NOTPROVIDED":
+        return ""
+    return format_html(_CSRF_INPUT, str(token))
+
+
 def _action_cell(item, *, can_withdraw: bool, csrf_input: str) -> str:
     if item.is_mine and can_withdraw:
         return format_html(
@@ -91,8 +99,7 @@ def seat_rows(context) -> str:
     labels = (_("Time"), _("Place"), _("Seats"))
     mine_badge = format_html(' <span class="badge badge-confirmed">{}</span>', _("Your place"))
     full_badge = format_html('<span class="badge badge-rejected">{}</span> ', _("full"))
-    csrf_input = (format_html(_CSRF_INPUT, str(context.get("csrf_token", "")))
-                  if show_actions else "")
+    csrf = csrf_input(context) if show_actions else ""
     can_withdraw = bool(context.get("can_withdraw"))
     rows = []
     for item in items:
@@ -100,7 +107,7 @@ def seat_rows(context) -> str:
                  if item.shows_full else item.seats_text)
         action = (format_html('<td class="cell-action">{}</td>',
                               _action_cell(item, can_withdraw=can_withdraw,
-                                           csrf_input=csrf_input))
+                                           csrf_input=csrf))
                   if show_actions else "")
         rows.append(format_html(
             '<tr data-item="{}"{}><th scope="row">{}{}</th><td data-label="{}">{}</td>'

@@ -1,5 +1,6 @@
-"""``{% campaign_facts %}`` and ``{% eligibility_notice %}``: the facts card and the eligibility
-notice at the top of a student's campaign page, written in Python.
+"""``{% campaign_facts %}``, ``{% eligibility_notice %}`` and ``{% ranking_form %}``: the facts
+card, the eligibility notice and the ranking form of a student's campaign page, written in
+Python.
 
 Every student of a registration week opens this page, many of them several times. The facts
 card is a dozen definition pairs with a translated label each, a date and the time left: as
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from mampf.html import format_html, format_html_join
+from registration.templatetags.seat_table import csrf_input
 
 register = template.Library()
 
@@ -131,4 +133,66 @@ def eligibility_notice(context) -> str:
         else _("You cannot register"),
         eligibility.message or _("You do not meet a requirement of this registration."),
         action, profile,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def ranking_form(context) -> str:
+    """The preference campaign's ranking: one select per rank (``preference_form.rank_rows``,
+    the saved ranking preselected), saving and withdrawing; or why ranking is not possible."""
+    form = context.get("preference_form")
+    if not form:
+        body = format_html('<p class="muted">{}</p>',
+                           _("Ranking is not possible for you right now (see above)."))
+    else:
+        ranked = bool(context["page"].outcome.ranking)
+        urls, csrf = context["urls"], csrf_input(context)
+        rank_count = form.rank_count
+        errors = form.non_field_errors()
+        error_html = (format_html('\n    <div class="alert alert-error" role="alert">{}</div>',
+                                  format_html_join("", "<p>{}</p>", ((e,) for e in errors)))
+                      if errors else "")
+        withdraw = (format_html(
+            '\n  <form method="post" action="{}" class="actions withdraw-ranking">\n'
+            "    {}\n"
+            '    <button type="submit" class="btn" data-confirm="{}">{}</button>\n'
+            "  </form>",
+            urls.withdraw_preferences, csrf, _("Withdraw your whole ranking?"),
+            _("Withdraw my ranking"),
+        ) if ranked and context.get("can_withdraw") else "")
+        body = format_html(
+            "<p>{}</p>\n"
+            '  <form method="post" action="{}" data-ranking-form novalidate\n'
+            '        data-label-up="{}" data-label-down="{}"\n'
+            '        data-announce="{}">\n'
+            "    {}{}\n"
+            '    <ol class="rank-list">\n'
+            "      {}\n"
+            "    </ol>\n"
+            '    <p class="visually-hidden" aria-live="polite" data-rank-status></p>\n'
+            '    <div class="actions">\n'
+            '      <button type="submit" class="btn btn-primary">{}</button>{}\n'
+            "    </div>\n"
+            "  </form>{}",
+            ngettext(
+                "Choose your favourite group. Each group can be chosen only once.",
+                "Choose up to %(counter)s groups, best first. Each group can be chosen only "
+                "once; lower choices may stay empty.",
+                rank_count,
+            ) % {"counter": rank_count},
+            urls.submit_preferences, _("Move up"), _("Move down"),
+            _("%(item)s is now your %(rank)s."),
+            csrf, error_html,
+            form.rank_rows(),
+            _("Save my new ranking") if ranked else _("Save my ranking"),
+            format_html('\n      <a href="{}">{}</a>', urls.result, _("View my saved ranking"))
+            if ranked else "",
+            withdraw,
+        )
+    return format_html(
+        '<section class="card" aria-labelledby="ranking-heading">\n'
+        '  <h2 id="ranking-heading">{}</h2>\n'
+        "  {}\n"
+        "</section>",
+        _("Your ranking"), body,
     )
