@@ -1,5 +1,6 @@
 """Reads for the catalogue pages; each function runs a fixed number of queries."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from django.contrib.auth import get_user_model
@@ -8,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
 
 from mampf import permissions
-from mampf.db import BoundRead, PreparedQuery
+from mampf.db import BoundRead, PreparedQuery, fetch_together
 from mampf.models import (
     Cohort,
     Exam,
@@ -134,12 +135,13 @@ _MEMBERSHIPS = PreparedQuery(
 )
 
 
-def memberships_of_student(*, user) -> dict[str, list]:
+def memberships_of_student(*, user, along: Iterable[BoundRead] = ()) -> dict[str, list]:
     """Where the user is on a roster, by kind (``lectures``, ``tutorials``, ``talks``,
     ``exams``; cohorts are not shown), and ``pending``: confirmed places not on a roster yet
-    (``mampf.pending``). One query for every roster, one for the tutors' names (only when the
-    user is in a tutorial) and one per pending-place source."""
-    rows = _MEMBERSHIPS.fetchall(user_id=user.pk)
+    (``mampf.pending``). One query for every roster (in one round trip with the reads
+    ``along``), one for the tutors' names (only when the user is in a tutorial) and one per
+    pending-place source."""
+    rows, *_ = fetch_together(_MEMBERSHIPS.bind(user_id=user.pk), *along)
     kinds = {ContentType.objects.get_for_model(model, for_concrete_model=True).pk: name
              for model, name in ((Lecture, "lectures"), (Tutorial, "tutorials"),
                                  (Talk, "talks"), (Exam, "exams"))}

@@ -21,8 +21,9 @@ from mampf.models import Lecture
 def home(request):
     """What this user can do: their groups, the groups they tutor, the lectures they manage."""
     user = request.user
-    roles = selectors.staff_roles(user=user)
-    memberships = selectors.memberships_of_student(user=user)
+    roles_read = selectors.staff_roles_read(user=user)  # in the memberships' round trip
+    memberships = selectors.memberships_of_student(user=user, along=[roles_read])
+    roles = selectors.staff_roles_from(roles_read.rows if roles_read else [], user=user)
     has_memberships = any(memberships.values())
     # A student with no staff role pays nothing for the staff sections.
     managed_lectures = (

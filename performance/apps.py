@@ -23,10 +23,11 @@ class PerformanceConfig(AppConfig):
         from performance import notifications, tasks  # noqa: F401 - tasks: registered by name
 
         notifications.connect()
-        from performance.selectors_student import admission_notices
+        from performance.selectors_student import admission_notices, admission_prefetch
         from registration.notices import register_campaign_notice
 
-        register_campaign_notice(admission_notices, name="performance.admission")
+        register_campaign_notice(admission_notices, name="performance.admission",
+                                 prefetch=admission_prefetch)
 
         # -- records (area "records"): recompute after every change that feeds a record --------
         from assessment import hooks as assessment_hooks

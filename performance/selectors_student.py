@@ -30,7 +30,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from assessment.models import Assessment, Participation, TutorialPublication
-from mampf.db import PreparedQuery
+from mampf.db import BoundRead, PreparedQuery
 from mampf.links import path_for
 from mampf.models import Lecture
 from performance import evaluator
@@ -38,6 +38,7 @@ from performance.evaluator import RecordFigures, RuleSpec, SheetFigures, Verdict
 from performance.models import Certification, Record, Rule
 from performance.selectors import is_stale
 from performance.wording import describe_rule
+from registration.models import Campaign
 from registration.notices import CampaignNotice
 from rosters.models import RosterEntry
 
@@ -283,17 +284,15 @@ _ADMISSION_COLUMNS = (
 )
 
 
-def _admission_rows_query(**ids):
-    """The user's certifications in these lectures, each with the record's current fingerprint
-    and the lecture's active rule (id, version): what ``is_stale`` compares."""
-    user_id = ids.pop("user_id")
+def _with_admission_columns(certifications):
+    """Each certification with the record's current fingerprint and the lecture's active rule
+    (id, version): what ``is_stale`` compares."""
     record = Record.objects.filter(
         lecture_id=OuterRef("lecture_id"), user_id=OuterRef("user_id")
     ).order_by()
     active = Rule.objects.filter(lecture_id=OuterRef("lecture_id"), is_active=True).order_by()
     return (
-        Certification.objects.filter(lecture_id__in=list(ids.values()), user_id=user_id)
-        .order_by()
+        certifications.order_by()
         .annotate(
             current_fingerprint=Subquery(record.values("fingerprint")[:1]),
             active_rule_id=Subquery(active.values("pk")[:1]),
@@ -303,7 +302,26 @@ def _admission_rows_query(**ids):
     )
 
 
+def _admission_rows_query(**ids):
+    """The user's certifications in these lectures (``admission_states``)."""
+    user_id = ids.pop("user_id")
+    return _with_admission_columns(
+        Certification.objects.filter(lecture_id__in=list(ids.values()), user_id=user_id)
+    )
+
+
 _ADMISSION_ROWS = PreparedQuery(_admission_rows_query)
+
+# The user's certification in a campaign's own lecture, named by the campaign only: the read
+# the exam registration page sends in its first round trip (``admission_prefetch``).
+_ADMISSION_OF_CAMPAIGN = PreparedQuery(
+    lambda *, campaign_id, user_id: _with_admission_columns(
+        Certification.objects.filter(
+            lecture_id=Subquery(Campaign.objects.filter(pk=campaign_id).values("lecture_id")[:1]),
+            user_id=user_id,
+        )
+    )
+)
 
 
 class _ActiveRule:
@@ -320,17 +338,24 @@ def admission_states(*, user_id: int, lecture_ids) -> dict[int, tuple[str, dict 
     One query whatever the number of lectures (its SQL built once per process and number of
     lectures: this is on the exam registration page); nothing is recomputed."""
     ids = list(lecture_ids)
+    if not ids:
+        return {}
+    named = {f"lecture{index}": pk for index, pk in enumerate(ids)}
+    return _states_from_rows(
+        _ADMISSION_ROWS.fetchall(key=len(ids), user_id=user_id, **named), lecture_ids=ids
+    )
+
+
+def _states_from_rows(found: list, *, lecture_ids: list[int]) -> dict[int, tuple[str, dict | None]]:
     rows, rules = {}, {}
-    if ids:
-        named = {f"lecture{index}": pk for index, pk in enumerate(ids)}
-        for values in _ADMISSION_ROWS.fetchall(key=len(ids), user_id=user_id, **named):
-            row = dict(zip(_ADMISSION_COLUMNS, values, strict=True))
-            rows[row["lecture_id"]] = row
-            if row["active_rule_id"] is not None:
-                rules[row["lecture_id"]] = _ActiveRule(row["active_rule_id"],
-                                                       row["active_rule_version"])
+    for values in found:
+        row = dict(zip(_ADMISSION_COLUMNS, values, strict=True))
+        rows[row["lecture_id"]] = row
+        if row["active_rule_id"] is not None:
+            rules[row["lecture_id"]] = _ActiveRule(row["active_rule_id"],
+                                                   row["active_rule_version"])
     states = {}
-    for lecture_id in ids:
+    for lecture_id in lecture_ids:
         row = rows.get(lecture_id)
         if row is None:
             states[lecture_id] = ("missing", None)
@@ -339,6 +364,13 @@ def admission_states(*, user_id: int, lecture_ids) -> dict[int, tuple[str, dict 
         else:
             states[lecture_id] = (row["status"], row)
     return states
+
+
+def admission_prefetch(campaign_id: int, user) -> BoundRead:
+    """For ``registration.notices``: the student's certification in the campaign's lecture,
+    read in the exam registration page's first round trip (``admission_notices`` then needs no
+    query of its own when the policy names no other lecture)."""
+    return _ADMISSION_OF_CAMPAIGN.bind(campaign_id=campaign_id, user_id=user.pk)
 
 
 def _failed_line(title: str, row: dict) -> str:
@@ -364,12 +396,15 @@ def _open_line(title: str, state: str) -> str:
     return _("%(lecture)s: no decision about you yet.") % {"lecture": title}
 
 
-def admission_notices(campaign, user) -> list[CampaignNotice]:
+def admission_notices(campaign, user, *, prefetched: list | None = None
+                      ) -> list[CampaignNotice]:
     """For ``registration.notices``: "You are admitted to the exam" / "not admitted: reason" /
     "not decided yet" on the page of a campaign with a ``student_performance`` policy.
 
-    Reads the campaign's prefetched policies (no query when it has no such policy); otherwise two
-    queries, three when the policy names other lectures than the campaign's.
+    Reads the campaign's prefetched policies (no query when it has no such policy); the
+    certification comes from ``prefetched`` (the rows of ``admission_prefetch``, sent with the
+    page's own reads) or one query; one more when the policy names other lectures than the
+    campaign's.
     """
     policies = getattr(campaign, "_prefetched_objects_cache", {}).get("policies")
     if policies is None:
@@ -378,7 +413,10 @@ def admission_notices(campaign, user) -> list[CampaignNotice]:
     if not mine:
         return []
     lecture_ids = _lecture_ids(mine, campaign)
-    states = admission_states(user_id=user.pk, lecture_ids=lecture_ids)
+    if prefetched is not None and lecture_ids == [campaign.lecture_id]:
+        states = _states_from_rows(prefetched, lecture_ids=lecture_ids)
+    else:
+        states = admission_states(user_id=user.pk, lecture_ids=lecture_ids)
     if lecture_ids == [campaign.lecture_id]:
         titles = {campaign.lecture_id: campaign.lecture.title}
     else:

@@ -36,7 +36,8 @@ def campaign_notices(context, campaign) -> str:
     """The notices' markup, or nothing when no provider has one."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    found = notices.campaign_notices(campaign, user=user) if campaign else []
+    found = (notices.campaign_notices(campaign, user=user, prefetched=context.get("notice_reads"))
+             if campaign else [])
     return mark_safe(  # noqa: S308 - each notice is format_html output
         "\n".join(notice_html(notice, number=number) for number, notice in enumerate(found, 1))
     )

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mampf.context_processors import Navigation
 from mampf.links import path_for
-from registration import errors, services
+from registration import errors, notices, services
 from registration.errors import RegistrationError
 from registration.forms.student import PreferenceForm, RankingOffer
 from registration.models import Campaign, Item
@@ -128,11 +128,13 @@ def index(request):
 @login_required
 @require_GET
 def campaign_detail(request, campaign_id: int):
-    nav = Navigation.along_with_page(request.user)  # the layout's query in the same round trip
-    page = _student_page_or_404(selectors.student_campaign_page, campaign_id,
-                                user=request.user, along=nav.reads)
+    # The layout's and the higher apps' notice reads go in the page's one round trip.
+    nav = Navigation.along_with_page(request.user)
+    notice_reads = notices.notice_reads(campaign_id, user=request.user)
+    page = _student_page_or_404(selectors.student_campaign_page, campaign_id, user=request.user,
+                                along=(*nav.reads, *notice_reads.values()))
     context = _page_context(request, page)
-    context["nav"] = nav
+    context.update(nav=nav, notice_reads=notice_reads)
     return render(request, "registration/student/campaign.html", context)
 
 
@@ -148,10 +150,11 @@ def campaign_seats(request, campaign_id: int):
 @require_GET
 def result(request, campaign_id: int):
     nav = Navigation.along_with_page(request.user)
-    page = _student_page_or_404(selectors.student_result_page, campaign_id,
-                                user=request.user, along=nav.reads)
+    notice_reads = notices.notice_reads(campaign_id, user=request.user)
+    page = _student_page_or_404(selectors.student_result_page, campaign_id, user=request.user,
+                                along=(*nav.reads, *notice_reads.values()))
     context = _result_context(request, page)
-    context["nav"] = nav
+    context.update(nav=nav, notice_reads=notice_reads)
     return render(request, "registration/student/result.html", context)
 
 

@@ -353,13 +353,14 @@ def queries_for(client, url):
 
 
 def without_provider(func):
-    from performance.selectors_student import admission_notices
+    from performance.selectors_student import admission_notices, admission_prefetch
 
     notices.unregister_campaign_notice("performance.admission")
     try:
         return func()
     finally:
-        notices.register_campaign_notice(admission_notices, name="performance.admission")
+        notices.register_campaign_notice(admission_notices, name="performance.admission",
+                                         prefetch=admission_prefetch)
 
 
 def test_campaigns_without_the_policy_pay_nothing(client):
@@ -373,14 +374,69 @@ def test_campaigns_without_the_policy_pay_nothing(client):
     assert "data-notice" not in client.get(url).content.decode()
 
 
-def test_the_notice_costs_two_queries_and_never_recomputes(client, exam_campaign):
+def test_the_notice_costs_no_round_trip_and_never_recomputes(client, exam_campaign):
+    """The certification is read in the page's one round trip (``admission_prefetch``), on the
+    campaign page and on the result page alike."""
     campaign, lecture, ada = exam_campaign
     certify(lecture, ada, "passed", rule=make_rule(lecture))
     client.force_login(ada)
-    url = reverse("registration:student_campaign", args=[campaign.pk])
-    with_notice = queries_for(client, url)
-    assert with_notice - without_provider(lambda: queries_for(client, url)) <= 2
+    for name in ("registration:student_campaign", "registration:student_result"):
+        url = reverse(name, args=[campaign.pk])
+        with_notice = queries_for(client, url)
+        assert with_notice == without_provider(lambda url=url: queries_for(client, url))
+        assert "You are admitted to the exam." in client.get(url).content.decode()
     # Looking up writes nothing: the record and the certification are untouched.
+    url = reverse("registration:student_campaign", args=[campaign.pk])
     before = list(Certification.objects.values())
     client.get(url)
     assert list(Certification.objects.values()) == before
+
+
+@pytest.mark.parametrize("state", ["passed", "failed", "pending", "stale", "missing"])
+def test_prefetched_and_own_reads_give_the_same_notice(exam_campaign, state):
+    """What the provider says from the page's prefetched rows is what it says when it reads
+    itself (a page that did not send the read, or a policy that names other lectures)."""
+    from mampf.db import fetch_together
+    from performance.selectors_student import admission_notices, admission_prefetch
+    from registration.selectors.student import campaign_for_student
+
+    campaign, lecture, ada = exam_campaign
+    rule = make_rule(lecture)
+    if state != "missing":
+        certify(lecture, ada, "passed" if state == "stale" else state, rule=rule)
+    if state == "stale":
+        change_figures(lecture, [ada])
+    other = UserFactory()  # another student's certification is never read for Ada
+    enrol(lecture, other)
+    certify(lecture, other, "failed", rule=rule)
+    page_campaign = campaign_for_student(campaign.pk)
+    read = admission_prefetch(campaign.pk, ada)
+    (rows,) = fetch_together(read)
+    assert all(row[0] == lecture.pk for row in rows) and len(rows) == (state != "missing")
+    prefetched = admission_notices(page_campaign, ada, prefetched=rows)
+    assert prefetched == admission_notices(page_campaign, ada)
+    assert prefetched[0].code == {"passed": "admitted", "failed": "not_admitted"}.get(
+        state, "not_decided")
+
+
+def test_a_failing_prefetch_is_logged_and_the_page_still_works(client, exam_campaign, caplog):
+    """A provider's prefetch that raises is left out like a failing provider; the provider then
+    reads for itself."""
+    from performance.selectors_student import admission_notices, admission_prefetch
+
+    campaign, lecture, ada = exam_campaign
+    certify(lecture, ada, "passed", rule=make_rule(lecture))
+
+    def broken(campaign_id, user):
+        raise RuntimeError("boom")
+
+    notices.register_campaign_notice(admission_notices, name="performance.admission",
+                                     prefetch=broken)
+    try:
+        client.force_login(ada)
+        html = campaign_html(client, campaign)
+    finally:
+        notices.register_campaign_notice(admission_notices, name="performance.admission",
+                                         prefetch=admission_prefetch)
+    assert "You are admitted to the exam." in html
+    assert "campaign notice prefetch performance.admission failed" in caplog.text
