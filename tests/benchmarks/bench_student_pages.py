@@ -14,7 +14,8 @@ of ``tests/benchmarks/settings_bench.py``. Requests go round-robin over the page
 other load on the shared machine hits every page alike, and each request's CPU time of this
 process (``time.process_time``; the database server's time is not in it) is recorded.
 
-It prints, per page, the median and p90 CPU milliseconds, the query count, and the ratio of the
+It prints, per page, the median and p90 CPU milliseconds, the queries (round trips to the
+database: reads sent together by ``mampf.db.fetch_together`` count once), and the ratio of the
 median to the bare page's median. The goal of issue 7, item 19 is every student page within 2x
 the bare page. ``--profile PAGE`` adds a cProfile listing of that page.
 """
