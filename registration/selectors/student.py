@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, FilteredRelation, OuterRef, Q
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext, pgettext
 
+from mampf.dates import date_text
 from mampf.db import BoundRead, PreparedQuery, fetch_together, instance_from_row
 from mampf.links import path_for
 from mampf.models import (
@@ -149,11 +150,10 @@ def _when_and_where(model, row: tuple, words: _Words) -> tuple[str, str]:
         return tutorial_schedule(weekday=weekday, starts_at=starts_at, ends_at=ends_at,
                                  weekday_label=label), where
     if model is Exam:
-        when = (formats.date_format(timezone.localtime(exam_date), "SHORT_DATETIME_FORMAT")
-                if exam_date else "")
+        when = date_text(exam_date, "SHORT_DATETIME_FORMAT")
         return when, location or ""
     if model is Talk:
-        return (formats.date_format(talk_date, "SHORT_DATE_FORMAT") if talk_date else ""), ""
+        return date_text(talk_date, "SHORT_DATE_FORMAT"), ""
     return "", ""
 
 

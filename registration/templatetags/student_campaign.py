@@ -1,6 +1,6 @@
-"""``{% campaign_facts %}``, ``{% eligibility_notice %}`` and ``{% ranking_form %}``: the facts
-card, the eligibility notice and the ranking form of a student's campaign page, written in
-Python.
+"""``{% campaign_facts %}``, ``{% eligibility_notice %}``, ``{% ranking_form %}`` and
+``{% my_result %}``: the facts card, the eligibility notice, the ranking form and "Your
+registration / Your result" of a student's campaign and result pages, written in Python.
 
 Every student of a registration week opens this page, many of them several times. The facts
 card is a dozen definition pairs with a translated label each, a date and the time left: as
@@ -11,15 +11,18 @@ templates used.
 
 from django import template
 from django.template.defaultfilters import linebreaksbr
-from django.utils import formats, timezone
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mampf.html import format_html, format_html_join
+from mampf.dates import date_text
+from mampf.html import escaped, format_html, format_html_join
+from registration.selectors.student import OUTCOME_CONFIRMED, OUTCOME_PENDING, OUTCOME_REJECTED
 from registration.templatetags.seat_table import csrf_input
 
 register = template.Library()
+
 
 def _state_label(state: str) -> str:
     if state == "open":
@@ -51,7 +54,7 @@ def how_it_works(campaign, *, rank_count: int) -> str:
 
 def _deadline(campaign, *, is_open: bool) -> str:
     deadline = campaign.registration_deadline
-    shown = formats.date_format(timezone.localtime(deadline), "DATETIME_FORMAT")
+    shown = date_text(deadline, "DATETIME_FORMAT")
     if not is_open:
         return shown
     left = _("%(left)s left") % {"left": timeuntil(deadline)}
@@ -195,4 +198,64 @@ def ranking_form(context) -> str:
         "  {}\n"
         "</section>",
         _("Your ranking"), body,
+    )
+
+
+def _with_escaped(message: str, **values) -> str:
+    """A translated message with escaped values put in, as ``{% blocktranslate with %}`` does
+    (the message itself is the translators' markup-free text)."""
+    filled = message % {name: escaped(value) for name, value in values.items()}
+    return mark_safe(filled)  # noqa: S308 - the values are escaped
+
+
+def _my_places(campaign, outcome, *, is_open: bool) -> str:
+    if campaign.planning_only:
+        message = _("You registered your interest in %(summary)s.")
+    elif is_open:
+        message = _("You are registered for %(summary)s.")
+    else:
+        message = _("You were assigned to %(summary)s.")
+    return format_html('<div class="alert alert-success">{}</div>', format_html_join(
+        "", "<p>{}</p>",
+        ((_with_escaped(message, summary=r.item.summary),) for r in outcome.confirmed),
+    ))
+
+
+def _my_standing(campaign, outcome, *, is_open: bool) -> str:
+    if outcome.kind == OUTCOME_CONFIRMED:
+        return _my_places(campaign, outcome, is_open=is_open)
+    if outcome.kind == OUTCOME_PENDING:
+        if is_open:
+            deadline = date_text(campaign.registration_deadline, "DATETIME_FORMAT")
+            return format_html('<div class="alert alert-success"><p>{}</p></div>', _with_escaped(
+                _("The allocation runs after the deadline (%(deadline)s); until then you can "
+                  "change your ranking."), deadline=deadline))
+        return format_html('<div class="alert alert-info"><p>{}</p></div>', _(
+            "You are waiting for the allocation. Your result appears here once the course "
+            "staff publish it."))
+    if outcome.kind == OUTCOME_REJECTED:
+        return format_html('<div class="alert alert-warning"><p>{} {}</p></div>',
+                           _("You were not assigned to a group."), outcome.reason)
+    if is_open:
+        return format_html("<p>{}</p>", _("You have not registered yet."))
+    return format_html('<p class="muted">{}</p>', _("You did not register in this campaign."))
+
+
+@register.simple_tag(takes_context=True)
+def my_result(context) -> str:
+    """Where the student stands: their place(s), their ranking and its state, not assigned (and
+    why), or not registered."""
+    campaign, outcome = context["campaign"], context["page"].outcome
+    is_open = bool(context.get("is_open"))
+    ranking = (format_html(
+        '\n  <h3>{}</h3>\n  <ol class="ranking">\n    {}\n  </ol>', _("Your choices"),
+        format_html_join("", "<li>{}</li>", ((r.item.summary,) for r in outcome.ranking)),
+    ) if outcome.ranking else "")
+    return format_html(
+        '<section class="card" aria-labelledby="result-heading" id="result">\n'
+        '  <h2 id="result-heading">{}</h2>\n'
+        "  {}{}\n"
+        "</section>",
+        _("Your registration") if is_open else _("Your result"),
+        _my_standing(campaign, outcome, is_open=is_open), ranking,
     )

@@ -9,12 +9,12 @@ headings and table headers stay in ``index.html``; the strings are the template'
 """
 
 from django import template
-from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mampf.dates import date_text
 from mampf.html import format_html
 from registration.selectors.student import (
     OUTCOME_CONFIRMED,
@@ -61,7 +61,7 @@ def _lecture_cell(entry) -> str:
 
 
 def _when(value, fmt: str) -> str:
-    return formats.date_format(timezone.localtime(value), fmt) if value else ""
+    return date_text(value, fmt)
 
 
 def _join(rows: list[str]) -> str:

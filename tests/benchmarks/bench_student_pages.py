@@ -95,15 +95,17 @@ def pick_pages() -> dict[str, tuple[str, dict]]:
     ranked = set(
         UserRegistration.objects.filter(campaign=preference).values_list("user_id", flat=True)
     )
-    seated = (
+    seat = (
         # An open campaign's seat: not the demo midterm's completed registration.
         UserRegistration.objects.filter(campaign__allocation_mode=fcfs.allocation_mode,
                                         campaign__status=Campaign.Status.OPEN,
                                         status=UserRegistration.Status.CONFIRMED,
                                         user_id__in=ranked)
-        .values_list("user_id", flat=True).first()
+        .values_list("user_id", "campaign_id").first()
     )
-    user_id = seated or min(ranked)
+    if seat is None:
+        raise SystemExit("the demo data has no ranking student with an open FCFS seat")
+    user_id, seated_campaign_id = seat
     htmx = {"HTTP_HX_REQUEST": "true"}
     pages = {
         "bare": (BARE_PATH, {}),
@@ -111,6 +113,9 @@ def pick_pages() -> dict[str, tuple[str, dict]]:
         "start page": (reverse("home"), {}),
         "my registrations": (reverse("registration:student_index"), {}),
         "campaign FCFS": (reverse("registration:student_campaign", args=[fcfs.pk]), {}),
+        "campaign FCFS, my place": (
+            reverse("registration:student_campaign", args=[seated_campaign_id]), {}
+        ),
         "campaign preference": (reverse("registration:student_campaign", args=[preference.pk]),
                                 {}),
         "result": (reverse("registration:student_result", args=[preference.pk]), {}),

@@ -1113,3 +1113,21 @@ def test_seat_table_speaks_german_down_to_the_room(client_for):
     body = client_for.get(url("student_campaign_seats", campaign.pk), HTTP_HX_REQUEST="true",
                           HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Raum E.07" in body and "Montag" in body and "0 von 5 belegt" in body
+
+
+def test_my_result_escapes_the_group_and_speaks_german(client_for, student):
+    """"Your registration" (``{% my_result %}``) puts the group's summary into the translated
+    sentence escaped, as ``blocktranslate`` did, on the campaign page and the result page."""
+    campaign = CampaignFactory(status="open", allow_withdrawal=True)
+    item = ItemFactory(campaign=campaign, registerable=TutorialFactory(
+        lecture=campaign.lecture, title='<b>"Mine"</b> & co', weekday=1, room="E.07"))
+    UserRegistration.objects.create(campaign=campaign, item=item, user=student,
+                                    status=CONFIRMED)
+    for name in ("student_campaign", "student_result"):
+        body = client_for.get(url(name, campaign.pk), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+        result = body[body.index('id="result"'):]
+        result = result[:result.index("</section>")]
+        assert "<b>" not in result
+        assert ("Sie sind angemeldet für &lt;b&gt;&quot;Mine&quot;&lt;/b&gt; &amp; co, Dienstag"
+                in result), result
+        assert "Raum E.07." in result and "Ihre Anmeldung" in result
