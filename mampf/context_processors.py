@@ -37,7 +37,7 @@ class Navigation:
             self.__dict__["tutors_groups"] = bool(tutors_groups)
 
     @classmethod
-    def along_with_page(cls, user) -> Navigation:
+    def along_with_page(cls, *, user) -> Navigation:
         """For a view that reads its page in one round trip (``mampf.db.fetch_together``): it
         passes ``reads`` along with its own, and the flags come from their rows. Should the
         view not run them, the flags query on first use as usual."""

@@ -14,12 +14,15 @@ from __future__ import annotations
 import datetime
 import functools
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils import formats, timezone
 from django.utils.translation import get_language
 
-_SETTINGS = {"FORMAT_MODULE_PATH", "LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "USE_TZ",
-             "TIME_ZONE"}
+# What the text depends on besides the value: formats (Django's own format settings too), the
+# translations of month and day names, and the time zone.
+_SETTINGS = {"FORMAT_MODULE_PATH", "LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS",
+             "USE_TZ", "TIME_ZONE", *formats.FORMAT_SETTINGS}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -31,18 +34,20 @@ def _formatted(language: str | None, format_name: str, value, zone: tuple) -> st
 
 def date_text(value: datetime.date | datetime.datetime | None, format_name: str = "DATE_FORMAT"
               ) -> str:
-    """``value`` as ``{{ value|date:format_name }}`` shows it ("" for ``None``); an aware
-    datetime in the current time zone, as the template filter does."""
+    """``value`` as ``{{ value|date:format_name }}`` shows it ("" for ``None``): an aware
+    datetime in the current time zone, as the template filter does (a time format for a date
+    raises ``TypeError``, as there)."""
     if value is None:
         return ""
     zone = ()
-    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+    if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_aware(value):
         value = timezone.localtime(value)
         zone = (value.utcoffset(), value.tzname())
     return _formatted(get_language(), format_name, value, zone)
 
 
 def _forget(*, setting, **kwargs) -> None:
+    """Forget every kept text when a setting it depends on changes (tests override them)."""
     if setting in _SETTINGS:
         _formatted.cache_clear()
 

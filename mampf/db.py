@@ -269,6 +269,7 @@ class PreparedQuery:
         return sql, slots, converters
 
     def sql(self, *, key=(), using: str = "default", **values) -> tuple[str, list]:
+        """The statement and its parameters for these values (to compose into another)."""
         return self._prepared(key, using, values, connections[using].vendor)[:2]
 
     def _prepared(self, key, using: str, values: dict, vendor: str) -> tuple[str, list, list]:
@@ -301,6 +302,7 @@ class BoundRead:
         self.rows: list | None = None
 
     def fetch(self) -> list:
+        """Run this read alone."""
         connection = connections[self.using]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, self.params)
@@ -321,7 +323,7 @@ def fetch_together(*reads: BoundRead) -> list[list]:
         return []
     using = reads[0].using
     connection = connections[using]
-    if len(reads) == 1 or not _batches_statements(connection) or any(
+    if len(reads) == 1 or not batches_statements(using) or any(
         read.using != using for read in reads
     ):
         return [read.fetch() for read in reads]
@@ -335,11 +337,14 @@ def fetch_together(*reads: BoundRead) -> list[list]:
     return [read.rows for read in reads]
 
 
-def _batches_statements(connection) -> bool:
-    """Several statements in one ``execute``: psycopg's client-side binding cursor (Django's
-    default for PostgreSQL) sends them as one query; server-side binding cannot."""
+def batches_statements(using: str = "default") -> bool:
+    """Whether ``fetch_together`` sends its reads in one round trip: psycopg's client-side
+    binding cursor (Django's default for PostgreSQL) sends several statements as one query;
+    server-side binding cannot, nor can SQLite. A read worth running only in a shared round
+    trip (a notice's prefetch) asks this first."""
+    connection = connections[using]
     return (connection.vendor == "postgresql"
-            and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
+            and connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True)
 
 
 def _converted(rows: list, converters: list, connection) -> list:

@@ -38,7 +38,7 @@ from performance.evaluator import RecordFigures, RuleSpec, SheetFigures, Verdict
 from performance.models import Certification, Record, Rule
 from performance.selectors import is_stale
 from performance.wording import describe_rule
-from registration.models import Campaign
+from registration.models import Campaign, Policy
 from registration.notices import CampaignNotice
 from rosters.models import RosterEntry
 
@@ -313,10 +313,12 @@ def _admission_rows_query(**ids):
 _ADMISSION_ROWS = PreparedQuery(_admission_rows_query)
 
 # The user's certification in a campaign's own lecture, named by the campaign only: the read
-# the exam registration page sends in its first round trip (``admission_prefetch``).
+# the exam registration page sends in its one round trip (``admission_prefetch``). It finds
+# nothing (one index probe) for a campaign without an active student_performance policy.
 _ADMISSION_OF_CAMPAIGN = PreparedQuery(
     lambda *, campaign_id, user_id: _with_admission_columns(
         Certification.objects.filter(
+            Exists(Policy.objects.filter(campaign_id=campaign_id, kind=KIND, active=True)),
             lecture_id=Subquery(Campaign.objects.filter(pk=campaign_id).values("lecture_id")[:1]),
             user_id=user_id,
         )
@@ -367,9 +369,10 @@ def _states_from_rows(found: list, *, lecture_ids: list[int]) -> dict[int, tuple
 
 
 def admission_prefetch(campaign_id: int, user) -> BoundRead:
-    """For ``registration.notices``: the student's certification in the campaign's lecture,
-    read in the exam registration page's first round trip (``admission_notices`` then needs no
-    query of its own when the policy names no other lecture)."""
+    """For ``registration.notices``: the student's certification in the campaign's lecture when
+    the campaign has an active admission policy (nothing otherwise), read in the page's one
+    round trip (``admission_notices`` then needs no query of its own when the policy names no
+    other lecture)."""
     return _ADMISSION_OF_CAMPAIGN.bind(campaign_id=campaign_id, user_id=user.pk)
 
 

@@ -10,10 +10,14 @@ Rules:
   it must cost nothing for campaigns it has nothing to say about (read the campaign's prefetched
   policies, never query for them) and a bounded number of queries otherwise;
 - a provider may also register a ``prefetch(campaign_id, user)`` that returns a prepared read
-  (``mampf.db.BoundRead``) or ``None``: the page sends it in its first round trip together with
-  its own reads (before it knows the campaign, so the read must be right for any campaign), and
-  the provider is then called with ``prefetched=`` its rows (``None`` when the page did not run
-  it, for example in a test or on another page: then it reads as usual);
+  (``mampf.db.BoundRead``) or ``None``: the page sends it in its one round trip together with
+  its own reads (``mampf.db.fetch_together``; on a database that cannot batch statements no
+  prefetch is asked for), and the provider is then called with ``prefetched=`` its rows
+  (``None`` when the page did not run it: then it reads for itself). The read is sent before
+  the page knows the campaign, so it must find nothing, cheaply, for a campaign the provider
+  has nothing to say about (a condition in its SQL), and it must be a plain read of code-built
+  SQL: it runs in the page's batch, where a database error fails the page like any of the
+  page's own reads (a prefetch that fails to *build* is logged and left out);
 - providers only look things up, never recompute or write anything;
 - a provider that fails is logged and left out: the page still works.
 """
@@ -24,7 +28,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mampf.db import BoundRead
+from mampf.db import BoundRead, batches_statements
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +74,9 @@ def unregister_campaign_notice(name: str) -> None:
 
 def notice_reads(campaign_id: int, *, user) -> dict[str, BoundRead]:
     """The providers' reads for this campaign page, by provider name, for the page to send
-    along with its own (``mampf.db.fetch_together``) and hand to ``campaign_notices``."""
-    if not (user is not None and user.is_authenticated):
+    along with its own (``mampf.db.fetch_together``) and hand to ``campaign_notices``; none
+    where reads cannot share a round trip (they would only cost a query on every page)."""
+    if not (user is not None and user.is_authenticated) or not batches_statements():
         return {}
     reads = {}
     for name, prefetch in list(_PREFETCHES.items()):

@@ -344,6 +344,8 @@ def campaign_for_student(campaign_id: int, *, with_policies: bool = True) -> Cam
 
 
 def _campaign_from_rows(rows: list, *, with_policies: bool = True) -> Campaign:
+    """The campaign with lecture, term and policies from the rows of ``_CAMPAIGN_FOR_STUDENT``
+    (one per policy); Campaign.DoesNotExist when there are none."""
     if not rows:
         raise Campaign.DoesNotExist
     row = rows[0]
@@ -470,11 +472,13 @@ def student_campaign_page(campaign_id: int, *, user, along: Iterable[BoundRead] 
 
 
 def _page_read(campaign_id: int, *, user) -> BoundRead:
+    """The items with their places taken and the student's rows (``_PAGE_ROWS``)."""
     return _PAGE_ROWS.bind(key=roster_selectors.pending_seat_sources_key(),
                            campaign_id=campaign_id, user_id=user.pk)
 
 
 def _campaign_page_from_rows(campaign: Campaign, rows: list) -> CampaignPage:
+    """The page from the rows of ``_page_read``: items in order, seats described, my rows."""
     width, mine_width = len(_ITEM_COLUMNS), len(_REGISTRATION_COLUMNS)
     rows.sort(key=lambda row: (row[1], row[0]))  # the items' position, id
     items, mine, words = [], [], _Words()
@@ -525,6 +529,7 @@ def student_result_page(campaign_id: int, *, user, along: Iterable[BoundRead] = 
 
 
 def _result_page_from_rows(campaign: Campaign, rows: list) -> CampaignPage:
+    """The result page from the rows of ``_MY_ROWS``: my rows and the items they name."""
     width = len(_ITEM_COLUMNS)
     items, mine, words = [], [], _Words()
     for row in rows:

@@ -6,18 +6,18 @@ Every student of a registration week opens this page, many of them several times
 card is a dozen definition pairs with a translated label each, a date and the time left: as
 template nodes it cost about 0.3 ms per view, written with ``format_html`` (``mampf.html``)
 about a third of that (as the seat table, ``seat_table.py``). The strings are the messages the
-templates used.
+templates used. Every sentence is escaped as a whole with its values put in (the German
+texts hold no markup); the values are the campaign's and the student's data.
 """
 
 from django import template
 from django.template.defaultfilters import linebreaksbr
-from django.utils.safestring import mark_safe
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from mampf.dates import date_text
-from mampf.html import escaped, format_html, format_html_join
+from mampf.html import format_html, format_html_join
 from registration.selectors.student import OUTCOME_CONFIRMED, OUTCOME_PENDING, OUTCOME_REJECTED
 from registration.templatetags.seat_table import csrf_input
 
@@ -25,6 +25,7 @@ register = template.Library()
 
 
 def _state_label(state: str) -> str:
+    """The status badge's word for the student's view of the campaign (``student_state``)."""
     if state == "open":
         return _("Open")
     if state == "closed":
@@ -35,6 +36,7 @@ def _state_label(state: str) -> str:
 
 
 def how_it_works(campaign, *, rank_count: int) -> str:
+    """One sentence on how places are given in this campaign."""
     if campaign.planning_only:
         return _("Interest registration: you tell the course staff that you are interested; "
                  "this helps them plan and does not put you in a group.")
@@ -53,6 +55,7 @@ def how_it_works(campaign, *, rank_count: int) -> str:
 
 
 def _deadline(campaign, *, is_open: bool) -> str:
+    """The deadline, with the time left while the campaign is open."""
     deadline = campaign.registration_deadline
     shown = date_text(deadline, "DATETIME_FORMAT")
     if not is_open:
@@ -62,6 +65,7 @@ def _deadline(campaign, *, is_open: bool) -> str:
 
 
 def _exam_facts(page) -> str:
+    """Each exam's title, date and place (an exam registration only)."""
     if not page.is_exam:
         return ""
     not_fixed = _("not fixed yet")
@@ -121,7 +125,8 @@ def eligibility_notice(context) -> str:
                            _("You meet the requirements of this registration."))
     action = (format_html("\n  <p><strong>{}</strong> {}</p>", _("What to do:"),
                           eligibility.action) if eligibility.action else "")
-    profile_url = context["layout"].urls.get("profile", "")
+    layout = context.get("layout")
+    profile_url = layout.urls.get("profile", "") if layout is not None else ""
     failed_kind = getattr(eligibility.failed_policy, "kind", None)
     profile = (format_html('\n    <p><a class="btn" href="{}">{}</a></p>', profile_url,
                            _("Go to my profile"))
@@ -201,14 +206,8 @@ def ranking_form(context) -> str:
     )
 
 
-def _with_escaped(message: str, **values) -> str:
-    """A translated message with escaped values put in, as ``{% blocktranslate with %}`` does
-    (the message itself is the translators' markup-free text)."""
-    filled = message % {name: escaped(value) for name, value in values.items()}
-    return mark_safe(filled)  # noqa: S308 - the values are escaped
-
-
 def _my_places(campaign, outcome, *, is_open: bool) -> str:
+    """My confirmed place(s): interest registered, registered (open) or assigned."""
     if campaign.planning_only:
         message = _("You registered your interest in %(summary)s.")
     elif is_open:
@@ -216,20 +215,20 @@ def _my_places(campaign, outcome, *, is_open: bool) -> str:
     else:
         message = _("You were assigned to %(summary)s.")
     return format_html('<div class="alert alert-success">{}</div>', format_html_join(
-        "", "<p>{}</p>",
-        ((_with_escaped(message, summary=r.item.summary),) for r in outcome.confirmed),
+        "", "<p>{}</p>", ((message % {"summary": r.item.summary},) for r in outcome.confirmed),
     ))
 
 
 def _my_standing(campaign, outcome, *, is_open: bool) -> str:
+    """The alert that says where I stand, by the outcome's kind."""
     if outcome.kind == OUTCOME_CONFIRMED:
         return _my_places(campaign, outcome, is_open=is_open)
     if outcome.kind == OUTCOME_PENDING:
         if is_open:
             deadline = date_text(campaign.registration_deadline, "DATETIME_FORMAT")
-            return format_html('<div class="alert alert-success"><p>{}</p></div>', _with_escaped(
-                _("The allocation runs after the deadline (%(deadline)s); until then you can "
-                  "change your ranking."), deadline=deadline))
+            return format_html('<div class="alert alert-success"><p>{}</p></div>', _(
+                "The allocation runs after the deadline (%(deadline)s); until then you can "
+                "change your ranking.") % {"deadline": deadline})
         return format_html('<div class="alert alert-info"><p>{}</p></div>', _(
             "You are waiting for the allocation. Your result appears here once the course "
             "staff publish it."))

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mampf.context_processors import Navigation
 from mampf.links import path_for
+from mampf.selectors import is_valid_id
 from registration import errors, notices, services
 from registration.errors import RegistrationError
 from registration.forms.student import PreferenceForm, RankingOffer
@@ -29,13 +30,20 @@ def _visible_campaign_or_404(campaign_id: int, *, with_policies: bool = True) ->
         raise Http404(_("No such registration.")) from None
 
 
-def _student_page_or_404(read, campaign_id: int, *, user, along=()) -> selectors.CampaignPage:
-    """A campaign page's reads (``selectors.student_campaign_page`` or ``student_result_page``)
-    in one round trip with the layout's (``along``); 404 for a draft or unknown campaign."""
+def _page_in_one_trip(request, read, campaign_id: int) -> tuple[selectors.CampaignPage, dict]:
+    """A campaign page's reads (``selectors.student_campaign_page`` or ``student_result_page``),
+    the layout's role flags and the notice providers' reads in one round trip; the page and the
+    context entries for the layout and the notices. 404 for a draft, unknown or impossible id
+    (checked before any provider sees it)."""
+    if not is_valid_id(campaign_id):
+        raise Http404(_("No such registration."))
+    nav = Navigation.along_with_page(user=request.user)
+    notice_reads = notices.notice_reads(campaign_id, user=request.user)
     try:
-        return read(campaign_id, user=user, along=along)
+        page = read(campaign_id, user=request.user, along=(*nav.reads, *notice_reads.values()))
     except Campaign.DoesNotExist:
         raise Http404(_("No such registration.")) from None
+    return page, {"nav": nav, "notice_reads": notice_reads}
 
 
 def _item_or_404(campaign: Campaign, item_id: int) -> Item:
@@ -119,7 +127,7 @@ def _page_context(request, page: selectors.CampaignPage, *, preference_form=None
 @login_required
 @require_GET
 def index(request):
-    nav = Navigation.along_with_page(request.user)  # the layout's query in the same round trip
+    nav = Navigation.along_with_page(user=request.user)  # the layout's query in the same trip
     overview = selectors.student_index(user=request.user, tab=request.GET.get("tab", ""),
                                        along=nav.reads)
     return render(request, "registration/student/index.html", {"overview": overview, "nav": nav})
@@ -128,33 +136,27 @@ def index(request):
 @login_required
 @require_GET
 def campaign_detail(request, campaign_id: int):
-    # The layout's and the higher apps' notice reads go in the page's one round trip.
-    nav = Navigation.along_with_page(request.user)
-    notice_reads = notices.notice_reads(campaign_id, user=request.user)
-    page = _student_page_or_404(selectors.student_campaign_page, campaign_id, user=request.user,
-                                along=(*nav.reads, *notice_reads.values()))
-    context = _page_context(request, page)
-    context.update(nav=nav, notice_reads=notice_reads)
+    page, layout = _page_in_one_trip(request, selectors.student_campaign_page, campaign_id)
+    context = {**_page_context(request, page), **layout}
     return render(request, "registration/student/campaign.html", context)
 
 
 @login_required
 @require_GET
 def campaign_seats(request, campaign_id: int):
-    """The item table alone, polled by htmx for live seat counts."""
-    page = _student_page_or_404(selectors.student_campaign_page, campaign_id, user=request.user)
+    """The item table alone, polled by htmx for live seat counts (no layout, no notices)."""
+    try:
+        page = selectors.student_campaign_page(campaign_id, user=request.user)
+    except Campaign.DoesNotExist:
+        raise Http404(_("No such registration.")) from None
     return render(request, "registration/student/_seat_table.html", _page_context(request, page))
 
 
 @login_required
 @require_GET
 def result(request, campaign_id: int):
-    nav = Navigation.along_with_page(request.user)
-    notice_reads = notices.notice_reads(campaign_id, user=request.user)
-    page = _student_page_or_404(selectors.student_result_page, campaign_id, user=request.user,
-                                along=(*nav.reads, *notice_reads.values()))
-    context = _result_context(request, page)
-    context.update(nav=nav, notice_reads=notice_reads)
+    page, layout = _page_in_one_trip(request, selectors.student_result_page, campaign_id)
+    context = {**_result_context(request, page), **layout}
     return render(request, "registration/student/result.html", context)
 
 

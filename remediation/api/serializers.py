@@ -12,13 +12,23 @@ MAX_CORRECTIONS = 200
 MAX_REASON = 2000
 
 
+class TextField(serializers.CharField):
+    """Request text that must arrive as a JSON string: DRF's ``CharField`` turns a number into
+    text (``0`` -> ``"0"``), which the schema (``type: string``) promises to refuse."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class CorrectionSerializer(serializers.Serializer):
     """One correction: its kind, the question version (id) and, where needed, options."""
 
     kind = serializers.ChoiceField(choices=KINDS)
     question_version = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)
     options = serializers.ListField(
-        child=serializers.CharField(max_length=20),
+        child=TextField(max_length=20),
         max_length=26,
         required=False,
         default=list,
@@ -29,7 +39,7 @@ class CorrectionSerializer(serializers.Serializer):
 
 class BatchCreateSerializer(serializers.Serializer):
     evaluation = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)
-    reason = serializers.CharField(
+    reason = TextField(
         max_length=MAX_REASON, allow_blank=True, help_text="Why (required, not blank)."
     )
     corrections = serializers.ListField(
@@ -38,7 +48,7 @@ class BatchCreateSerializer(serializers.Serializer):
 
 
 class RevertSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = TextField(
         max_length=MAX_REASON, allow_blank=True, help_text="Why (required, not blank)."
     )
 

@@ -51,7 +51,7 @@ def test_each_read_gets_its_own_rows_converted_as_the_orm_would(world):
 def test_without_batching_the_reads_run_one_after_the_other(world, monkeypatch):
     first, second = world
     together = fetch_together(*_reads(first, second))
-    monkeypatch.setattr(db, "_batches_statements", lambda connection: False)
+    monkeypatch.setattr(db, "batches_statements", lambda using="default": False)
     with CaptureQueriesContext(connection) as captured:
         alone = fetch_together(*_reads(first, second))
     assert alone == together and len(captured.captured_queries) == 4

@@ -660,9 +660,9 @@ def test_campaign_page_query_count_is_bounded(client_for, student, django_assert
 # With database sessions (the test settings) every logged-in request pays 2 queries (session,
 # user). A campaign page, its result page and "My registrations" send their reads -- the
 # campaign with its lecture, term and policies, its items with the places taken and my rows,
-# and the layout's "My groups" flag -- in one round trip (``mampf.db.fetch_together``); the
-# counts below are round trips, as measured after the pages were made lighter. A new query per
-# row, per group kind or per include fails here.
+# and the layout's "My groups" flag -- in one round trip (``mampf.db.fetch_together``; on
+# SQLite one after the other); the counts below are round trips, as measured after the pages
+# were made lighter. A new query per row, per group kind or per include fails here.
 
 
 @pytest.fixture
@@ -715,19 +715,22 @@ def busy_world(student):
 
 
 @pytest.mark.parametrize(
-    ("page", "bound", "expected"),
-    [
-        ("home", 5, "Analysis I"),
-        ("index", 3, "Tutorials Algebra"),
-        ("fcfs", 3, "26 of 30 taken"),
-        ("seats", 3, "26 of 30 taken"),
-        ("pref", 3, 'id="id_rank_3"'),
-        ("result", 3, "Your choices"),
-        ("profile", 3, "Ada Student"),
+    ("page", "bounds", "expected"),
+    [  # (PostgreSQL: reads sent together, elsewhere: one after the other)
+        ("home", (5, 6), "Analysis I"),
+        ("index", (3, 5), "Tutorials Algebra"),
+        ("fcfs", (3, 5), "26 of 30 taken"),
+        ("seats", (3, 4), "26 of 30 taken"),
+        ("pref", (3, 5), 'id="id_rank_3"'),
+        ("result", (3, 5), "Your choices"),
+        ("profile", (3, 3), "Ada Student"),
     ],
 )
 def test_student_page_query_bounds(client_for, busy_world, django_assert_max_num_queries,
-                                   page, bound, expected):
+                                   page, bounds, expected):
+    from mampf.db import batches_statements
+
+    bound = bounds[0] if batches_statements() else bounds[1]
     fcfs, pref = busy_world["fcfs"], busy_world["pref"]
     paths = {
         "home": (reverse("home"), {}),
@@ -924,7 +927,7 @@ def test_register_post_reads_and_decides_in_a_fixed_small_number_of_queries(
 
 
 def test_seat_rows_escape_titles_and_mark_mine_full_and_actions(client_for, student):
-    """The seat table's rows are written in Python (``{% seat_rows %}``): a group title is
+    """The seat table is written in Python (``{% seat_table %}``): a group title is
     escaped everywhere it appears, my row says "Your place" with a Withdraw form, a full group
     says "full" and offers no Register button, the others a Register form with the CSRF token."""
     campaign = CampaignFactory(status="open", allow_withdrawal=True)

@@ -386,6 +386,21 @@ def test_revert_twice_and_revert_without_reason(quiz):
             400,
             "invalid",
         ),
+        # Text must be a JSON string, as the schema says (DRF would turn 0 into "0").
+        (
+            '{"evaluation": 1, "reason": 0, "corrections": [{"kind": "drop_item", '
+            '"question_version": 1}]}',
+            "application/json",
+            400,
+            "invalid",
+        ),
+        (
+            '{"evaluation": 1, "reason": "r", "corrections": [{"kind": "mark_correct", '
+            '"question_version": 1, "options": [1]}]}',
+            "application/json",
+            400,
+            "invalid",
+        ),
     ],
 )
 def test_malformed_bodies(quiz, raw, content_type, status, code):
