@@ -62,9 +62,9 @@ class Navigation:
         from mampf.selectors import staff_roles, staff_roles_from
 
         read = self._roles_read
-        if read is not None and read.rows is not None:
-            return staff_roles_from(read.rows, user=self._user)
-        return staff_roles(user=self._user)
+        if read is None:
+            return staff_roles(user=self._user)
+        return staff_roles_from(read.fetch() if read.rows is None else read.rows, user=self._user)
 
     @cached_property
     def manages_lectures(self) -> bool:

@@ -416,11 +416,12 @@ def admission_notices(campaign, user, *, prefetched: list | None = None
     if not mine:
         return []
     lecture_ids = _lecture_ids(mine, campaign)
-    if prefetched is not None and lecture_ids == [campaign.lecture_id]:
+    own_lecture_only = lecture_ids == [campaign.lecture_id]
+    if prefetched is not None and own_lecture_only:
         states = _states_from_rows(prefetched, lecture_ids=lecture_ids)
     else:
         states = admission_states(user_id=user.pk, lecture_ids=lecture_ids)
-    if lecture_ids == [campaign.lecture_id]:
+    if own_lecture_only:
         titles = {campaign.lecture_id: campaign.lecture.title}
     else:
         titles = dict(Lecture.objects.filter(pk__in=lecture_ids).values_list("pk", "title"))

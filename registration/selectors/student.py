@@ -461,14 +461,20 @@ def student_campaign_page(campaign_id: int, *, user, along: Iterable[BoundRead] 
     """``campaign_for_student`` and ``campaign_page`` in one round trip, with the reads
     ``along`` (the layout's, ``mampf.context_processors.Navigation.reads``). Raises
     Campaign.DoesNotExist as ``campaign_for_student`` does."""
+    return _campaign_page_from_rows(
+        *_campaign_with(campaign_id, _page_read(campaign_id, user=user), along=along)
+    )
+
+
+def _campaign_with(campaign_id: int, read: BoundRead, *, along: Iterable[BoundRead]
+                   ) -> tuple[Campaign, list]:
+    """The visible campaign and the rows of ``read``, in one round trip with ``along``."""
     if not is_valid_id(campaign_id):
         raise Campaign.DoesNotExist
-    campaign_rows, page_rows, *_ = fetch_together(
-        _CAMPAIGN_FOR_STUDENT.bind(campaign_id=campaign_id),
-        _page_read(campaign_id, user=user),
-        *along,
+    campaign_rows, rows, *_ = fetch_together(
+        _CAMPAIGN_FOR_STUDENT.bind(campaign_id=campaign_id), read, *along
     )
-    return _campaign_page_from_rows(_campaign_from_rows(campaign_rows), page_rows)
+    return _campaign_from_rows(campaign_rows), rows
 
 
 def _page_read(campaign_id: int, *, user) -> BoundRead:
@@ -506,26 +512,14 @@ def _my_rows_queryset(*, campaign_id, user_id):
 _MY_ROWS = PreparedQuery(_my_rows_queryset)
 
 
-def result_page(campaign: Campaign, *, user) -> CampaignPage:
-    """The result page's part of ``campaign_page``: only my rows and the items they name (no
-    other group, no seat counts), one query. ``items`` holds just those items."""
-    return _result_page_from_rows(
-        campaign, _MY_ROWS.fetchall(campaign_id=campaign.pk, user_id=user.pk)
-    )
-
-
 def student_result_page(campaign_id: int, *, user, along: Iterable[BoundRead] = ()
                         ) -> CampaignPage:
-    """``campaign_for_student`` and ``result_page`` in one round trip, with the reads
-    ``along``. Raises Campaign.DoesNotExist as ``campaign_for_student`` does."""
-    if not is_valid_id(campaign_id):
-        raise Campaign.DoesNotExist
-    campaign_rows, my_rows, *_ = fetch_together(
-        _CAMPAIGN_FOR_STUDENT.bind(campaign_id=campaign_id),
-        _MY_ROWS.bind(campaign_id=campaign_id, user_id=user.pk),
-        *along,
-    )
-    return _result_page_from_rows(_campaign_from_rows(campaign_rows), my_rows)
+    """The result page's part of ``student_campaign_page``: only my rows and the items they
+    name (no other group, no seat counts; ``items`` holds just those), in one round trip with
+    the reads ``along``. Raises Campaign.DoesNotExist as ``campaign_for_student`` does."""
+    return _result_page_from_rows(*_campaign_with(
+        campaign_id, _MY_ROWS.bind(campaign_id=campaign_id, user_id=user.pk), along=along
+    ))
 
 
 def _result_page_from_rows(campaign: Campaign, rows: list) -> CampaignPage:

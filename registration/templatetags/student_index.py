@@ -60,10 +60,6 @@ def _lecture_cell(entry) -> str:
     return format_html('{} <small class="muted">{}</small>', lecture.title, lecture.term)
 
 
-def _when(value, fmt: str) -> str:
-    return date_text(value, fmt)
-
-
 def _join(rows: list[str]) -> str:
     return mark_safe("\n".join(rows))  # noqa: S308 - each row is format_html output
 
@@ -89,7 +85,7 @@ def open_rows(entries) -> str:
             '</td><td data-label="{}">{}</td><td class="cell-action"><a class="btn btn-small{}" '
             'href="{}">{}<span class="visually-hidden">: {}</span></a></td></tr>',
             campaign.pk, _title_cell(entry), labels[0], _lecture_cell(entry),
-            labels[1], entry.mode_label, labels[2], _when(deadline, "SHORT_DATETIME_FORMAT"),
+            labels[1], entry.mode_label, labels[2], date_text(deadline, "SHORT_DATETIME_FORMAT"),
             left, labels[3], outcome_badge(entry), "" if registered else " btn-primary",
             entry.url, action, campaign.title,
         ))
@@ -105,7 +101,7 @@ def finished_rows(entries) -> str:
             '<tr data-campaign="{}"><td>{}</td><td data-label="{}">{}</td>'
             '<td data-label="{}">{}</td><td data-label="{}">{}</td></tr>',
             entry.campaign.pk, _title_cell(entry), labels[0], _lecture_cell(entry), labels[1],
-            _when(entry.campaign.registration_deadline, "SHORT_DATETIME_FORMAT"), labels[2],
+            date_text(entry.campaign.registration_deadline, "SHORT_DATETIME_FORMAT"), labels[2],
             outcome_badge(entry),
         )
         for entry in entries
@@ -120,7 +116,7 @@ def others_items(entries) -> str:
             '<li data-campaign="{}">{} · {} <small class="muted">{}</small></li>',
             entry.campaign.pk, _title_cell(entry), entry.campaign.lecture.title,
             _("closed %(deadline)s") % {
-                "deadline": _when(entry.campaign.registration_deadline, "SHORT_DATE_FORMAT")},
+                "deadline": date_text(entry.campaign.registration_deadline, "SHORT_DATE_FORMAT")},
         )
         for entry in entries
     ])

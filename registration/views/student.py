@@ -39,11 +39,16 @@ def _page_in_one_trip(request, read, campaign_id: int) -> tuple[selectors.Campai
         raise Http404(_("No such registration."))
     nav = Navigation.along_with_page(user=request.user)
     notice_reads = notices.notice_reads(campaign_id, user=request.user)
+    page = _page_or_404(read, campaign_id, user=request.user,
+                        along=(*nav.reads, *notice_reads.values()))
+    return page, {"nav": nav, "notice_reads": notice_reads}
+
+
+def _page_or_404(read, campaign_id: int, *, user, along=()) -> selectors.CampaignPage:
     try:
-        page = read(campaign_id, user=request.user, along=(*nav.reads, *notice_reads.values()))
+        return read(campaign_id, user=user, along=along)
     except Campaign.DoesNotExist:
         raise Http404(_("No such registration.")) from None
-    return page, {"nav": nav, "notice_reads": notice_reads}
 
 
 def _item_or_404(campaign: Campaign, item_id: int) -> Item:
@@ -145,10 +150,7 @@ def campaign_detail(request, campaign_id: int):
 @require_GET
 def campaign_seats(request, campaign_id: int):
     """The item table alone, polled by htmx for live seat counts (no layout, no notices)."""
-    try:
-        page = selectors.student_campaign_page(campaign_id, user=request.user)
-    except Campaign.DoesNotExist:
-        raise Http404(_("No such registration.")) from None
+    page = _page_or_404(selectors.student_campaign_page, campaign_id, user=request.user)
     return render(request, "registration/student/_seat_table.html", _page_context(request, page))
 
 
